@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Creates .venv/ at the repository root with everything the kiosk and its tests
+# need. Idempotent: it does nothing when pyproject.toml has not changed since
+# the last successful run. Used by ./run.sh and ./test.sh, so a fresh
+# Debian/Ubuntu machine needs no other set-up step.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+# Build dependencies: bluepy compiles its helper against GLib, systemd-python
+# against libsystemd; Xvfb and xdotool let the tests drive a real window.
+apt_packages=(python3-venv python3-dev gcc pkg-config libglib2.0-dev libsystemd-dev
+              xvfb xdotool shellcheck systemd)
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+    for p in "${apt_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo=none; fi
+    if [ "$sudo" = none ]; then
+        echo "setup: cannot install apt packages without root: ${missing[*]}" >&2
+        echo "setup: run 'sudo apt-get install ${missing[*]}' once, then try again" >&2
+    else
+        echo "setup: installing apt packages: ${missing[*]}"
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+fi
+
+stamp=.venv/.setup-stamp
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    exit 0
+fi
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev]"
+echo "$want" > "$stamp"
