@@ -3,16 +3,24 @@
 CreateAI saves a JSON array of actions, each with its recordings' x, y, z
 values in g. Two forms exist: the legacy one with numeric ``ID`` fields and the
 current one with string ``id`` fields (plus ``createdAt``). Files come from USB
-sticks handed in by strangers, so the reader checks sizes before parsing,
-limits nesting, and validates every shape and number; any problem becomes one
-``DatasetFormatError`` sentence naming it. Writing gives back every number
-exactly (Python's float repr round-trips doubles).
+sticks handed in by strangers, so the reader checks the file type and size
+before reading, limits nesting before parsing, and validates every shape,
+number and text; any problem becomes one ``DatasetFormatError`` sentence
+naming it, and no other exception escapes (a fuzz test holds it to that).
+Writing gives back every number exactly (Python's float repr round-trips
+doubles) and every action field the kiosk does not use.
+
+The recognition threshold is CreateAI's ``requiredConfidence``: top-level in
+the current form, inside ``confidence`` in the legacy one.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -25,49 +33,66 @@ from kiosk.errors import DatasetFormatError
 
 FileForm = Literal["legacy", "current"]
 
-# Far beyond any real classroom dataset, far below what hurts a Pi.
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# A big classroom dataset (20 actions x 50 recordings x 90 samples) is about
+# 3 MB. 16 MB of JSON numbers becomes ~100 MB of Python objects while parsing,
+# which a 1 GB Pi can still afford; anything larger is refused before reading.
+MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_ACTIONS = 64
 MAX_RECORDINGS = 20_000
 MAX_SAMPLES_PER_RECORDING = 4_096
 MAX_NAME_CHARS = 100
 MAX_ABS_G = 1_000.0  # real accelerometers read within +-8 g; more is not a recording
 MAX_NESTING = 16
+MAX_CREATED_AT = 2**53  # ms since the epoch; JavaScript's largest exact integer
+DEFAULT_THRESHOLD = 0.8
 
-_ACTION_KEYS = {"ID", "id", "name", "icon", "createdAt", "recordings"}
-_RECORDING_KEYS = {"ID", "id", "createdAt", "data"}
+_ACTION_KEYS = {"ID", "id", "name", "icon", "createdAt", "recordings", "requiredConfidence"}
+# A JSON string literal with its escapes (the "unrolled loop" form runs in linear time).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,100}")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 
 
 def load_createai(path: str | Path) -> tuple[Dataset, FileForm]:
     """Read a CreateAI dataset file; raises DatasetFormatError naming the problem."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        # O_NONBLOCK: opening a FIFO someone named "dataset.json" must not hang the kiosk.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise DatasetFormatError(f"cannot open {path}: {exc.strerror or exc}") from None
-    if size > MAX_FILE_BYTES:
-        raise DatasetFormatError(
-            f"{path.name} is {size / 1e6:.0f} MB; a dataset file can be at most "
-            f"{MAX_FILE_BYTES // 1_000_000} MB"
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DatasetFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise DatasetFormatError(f"{path.name} is not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise DatasetFormatError(
+                f"{path.name} is {info.st_size / 1e6:.0f} MB; a dataset file can be at most "
+                f"{MAX_FILE_BYTES // 1_000_000} MB"
+            )
+        try:
+            # Never more than the limit, even if the file grows while we read.
+            raw = file.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise DatasetFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
     return parse_createai(raw, source=path.name)
 
 
 def parse_createai(raw: bytes, source: str = "dataset") -> tuple[Dataset, FileForm]:
     """Parse the bytes of a CreateAI dataset file."""
     if len(raw) > MAX_FILE_BYTES:
-        raise DatasetFormatError(f"{source} is too large to be a dataset file")
+        raise DatasetFormatError(
+            f"{source} is larger than {MAX_FILE_BYTES // 1_000_000} MB, too large to be a "
+            "dataset file"
+        )
+    raw = bytes(raw)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DatasetFormatError(
             f"{source} is not UTF-8 text (byte {exc.start}); is it really a CreateAI dataset?"
         ) from None
-    _check_nesting(text, source)
+    _check_nesting(raw, source)
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except _NonFiniteNumber as exc:
@@ -77,6 +102,7 @@ def parse_createai(raw: bytes, source: str = "dataset") -> tuple[Dataset, FileFo
             f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
     except (RecursionError, ValueError) as exc:
+        # e.g. an integer with more digits than Python converts
         raise DatasetFormatError(f"{source} cannot be read as JSON: {exc}") from None
     return _dataset_from_document(document, source)
 
@@ -98,27 +124,18 @@ def _refuse_constant(name: str) -> Any:
     raise _NonFiniteNumber(name)
 
 
-def _check_nesting(text: str, source: str) -> None:
-    """Refuse deeply nested JSON before the parser recurses into it."""
-    depth = 0
-    in_string = False
-    escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_NESTING:
-                raise DatasetFormatError(f"{source} is nested too deeply to be a dataset file")
-        elif char in "]}":
-            depth -= 1
+def _check_nesting(raw: bytes, source: str) -> None:
+    """Refuse deeply nested JSON before the parser recurses into it.
+
+    Strings are cut out first (their brackets do not nest); the depth is then
+    a running sum over the remaining bytes, done by numpy so that a 16 MB file
+    takes milliseconds, not a Python loop per character.
+    """
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1).astype(np.int32)
+    if steps.size and int(np.cumsum(steps, dtype=np.int32).max()) > MAX_NESTING:
+        raise DatasetFormatError(f"{source} is nested too deeply to be a dataset file")
 
 
 def _dataset_from_document(document: Any, source: str) -> tuple[Dataset, FileForm]:
@@ -132,18 +149,25 @@ def _dataset_from_document(document: Any, source: str) -> tuple[Dataset, FileFor
         raise DatasetFormatError(
             f"{source} has {len(document)} actions; at most {MAX_ACTIONS} are supported"
         )
+    total = sum(
+        len(item["recordings"])
+        for item in document
+        if isinstance(item, dict) and isinstance(item.get("recordings"), list)
+    )
+    if total > MAX_RECORDINGS:
+        raise DatasetFormatError(
+            f"{source} has {total} recordings; at most {MAX_RECORDINGS} are supported"
+        )
     forms: set[FileForm] = set()
     actions = []
-    total = 0
+    names: set[str] = set()
     for a, item in enumerate(document):
         where = f"{source}: action {a + 1}"
         action, form = _parse_action(item, where)
+        if action.name in names:
+            raise DatasetFormatError(f"{source} has two actions called {action.name!r}")
+        names.add(action.name)
         forms.add(form)
-        total += len(action.recordings)
-        if total > MAX_RECORDINGS:
-            raise DatasetFormatError(
-                f"{source} has more than {MAX_RECORDINGS} recordings; that is not a real dataset"
-            )
         actions.append(action)
     form: FileForm = "legacy" if forms == {"legacy"} else "current"
     return Dataset(tuple(actions)), form
@@ -155,29 +179,33 @@ def _parse_action(item: Any, where: str) -> tuple[Action, FileForm]:
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
         raise DatasetFormatError(f"{where} has no name")
-    if len(name) > MAX_NAME_CHARS:
-        raise DatasetFormatError(f"{where} has a name longer than {MAX_NAME_CHARS} characters")
+    _check_text(name, f"{where} name")
     where = f"{where} ({name!r})"
     identifier, form = _identifier(item, where)
     icon = item.get("icon")
-    if icon is not None and not (isinstance(icon, str) and len(icon) <= MAX_NAME_CHARS):
-        raise DatasetFormatError(f"{where} has an icon that is not a short text")
+    if icon is not None:
+        if not isinstance(icon, str):
+            raise DatasetFormatError(f"{where} has an icon that is not a short text")
+        _check_text(icon, f"{where} icon")
     recordings_doc = item.get("recordings")
     if not isinstance(recordings_doc, list):
         raise DatasetFormatError(f"{where} has no list of recordings")
-    if len(recordings_doc) > MAX_RECORDINGS:
-        raise DatasetFormatError(f"{where} has more than {MAX_RECORDINGS} recordings")
     recordings = tuple(
         _parse_recording(rec, f"{where}, recording {r + 1}")
         for r, rec in enumerate(recordings_doc)
     )
     extra = {key: value for key, value in item.items() if key not in _ACTION_KEYS}
+    if "requiredConfidence" in item:
+        # Kept in extra too, so that an unchanged threshold is written back as it was.
+        extra["requiredConfidence"] = item["requiredConfidence"]
+    _check_extra(extra, where)
     action = Action(
         name=name,
         recordings=recordings,
         icon=icon,
         id=identifier,
         created_at=_created_at(item, where),
+        threshold=_threshold(item, where),
         extra=MappingProxyType(extra),
     )
     return action, form
@@ -208,7 +236,12 @@ def _parse_recording(item: Any, where: str) -> Recording:
             f"{where} has {len(axes[0])} x, {len(axes[1])} y and {len(axes[2])} z values; "
             "they must be equal"
         )
-    samples = np.array(axes, dtype=np.float64).T.reshape(-1, 3)
+    if not axes[0]:
+        raise DatasetFormatError(f"{where} has no samples")
+    try:
+        samples = np.array(axes, dtype=np.float64).T.reshape(-1, 3)
+    except OverflowError:  # an integer too large for a double
+        raise DatasetFormatError(f"{where} has values no accelerometer can give") from None
     if not np.isfinite(samples).all() or (np.abs(samples) > MAX_ABS_G).any():
         raise DatasetFormatError(f"{where} has values no accelerometer can give")
     return Recording(samples=samples, id=identifier, created_at=_created_at(item, where))
@@ -221,20 +254,51 @@ def _identifier(item: Mapping[str, Any], where: str) -> tuple[str, FileForm]:
         value, form = item["id"], "current"
     else:
         raise DatasetFormatError(f"{where} has no ID")
-    if type(value) is int or (type(value) is float and value.is_integer()):
-        return str(int(value)), form
-    if isinstance(value, str) and 0 < len(value) <= MAX_NAME_CHARS:
+    if type(value) is float and value.is_integer() and abs(value) < MAX_CREATED_AT:
+        value = int(value)
+    if type(value) is int and abs(value) < 10**MAX_NAME_CHARS:
+        return str(value), form
+    if isinstance(value, str) and value:
+        _check_text(value, f"{where} ID")
         return value, form
-    raise DatasetFormatError(f"{where} has an ID that is neither a number nor a short text")
+    raise DatasetFormatError(f"{where} has an ID that is neither a whole number nor a short text")
 
 
 def _created_at(item: Mapping[str, Any], where: str) -> int | None:
     value = item.get("createdAt")
     if value is None:
         return None
-    if type(value) in (int, float) and math.isfinite(value):
+    if type(value) in (int, float) and math.isfinite(value) and 0 <= value < MAX_CREATED_AT:
         return int(value)
     raise DatasetFormatError(f"{where} has a createdAt that is not a time")
+
+
+def _threshold(item: Mapping[str, Any], where: str) -> float:
+    value: Any = item.get("requiredConfidence")
+    if value is None and isinstance(item.get("confidence"), dict):
+        value = item["confidence"].get("requiredConfidence")
+    if value is None:
+        return DEFAULT_THRESHOLD
+    if type(value) in (int, float) and 0.0 <= value <= 1.0:
+        return float(value)
+    raise DatasetFormatError(f"{where} has a requiredConfidence that is not between 0 and 1")
+
+
+def _check_text(value: str, where: str) -> None:
+    if len(value) > MAX_NAME_CHARS:
+        raise DatasetFormatError(f"{where} is longer than {MAX_NAME_CHARS} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escape such as "\ud800"
+        raise DatasetFormatError(f"{where} is not valid text") from None
+
+
+def _check_extra(extra: Mapping[str, Any], where: str) -> None:
+    """Unused fields are kept and written back, so they must survive json.dumps."""
+    try:
+        json.dumps(extra, allow_nan=False)
+    except (ValueError, OverflowError):
+        raise DatasetFormatError(f"{where} has a field that cannot be kept") from None
 
 
 def _kind(value: Any) -> str:
@@ -244,8 +308,11 @@ def _kind(value: Any) -> str:
 
 
 def _id_value(identifier: str, form: FileForm) -> int | str:
-    if form == "legacy" and identifier.isdigit():
-        return int(identifier)
+    """Legacy files number their IDs; write a number back only if it reads back the same."""
+    if form == "legacy" and _WHOLE_NUMBER.fullmatch(identifier):
+        number = int(identifier)
+        if str(number) == identifier:
+            return number
     return identifier
 
 
@@ -257,8 +324,25 @@ def _action_document(action: Action, form: FileForm) -> dict[str, Any]:
     if action.created_at is not None:
         document["createdAt"] = action.created_at
     document.update(action.extra)
+    _write_threshold(document, action.threshold, form)
     document["recordings"] = [_recording_document(rec, form) for rec in action.recordings]
     return document
+
+
+def _write_threshold(document: dict[str, Any], threshold: float, form: FileForm) -> None:
+    """Put the threshold where the file had it; leave an untouched default out."""
+    confidence = document.get("confidence")
+    if isinstance(confidence, dict) and "requiredConfidence" in confidence:
+        if confidence["requiredConfidence"] != threshold:
+            document["confidence"] = {**confidence, "requiredConfidence": threshold}
+        if "requiredConfidence" not in document:
+            return
+    if "requiredConfidence" in document or threshold != DEFAULT_THRESHOLD:
+        if form == "legacy" and "requiredConfidence" not in document:
+            base = confidence if isinstance(confidence, dict) else {}
+            document["confidence"] = {**base, "requiredConfidence": threshold}
+        else:
+            document["requiredConfidence"] = threshold
 
 
 def _recording_document(recording: Recording, form: FileForm) -> dict[str, Any]:
