@@ -1,0 +1,480 @@
+"""A micro:bit on USB (or a radio bridge) speaking the Foundation's sensor-bridge serial protocol.
+
+Why a separate backend: a board plugged into the kiosk needs no Bluetooth
+pairing at all, and with the Foundation's radio-bridge program the USB board
+relays a second, battery-powered board over the micro:bit radio. The link
+finds the board by its USB ids, handshakes, asks for compact streaming
+(``ZSTART``), decodes ``P`` lines into samples in g time-stamped on arrival,
+turns changes of the button bits into press / release events, and recovers on
+its own from unplugging, silence and garbage. Everything runs on the link's
+thread; nothing raises out of it (see ``kiosk.microbit.link``).
+
+The protocol has no LED command, so ``show_icon`` is accepted and dropped
+with one logged note.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from kiosk.errors import LinkError
+from kiosk.microbit import serial_protocol as sp
+from kiosk.microbit.link import Link, LinkState
+from kiosk.signal import SampleBuffer
+
+log = logging.getLogger(__name__)
+
+FAILED_ADVICE = "Check the USB cable and the program on the micro:bit, then choose Try again."
+
+
+class SerialPort(Protocol):
+    """The part of ``serial.Serial`` the link uses (a test may pass its own)."""
+
+    @property
+    def in_waiting(self) -> int: ...
+
+    def read(self, size: int = 1) -> bytes: ...
+
+    def write(self, data: bytes) -> int | None: ...
+
+    def reset_input_buffer(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+SerialFactory = Callable[[str, float], SerialPort]
+
+
+@dataclass(frozen=True)
+class SerialTimings:
+    """Every wait the link makes; tests shrink them to run fast."""
+
+    read_timeout_s: float = 0.05  # longest a read blocks (how quickly stop is noticed)
+    write_timeout_s: float = 1.0  # a board that stopped reading makes writes fail, not hang
+    handshake_timeout_s: float = 2.5  # per attempt; HS is re-sent meanwhile (DAPLink quirk)
+    handshake_resend_s: float = 0.1
+    command_timeout_s: float = 1.0
+    first_data_timeout_s: float = 1.5  # after ZSTART, the first P line must arrive by then
+    silence_timeout_s: float = 3.0  # no P line for this long while streaming: reconnect
+    port_poll_s: float = 0.5  # how often to look for an unplugged board to come back
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 8.0
+    max_failures: int = 5  # consecutive failed attempts before ``failed``
+    sample_period_s: float = 0.02  # the firmware's default period, to spread bursts in time
+
+
+class _SetupFailed(Exception):
+    """One connection attempt failed for a reason a visitor can read."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _PortGone(Exception):
+    """The port vanished (unplugged): wait for it, this is not the board's fault."""
+
+
+def find_serial_boards() -> list[str]:
+    """Device paths of the micro:bits on USB (VID 0x0D28, PID 0x0204), sorted."""
+    from serial.tools import list_ports
+
+    return sorted(
+        port.device
+        for port in list_ports.comports()
+        if port.vid == sp.MICROBIT_VID and port.pid == sp.MICROBIT_PID
+    )
+
+
+def parse_remote_id(remote_id: int | str | None) -> int | None:
+    """A radio bridge's remote board id from config text (decimal or 0x-hex), or None."""
+    if remote_id is None or (isinstance(remote_id, str) and not remote_id.strip()):
+        return None
+    try:
+        value = remote_id if isinstance(remote_id, int) else int(remote_id.strip(), 0)
+    except ValueError:
+        raise LinkError(
+            f"The radio bridge's remote micro:bit id {remote_id!r} is not a number; "
+            "copy it from the remote board's screen into the kiosk settings."
+        ) from None
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise LinkError(f"The remote micro:bit id {value} is out of range (0 to 4294967295).")
+    return value
+
+
+def _open_pyserial(port: str, timings: SerialTimings) -> SerialPort:
+    import serial
+
+    return serial.Serial(
+        port,
+        sp.BAUD_RATE,
+        timeout=timings.read_timeout_s,
+        write_timeout=timings.write_timeout_s,
+    )
+
+
+def _port_errors() -> tuple[type[BaseException], ...]:
+    import serial
+
+    return (serial.SerialException, OSError)
+
+
+class SerialLink(Link):
+    """One micro:bit over USB serial; see the module docstring."""
+
+    kind = "USB"
+
+    def __init__(
+        self,
+        port: str = "auto",
+        remote_id: int | str | None = None,
+        *,
+        radio_frequency: int | None = None,
+        buffer: SampleBuffer | None = None,
+        timings: SerialTimings | None = None,
+        serial_factory: SerialFactory | None = None,
+        port_finder: Callable[[], list[str]] | None = None,
+    ) -> None:
+        super().__init__(buffer)
+        if radio_frequency is not None and not 0 <= radio_frequency <= 83:
+            raise LinkError("The micro:bit radio frequency (group channel) must be 0 to 83.")
+        self.port = port or "auto"
+        self.remote_id = parse_remote_id(remote_id)
+        self.radio_frequency = radio_frequency
+        self.timings = timings or SerialTimings()
+        self._open = serial_factory or (lambda path, _t: _open_pyserial(path, self.timings))
+        self._find = port_finder or (find_serial_boards if self.port == "auto" else self._explicit)
+        self._next_id = int.from_bytes(os.urandom(2), "big")  # ids differ between runs
+        self._icon_noted = False
+        self._last_t = 0.0
+        self._prev_buttons = 0
+        self._last_sequence: int | None = None
+        self.current_port: str | None = None
+        #: Running counts for a technician (``kiosk monitor``); only the link thread writes them.
+        self.stats = {"lines": 0, "rejected": 0, "noise": 0, "overlong": 0, "lost": 0,
+                      "sessions": 0, "drops": 0}
+
+    @property
+    def description(self) -> str:
+        where = self.current_port or ("any USB port" if self.port == "auto" else self.port)
+        if self.remote_id is not None:
+            return f"radio bridge on {where}, remote micro:bit {self.remote_id}"
+        return f"USB micro:bit on {where}"
+
+    def _explicit(self) -> list[str]:
+        return [self.port] if os.path.exists(self.port) else []
+
+    # ---- the thread ------------------------------------------------------------------
+
+    def _run(self, stop: threading.Event) -> None:
+        t = self.timings
+        failures = 0
+        backoff = t.backoff_initial_s
+        ever_connected = False
+        while not stop.is_set():
+            waiting = LinkState.RECONNECTING if ever_connected else LinkState.CONNECTING
+            port = self._wait_for_port(stop, waiting)
+            if port is None:
+                return
+            try:
+                self._session(port, stop)
+            except _SetupFailed as exc:
+                reason = exc.reason
+            except _PortGone:
+                reason = ""
+            except Exception as exc:  # a bug must not end the link: log it and retry
+                log.exception("unexpected error in the serial link")
+                reason = f"Something went wrong talking to the micro:bit ({exc})."
+            else:
+                reason = ""
+            if self._connected_in_session:
+                ever_connected = True
+                failures, backoff = 0, t.backoff_initial_s
+            if stop.is_set():
+                return
+            if not reason:  # a drop or an unplug: look for the board again at once
+                continue
+            failures += 1
+            if failures >= t.max_failures:
+                self._set_state(LinkState.FAILED, f"{reason} {FAILED_ADVICE}")
+                return
+            self._set_state(waiting, f"{reason} Trying again…")
+            stop.wait(backoff)
+            backoff = min(backoff * 2, t.backoff_max_s)
+
+    def _wait_for_port(self, stop: threading.Event, state: LinkState) -> str | None:
+        announced = False
+        while not stop.is_set():
+            try:
+                ports = self._find()
+            except Exception:
+                log.exception("could not list the serial ports")
+                ports = []
+            if ports:
+                return ports[0]
+            if not announced:
+                self._set_state(state, "Plug the micro:bit into the kiosk with its USB cable.")
+                announced = True
+            stop.wait(self.timings.port_poll_s)
+        return None
+
+    def _session(self, port: str, stop: threading.Event) -> None:
+        """Open, handshake, stream until stop or a drop; raises _SetupFailed / _PortGone."""
+        self._connected_in_session = False
+        self.current_port = port
+        errors = _port_errors()
+        try:
+            ser = self._open(port, self.timings.read_timeout_s)
+        except errors as exc:
+            if not self._find():
+                raise _PortGone from exc
+            raise _SetupFailed(_open_failure_reason(port, exc)) from exc
+        self.stats["sessions"] += 1
+        splitter = sp.LineSplitter()
+        try:
+            ser.reset_input_buffer()
+            self._set_state(
+                LinkState.RECONNECTING if self.stats["sessions"] > 1 else LinkState.CONNECTING,
+                "Saying hello to the micro:bit…",
+            )
+            self._handshake(ser, splitter, stop)
+            if self.remote_id is not None:
+                self._configure(ser, splitter, stop, "RMBID", str(self.remote_id))
+            if self.radio_frequency is not None:
+                self._configure(ser, splitter, stop, "RF", str(self.radio_frequency))
+            self._configure(ser, splitter, stop, "ZSTART", "AB", expect_value="")
+            self._stream(ser, splitter, stop)
+        except errors as exc:
+            if self._connected_in_session:
+                self.stats["drops"] += 1
+            log.info("serial port %s failed: %s", port, exc)
+            if not self._find() or self._connected_in_session:
+                self._set_state(
+                    LinkState.RECONNECTING,
+                    "The micro:bit was unplugged. Plug it back in to carry on.",
+                )
+                raise _PortGone from exc
+            raise _SetupFailed(f"The USB connection to the micro:bit failed ({exc}).") from exc
+        finally:
+            self._release_buttons()
+            if stop.is_set():
+                self._send_stop(ser)
+            try:
+                ser.close()
+            except Exception:
+                log.debug("closing %s failed", port, exc_info=True)
+
+    # ---- commands --------------------------------------------------------------------
+
+    def _new_id(self) -> int:
+        self._next_id = (self._next_id + 1) & 0xFFFFFFFF
+        return self._next_id
+
+    def _handshake(self, ser: SerialPort, splitter: sp.LineSplitter, stop: threading.Event) -> None:
+        """Send HS until answered: a board's DAPLink may hold back the first replies."""
+        t = self.timings
+        deadline = time.monotonic() + t.handshake_timeout_s
+        sent: set[int] = set()
+        while not stop.is_set() and time.monotonic() < deadline:
+            command_id = self._new_id()
+            sent.add(command_id)
+            ser.write(sp.encode_command(command_id, "HS"))
+            response = self._await_response(
+                ser, splitter, stop, sent, min(deadline, time.monotonic() + t.handshake_resend_s)
+            )
+            if response is None:
+                continue
+            if response.is_error or response.value != str(sp.PROTOCOL_VERSION):
+                raise _SetupFailed(
+                    f"The micro:bit speaks protocol version {response.value or '?'}, "
+                    f"but the kiosk needs version {sp.PROTOCOL_VERSION}: "
+                    "flash the kiosk's USB program onto it."
+                )
+            return
+        if stop.is_set():
+            return
+        raise _SetupFailed(
+            "The micro:bit on USB does not answer. It may be running another program: "
+            "flash the kiosk's USB program onto it (see firmware/README.md)."
+        )
+
+    def _configure(
+        self,
+        ser: SerialPort,
+        splitter: sp.LineSplitter,
+        stop: threading.Event,
+        command: str,
+        value: str,
+        expect_value: str | None = None,
+    ) -> None:
+        command_id = self._new_id()
+        ser.write(sp.encode_command(command_id, command, value))
+        response = self._await_response(
+            ser, splitter, stop, {command_id}, time.monotonic() + self.timings.command_timeout_s
+        )
+        if stop.is_set():
+            return
+        expected = value if expect_value is None else expect_value
+        if response is None or response.is_error or response.value != expected:
+            answer = "no answer" if response is None else f"{response.command}[{response.value}]"
+            raise _SetupFailed(_configure_failure_reason(command, value, answer))
+
+    def _await_response(
+        self,
+        ser: SerialPort,
+        splitter: sp.LineSplitter,
+        stop: threading.Event,
+        ids: set[int],
+        deadline: float,
+    ) -> sp.Response | None:
+        """The first response to one of ``ids`` before ``deadline``; other lines are skipped."""
+        while not stop.is_set() and time.monotonic() < deadline:
+            for line in splitter.feed(self._read(ser)):
+                if line[:1] != b"R":
+                    continue  # P lines still flowing from an earlier session, or an echo
+                response = sp.parse_response(line)
+                if response is not None and response.command_id in ids:
+                    return response
+        return None
+
+    def _send_stop(self, ser: SerialPort) -> None:
+        """Best effort: ask the board to stop streaming before the port is closed."""
+        try:
+            ser.write(sp.encode_command(self._new_id(), "STOP"))
+            flush = getattr(ser, "flush", None)
+            if flush is not None:
+                flush()
+        except Exception:
+            log.debug("could not send STOP", exc_info=True)
+
+    # ---- streaming -------------------------------------------------------------------
+
+    def _read(self, ser: SerialPort) -> bytes:
+        data = ser.read(ser.in_waiting or 1)
+        if len(data) == 1:  # woke on the first byte: take whatever else is already there
+            more = ser.in_waiting
+            if more:
+                data += ser.read(more)
+        return data
+
+    def _stream(self, ser: SerialPort, splitter: sp.LineSplitter, stop: threading.Event) -> None:
+        t = self.timings
+        self._prev_buttons = 0
+        self._last_sequence = None
+        last_data = time.monotonic()
+        while not stop.is_set():
+            self._drop_icons()
+            data = self._read(ser)
+            now = time.monotonic()
+            if data:
+                periodic = [line for line in splitter.feed(data) if line[:1] == b"P"]
+                self.stats["noise"] = splitter.noise_lines
+                self.stats["overlong"] = splitter.overlong_lines
+                if periodic and self._take(periodic, now):
+                    last_data = now
+                    if not self._connected_in_session:
+                        self._connected_in_session = True
+                        self._set_state(LinkState.CONNECTED, f"Connected: {self.description}.")
+            limit = t.silence_timeout_s if self._connected_in_session else t.first_data_timeout_s
+            if now - last_data > limit:
+                if self._connected_in_session:
+                    self.stats["drops"] += 1
+                    self._set_state(
+                        LinkState.RECONNECTING,
+                        "The micro:bit stopped sending data. Reconnecting…",
+                    )
+                    return
+                raise _SetupFailed(self._no_data_reason())
+
+    def _take(self, lines: list[bytes], now: float) -> bool:
+        """Decode P lines into samples and button events; True if any sample was good."""
+        batch = sp.decode_compact_lines(lines)
+        self.stats["lines"] += len(lines)
+        self.stats["rejected"] += batch.rejected
+        n = len(batch)
+        if n == 0:
+            return False
+        # Time-stamp on arrival; a burst read at once is spread back by the nominal
+        # period (never before the previous sample) so windows cut by time stay right.
+        times = now - self.timings.sample_period_s * np.arange(n - 1, -1, -1, dtype=np.float64)
+        times = np.maximum(times, self._last_t)
+        self._last_t = float(times[-1])
+        self._push_samples(np.column_stack((times, batch.xyz_g)))
+        self._count_lost(batch.sequence)
+        self._emit_buttons(batch.buttons)
+        return True
+
+    def _count_lost(self, sequence: np.ndarray) -> None:
+        seq = sequence.astype(np.int32)
+        if self._last_sequence is not None:
+            seq = np.concatenate(([self._last_sequence], seq))
+        if seq.size > 1:
+            self.stats["lost"] += int(((np.diff(seq) - 1) % 256).sum())
+        self._last_sequence = int(seq[-1])
+
+    def _emit_buttons(self, buttons: np.ndarray) -> None:
+        previous = self._prev_buttons
+        for index in np.flatnonzero(np.diff(buttons, prepend=np.uint8(previous))):
+            current = int(buttons[index])
+            changed = current ^ previous
+            for bit, name in ((1, "A"), (2, "B")):
+                if changed & bit:
+                    self._push_button(name, bool(current & bit))
+            previous = current
+        self._prev_buttons = previous
+
+    def _release_buttons(self) -> None:
+        """A button held when the link dropped must not stay pressed on screen."""
+        for bit, name in ((1, "A"), (2, "B")):
+            if self._prev_buttons & bit:
+                self._push_button(name, False)
+        self._prev_buttons = 0
+
+    def _drop_icons(self) -> None:
+        if self._next_icon() is not None and not self._icon_noted:
+            self._icon_noted = True
+            log.info(
+                "The USB serial protocol has no LED command: icons are not shown on this board."
+            )
+
+    def _no_data_reason(self) -> str:
+        if self.remote_id is not None:
+            return (
+                "The USB micro:bit answers but no data comes from the remote micro:bit: "
+                "is it switched on, close by, and running the radio sender program?"
+            )
+        return "The micro:bit answers but sends no data: flash the kiosk's USB program onto it."
+
+    _connected_in_session = False
+
+
+def _open_failure_reason(port: str, exc: Any) -> str:
+    text = str(exc)
+    if "ermission" in text:
+        return (
+            f"The kiosk may not open {port}: add its user to the 'dialout' group "
+            "(see the install guide)."
+        )
+    if "busy" in text.lower():
+        return f"Another program is using {port}; close it."
+    return f"Could not open {port} ({text})."
+
+
+def _configure_failure_reason(command: str, value: str, answer: str) -> str:
+    if command == "RMBID":
+        return (
+            f"The radio bridge did not accept remote micro:bit {value} ({answer}): "
+            "check the id in the kiosk settings and that the USB board runs the radio-bridge "
+            "program."
+        )
+    if command == "RF":
+        return f"The radio bridge did not accept radio frequency {value} ({answer})."
+    return f"The micro:bit did not start streaming ({command} answered {answer})."

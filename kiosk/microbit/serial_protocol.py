@@ -1,0 +1,255 @@
+"""The micro:bit Educational Foundation's sensor / radio-bridge serial line protocol, as pure code.
+
+Kept apart from the link (which owns the port and the thread) so that the
+encoding and decoding can be tested byte for byte, reused by the fake board
+in the tests, and benchmarked without any I/O. Wire format (checked against
+the Foundation's ``sensor-radio-bridge`` firmware and its ``microbit-connection``
+host library; see ``/work/shared/design/microbit.md``):
+
+- command  ``C[<id>]<CMD>[<value>]\\n``, ``<id>`` 1-8 hex digits chosen by the host;
+- response ``R[<id>]<CMD>[<value>]\\n`` or ``R[<id>]ERROR[<code>]\\n``;
+- compact periodic line, 13 characters: ``P`` + 2 hex digits of sequence +
+  3 x 3 hex digits of x, y, z in milli-g offset by +2048 + 1 hex digit of
+  buttons (bit 0 = A, bit 1 = B);
+- anything starting with another character is noise to skip.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+#: The protocol version the handshake (``HS``) must answer.
+PROTOCOL_VERSION = 1
+BAUD_RATE = 115200
+#: USB ids of the micro:bit's interface chip (DAPLink).
+MICROBIT_VID = 0x0D28
+MICROBIT_PID = 0x0204
+
+#: Length of a compact periodic line without its newline.
+COMPACT_LINE_LENGTH = 13
+#: Longest line the host accepts; real lines are under 60 bytes, so anything
+#: longer is a corrupted stream and is dropped up to its newline.
+MAX_LINE_LENGTH = 128
+#: The accelerometer offset and clamp of the compact format (12 bits per axis).
+ACCEL_OFFSET = 2048
+
+LINE_KINDS = (b"C", b"R", b"P")
+
+_RESPONSE_RE = re.compile(rb"^R\[([0-9A-Fa-f]{1,8})\]([A-Z]+)\[([^\[\]]*)\]$")
+_MAX_ID = 0xFFFFFFFF
+
+# Hex digit value of every byte; 255 marks a byte that is not a hex digit.
+_HEX_VALUE = np.full(256, 255, dtype=np.uint8)
+for _i, _c in enumerate(b"0123456789ABCDEF"):
+    _HEX_VALUE[_c] = _i
+for _i, _c in enumerate(b"abcdef"):
+    _HEX_VALUE[_c] = 10 + _i
+
+
+# ---- commands and responses ----------------------------------------------------------
+
+
+def encode_command(command_id: int, command: str, value: str = "") -> bytes:
+    """``C[<id in hex>]<command>[<value>]\\n`` as bytes."""
+    if not 0 <= command_id <= _MAX_ID:
+        raise ValueError("a command id is 1 to 8 hex digits (0 .. 0xFFFFFFFF)")
+    if not command.isalpha() or not command.isupper():
+        raise ValueError(f"a command name is capital letters, not {command!r}")
+    if "[" in value or "]" in value or "\n" in value:
+        raise ValueError(f"a command value cannot contain brackets or newlines: {value!r}")
+    return f"C[{command_id:X}]{command}[{value}]\n".encode("ascii")
+
+
+@dataclass(frozen=True)
+class Response:
+    """One ``R`` line: the id it answers, the command (or ``ERROR``) and the value text."""
+
+    command_id: int
+    command: str
+    value: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.command == "ERROR"
+
+
+def parse_response(line: bytes) -> Response | None:
+    """The response in one line (without its newline), or None if it is not a valid ``R`` line."""
+    match = _RESPONSE_RE.match(line.rstrip(b"\r"))
+    if match is None:
+        return None
+    raw_id, command, value = match.groups()
+    try:
+        text = value.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    return Response(int(raw_id, 16), command.decode("ascii"), text)
+
+
+def encode_response(command_id_text: str, command: str, value: str = "") -> bytes:
+    """``R[<id>]<command>[<value>]\\n``; the id is echoed as the host wrote it (for fake boards)."""
+    return f"R[{command_id_text}]{command}[{value}]\n".encode("ascii")
+
+
+_COMMAND_RE = re.compile(rb"^C\[([0-9A-Fa-f]{1,8})\]([A-Z]+)\[([^\[\]]*)\]$")
+
+
+def parse_command(line: bytes) -> tuple[str, str, str] | None:
+    """(id text, command, value) of a ``C`` line, or None; the board's side, used by fakes."""
+    match = _COMMAND_RE.match(line.rstrip(b"\r"))
+    if match is None:
+        return None
+    raw_id, command, value = match.groups()
+    try:
+        return raw_id.decode("ascii"), command.decode("ascii"), value.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+# ---- compact periodic lines -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompactSample:
+    """One decoded ``P`` line: sequence 0..255, x, y, z in milli-g, buttons bits."""
+
+    sequence: int
+    x: int
+    y: int
+    z: int
+    buttons: int
+
+    @property
+    def button_a(self) -> bool:
+        return bool(self.buttons & 1)
+
+    @property
+    def button_b(self) -> bool:
+        return bool(self.buttons & 2)
+
+
+def encode_compact(sequence: int, x: int, y: int, z: int, buttons: int) -> bytes:
+    """The 13-character ``P`` line (plus newline) for milli-g values; clamps like the firmware."""
+
+    def axis(value: int) -> int:
+        return min(max(int(value), -ACCEL_OFFSET), ACCEL_OFFSET - 1) + ACCEL_OFFSET
+
+    return b"P%02X%03X%03X%03X%1X\n" % (sequence & 0xFF, axis(x), axis(y), axis(z), buttons & 3)
+
+
+def decode_compact(line: bytes) -> CompactSample | None:
+    """Decode one ``P`` line (without newline); None when its length or digits are wrong."""
+    line = line.rstrip(b"\r")
+    if len(line) != COMPACT_LINE_LENGTH or line[:1] != b"P":
+        return None
+    digits = _HEX_VALUE[np.frombuffer(line, dtype=np.uint8, offset=1)]
+    if digits.max() > 15 or digits[11] > 3:
+        return None
+    d = digits.astype(np.int32)
+    return CompactSample(
+        sequence=int(d[0] * 16 + d[1]),
+        x=int(d[2] * 256 + d[3] * 16 + d[4]) - ACCEL_OFFSET,
+        y=int(d[5] * 256 + d[6] * 16 + d[7]) - ACCEL_OFFSET,
+        z=int(d[8] * 256 + d[9] * 16 + d[10]) - ACCEL_OFFSET,
+        buttons=int(d[11]),
+    )
+
+
+@dataclass(frozen=True)
+class CompactBatch:
+    """Many decoded ``P`` lines: arrays of equal length, in arrival order."""
+
+    sequence: np.ndarray  # (n,) int16, 0..255
+    xyz_milli_g: np.ndarray  # (n, 3) int16
+    buttons: np.ndarray  # (n,) uint8, bit 0 = A, bit 1 = B
+    rejected: int  # P lines that were malformed and skipped
+
+    def __len__(self) -> int:
+        return int(self.sequence.shape[0])
+
+    @property
+    def xyz_g(self) -> np.ndarray:
+        return self.xyz_milli_g.astype(np.float64) / 1000.0
+
+
+_EMPTY_BATCH = CompactBatch(
+    np.zeros(0, np.int16), np.zeros((0, 3), np.int16), np.zeros(0, np.uint8), 0
+)
+
+
+def decode_compact_lines(lines: list[bytes]) -> CompactBatch:
+    """Decode many ``P`` lines at once with numpy (the hot path: ~50 lines/s per board).
+
+    Lines of the wrong length, with a non-hex digit or a buttons digit above 3
+    are counted in ``rejected`` and left out.
+    """
+    good = [line for line in lines if len(line) == COMPACT_LINE_LENGTH]
+    wrong_length = len(lines) - len(good)
+    if not good:
+        return CompactBatch(_EMPTY_BATCH.sequence, _EMPTY_BATCH.xyz_milli_g,
+                            _EMPTY_BATCH.buttons, wrong_length)
+    raw = np.frombuffer(b"".join(good), dtype=np.uint8).reshape(-1, COMPACT_LINE_LENGTH)
+    digits = _HEX_VALUE[raw[:, 1:]]
+    valid = (raw[:, 0] == ord("P")) & (digits.max(axis=1) <= 15) & (digits[:, 11] <= 3)
+    if not valid.all():
+        digits = digits[valid]
+    d = digits.astype(np.int16)
+    sequence = d[:, 0] * 16 + d[:, 1]
+    axes = d[:, 2:11].reshape(-1, 3, 3)
+    xyz = axes[:, :, 0] * 256 + axes[:, :, 1] * 16 + axes[:, :, 2] - ACCEL_OFFSET
+    rejected = wrong_length + int(valid.size - np.count_nonzero(valid))
+    return CompactBatch(sequence, xyz, digits[:, 11].copy(), rejected)
+
+
+# ---- splitting a byte stream into lines ---------------------------------------------------
+
+
+class LineSplitter:
+    """Turns chunks read from the port into protocol lines.
+
+    Keeps a partial line for the next chunk, drops lines that do not start
+    with ``C``, ``R`` or ``P`` (debug prints, boot banners, line noise) and
+    drops lines longer than ``max_length`` (their rest is skipped up to the next
+    newline), so a corrupted stream can neither grow memory nor produce junk.
+    """
+
+    def __init__(self, max_length: int = MAX_LINE_LENGTH) -> None:
+        self.max_length = max_length
+        self._partial = b""
+        self._discarding = False  # inside an over-long line, skipping to its newline
+        self.noise_lines = 0
+        self.overlong_lines = 0
+
+    def reset(self) -> None:
+        """Forget any partial line (after the port was reopened)."""
+        self._partial = b""
+        self._discarding = False
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The complete lines in ``data`` (plus what was kept), without newlines or ``\\r``."""
+        if not data:
+            return []
+        pieces = (self._partial + data).split(b"\n")
+        self._partial = pieces.pop()
+        lines: list[bytes] = []
+        for piece in pieces:
+            if self._discarding:
+                self._discarding = False  # this newline ends the over-long line
+                continue
+            line = piece.rstrip(b"\r")
+            if len(line) > self.max_length:
+                self.overlong_lines += 1
+            elif line[:1] in LINE_KINDS:
+                lines.append(line)
+            elif line:
+                self.noise_lines += 1
+        if len(self._partial) > self.max_length:
+            if not self._discarding:
+                self.overlong_lines += 1
+            self._discarding = True
+            self._partial = b""
+        return lines
+
