@@ -28,7 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from kiosk.microbit import serial_protocol as sp
+from kiosk.microbit.link import ButtonEvent, Link, LinkEvent, LinkState, StateChange
+from kiosk.microbit.serial_link import SerialTimings
 
 FAULT_KINDS = (
     "garbage",
@@ -345,3 +349,91 @@ class FakeSerialBoard:
             else:
                 out += line
         self._write(out)
+
+
+# ---- helpers for the serial tests ------------------------------------------------------
+
+FAST = SerialTimings(
+    read_timeout_s=0.01,
+    write_timeout_s=0.5,
+    handshake_timeout_s=0.4,
+    handshake_resend_s=0.05,
+    command_timeout_s=0.3,
+    first_data_timeout_s=0.4,
+    silence_timeout_s=0.25,
+    port_poll_s=0.01,
+    backoff_initial_s=0.02,
+    backoff_max_s=0.1,
+    max_failures=3,
+)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.005) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+class Events:
+    """Accumulates a link's events (``poll_events`` drains them)."""
+
+    def __init__(self, link: Link) -> None:
+        self.link = link
+        self.all: list[LinkEvent] = []
+
+    def poll(self) -> list[LinkEvent]:
+        new = self.link.poll_events()
+        self.all += new
+        return new
+
+    @property
+    def states(self) -> list[StateChange]:
+        self.poll()
+        return [e for e in self.all if isinstance(e, StateChange)]
+
+    @property
+    def buttons(self) -> list[ButtonEvent]:
+        self.poll()
+        return [e for e in self.all if isinstance(e, ButtonEvent)]
+
+    def count(self, state: LinkState) -> int:
+        return sum(1 for s in self.states if s.state is state)
+
+    def wait_count(self, state: LinkState, n: int, timeout: float = 5.0) -> bool:
+        return wait_for(lambda: self.count(state) >= n, timeout)
+
+
+def received_milli_g(link: Link) -> list[tuple[int, int, int]]:
+    window = link.samples.latest(link.samples.capacity)
+    return [tuple(int(v) for v in row) for row in np.rint(window.xyz * 1000.0)]
+
+
+def is_subsequence(received: list[tuple[int, int, int]], sent: list[tuple[int, int, int]]) -> bool:
+    """True if ``received`` appears in ``sent`` in order (samples may be lost, never invented)."""
+    position = 0
+    for sample in received:
+        while position < len(sent) and sent[position] != sample:
+            position += 1
+        if position == len(sent):
+            return False
+        position += 1
+    return True
+
+
+Triple = tuple[int, int, int]
+
+
+def is_contiguous_run(received: list[Triple], sent: list[Triple]) -> bool:
+    """True if ``received`` appears in ``sent`` as one unbroken run (no sample lost)."""
+    if not received:
+        return False
+    first = received[0]
+    starts = [i for i, s in enumerate(sent) if s == first]
+    return any(sent[i : i + len(received)] == received for i in starts)
+
+
+def sent_xyz(board_sent: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int]]:
+    return [(x, y, z) for x, y, z, _ in board_sent]
