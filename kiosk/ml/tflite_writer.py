@@ -24,7 +24,7 @@ from tflite.TensorType import TensorType
 
 from kiosk.errors import DatasetFormatError
 from kiosk.ml.network import DenseNetwork, ModelInfo
-from kiosk.ml.quantize import QuantParams, quantize_network
+from kiosk.ml.quantize import ChannelScales, QuantParams, quantize_network
 
 METADATA_NAME = "kiosk_model_info"
 FILE_IDENTIFIER = b"TFL3"
@@ -39,6 +39,8 @@ _OP_VERSIONS = {
     (BuiltinOperator.SOFTMAX, False): 1,
     (BuiltinOperator.SOFTMAX, True): 2,
     (BuiltinOperator.QUANTIZE, True): 2,
+    (BuiltinOperator.MUL, True): 1,  # float MUL/ADD of the int8 model's input normalisation
+    (BuiltinOperator.ADD, True): 1,
     (BuiltinOperator.DEQUANTIZE, True): 2,
 }
 
@@ -49,7 +51,7 @@ class _Tensor:
     shape: tuple[int, ...]
     dtype: int  # TensorType
     buffer: int = 0  # 0 is the empty buffer: activations
-    quant: QuantParams | None = None
+    quant: QuantParams | ChannelScales | None = None
 
 
 @dataclass
@@ -75,7 +77,7 @@ class _Graph:
         shape: tuple[int, ...],
         dtype: int,
         data: np.ndarray | None = None,
-        quant: QuantParams | None = None,
+        quant: QuantParams | ChannelScales | None = None,
     ) -> int:
         buffer = 0
         if data is not None:
@@ -135,10 +137,22 @@ def _int8_graph(network: DenseNetwork, representative: np.ndarray) -> _Graph:
     quantized = quantize_network(network, representative)
     graph = _Graph(int8=True)
     features = graph.tensor("features", (1, network.n_in), TensorType.FLOAT32)
+    # Float per-feature normalisation first (see kiosk.ml.quantize for why).
+    n_in = network.n_in
+    multiplier = graph.tensor(
+        "normalise/multiplier", (n_in,), TensorType.FLOAT32, quantized.normaliser.multiplier
+    )
+    offset = graph.tensor(
+        "normalise/offset", (n_in,), TensorType.FLOAT32, quantized.normaliser.offset
+    )
+    scaled = graph.tensor("normalise/scaled", (1, n_in), TensorType.FLOAT32)
+    graph.op(BuiltinOperator.MUL, (features, multiplier), (scaled,))
+    normalised = graph.tensor("normalise/output", (1, n_in), TensorType.FLOAT32)
+    graph.op(BuiltinOperator.ADD, (scaled, offset), (normalised,))
     x = graph.tensor(
         "features_int8", (1, network.n_in), TensorType.INT8, quant=quantized.input_params
     )
-    graph.op(BuiltinOperator.QUANTIZE, (features,), (x,))
+    graph.op(BuiltinOperator.QUANTIZE, (normalised,), (x,))
     for i, (layer, qlayer) in enumerate(zip(network.layers, quantized.layers, strict=True)):
         weights = graph.tensor(
             f"dense_{i}/weights",
@@ -278,16 +292,24 @@ def _tensor(builder: flatbuffers.Builder, tensor: _Tensor) -> int:
     return tflite.TensorEnd(builder)
 
 
-def _quantization(builder: flatbuffers.Builder, params: QuantParams) -> int:
-    tflite.QuantizationParametersStartScaleVector(builder, 1)
-    builder.PrependFloat32(params.scale)
+def _quantization(builder: flatbuffers.Builder, params: QuantParams | ChannelScales) -> int:
+    if isinstance(params, ChannelScales):
+        scales, zero_points = list(params.scales), [0] * len(params.scales)
+    else:
+        scales, zero_points = [params.scale], [params.zero_point]
+    tflite.QuantizationParametersStartScaleVector(builder, len(scales))
+    for value in reversed(scales):
+        builder.PrependFloat32(value)
     scale = builder.EndVector()
-    tflite.QuantizationParametersStartZeroPointVector(builder, 1)
-    builder.PrependInt64(params.zero_point)
+    tflite.QuantizationParametersStartZeroPointVector(builder, len(zero_points))
+    for value in reversed(zero_points):
+        builder.PrependInt64(value)
     zero_point = builder.EndVector()
     tflite.QuantizationParametersStart(builder)
     tflite.QuantizationParametersAddScale(builder, scale)
     tflite.QuantizationParametersAddZeroPoint(builder, zero_point)
+    # Per-channel scales run along axis 0 (output units); 0 is also the default.
+    tflite.QuantizationParametersAddQuantizedDimension(builder, 0)
     return tflite.QuantizationParametersEnd(builder)
 
 
@@ -323,6 +345,14 @@ def _options(builder: flatbuffers.Builder, op: _Operator) -> tuple[int, int | No
         tflite.SoftmaxOptionsStart(builder)
         tflite.SoftmaxOptionsAddBeta(builder, 1.0)
         return BuiltinOptions.SoftmaxOptions, tflite.SoftmaxOptionsEnd(builder)
+    if op.code == BuiltinOperator.MUL:
+        tflite.MulOptionsStart(builder)
+        tflite.MulOptionsAddFusedActivationFunction(builder, ActivationFunctionType.NONE)
+        return BuiltinOptions.MulOptions, tflite.MulOptionsEnd(builder)
+    if op.code == BuiltinOperator.ADD:
+        tflite.AddOptionsStart(builder)
+        tflite.AddOptionsAddFusedActivationFunction(builder, ActivationFunctionType.NONE)
+        return BuiltinOptions.AddOptions, tflite.AddOptionsEnd(builder)
     if op.code == BuiltinOperator.QUANTIZE:
         tflite.QuantizeOptionsStart(builder)
         return BuiltinOptions.QuantizeOptions, tflite.QuantizeOptionsEnd(builder)

@@ -129,3 +129,52 @@ def test_bench_runtime_reports_both_timings():
     figures = bench_runtime(repeats=20)
     assert set(figures) == {"tflite_predict_ms", "sklearn_predict_ms", "sklearn_over_tflite"}
     assert all(np.isfinite(value) and value > 0 for value in figures.values())
+
+
+# --- int8 ----------------------------------------------------------------------------------
+
+INT8_MIN_AGREEMENT = 0.99
+INT8_MAX_PROBABILITY_ERROR = 0.05
+
+
+@pytest.mark.parametrize(("hidden", "seed"), [((16,), 0), ((32,), 1), ((16, 16), 2)])
+def test_int8_model_agrees_with_float_on_real_windows(hidden, seed):
+    """Calibrated on the training features; judged on every real window, held-out ones too."""
+    for features in feature_sets():
+        model = train_network(features, hidden, seed)
+        model_bytes = network_to_tflite(model.network, int8=True, representative=features.x_train)
+        classifier = TFLiteClassifier.from_bytes(model_bytes)
+        assert classifier.is_int8
+        assert classifier.info == features.info
+        got = classifier.predict_proba(features.x_all)
+        expected = model.network.forward(features.x_all)
+        assert got.dtype == np.float32 and got.shape == expected.shape
+        agreement = np.mean(got.argmax(axis=1) == expected.argmax(axis=1))
+        error = np.abs(got - expected).max()
+        assert agreement >= INT8_MIN_AGREEMENT, (features.name, agreement)
+        assert error <= INT8_MAX_PROBABILITY_ERROR, (features.name, error)
+        np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=0.02)
+
+
+def test_int8_model_is_not_just_the_float_model(real_models):
+    """The quantised model really runs quantised: outputs differ and sit on the int8 grid."""
+    features, model = real_models[0]
+    float_bytes = network_to_tflite(model.network)
+    int8_bytes = network_to_tflite(model.network, int8=True, representative=features.x_train)
+    float_out = TFLiteClassifier.from_bytes(float_bytes).predict_proba(features.x_all)
+    int8_out = TFLiteClassifier.from_bytes(int8_bytes).predict_proba(features.x_all)
+    assert not np.array_equal(float_out, int8_out)
+    # int8 softmax outputs are multiples of 1/256.
+    np.testing.assert_allclose(int8_out * 256, np.round(int8_out * 256), atol=1e-3)
+
+
+def test_int8_linear_output_network_runs():
+    rng = np.random.default_rng(5)
+    network = random_network(rng, (24, 8, 4), "linear")
+    x = rng.normal(size=(300, 24))
+    classifier = TFLiteClassifier.from_bytes(
+        network_to_tflite(network, int8=True, representative=x)
+    )
+    expected = network.forward(x)
+    span = expected.max() - expected.min()
+    assert np.abs(classifier.predict_proba(x) - expected).max() < 0.05 * span
