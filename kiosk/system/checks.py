@@ -1,0 +1,487 @@
+"""The health checks behind ``kiosk doctor``: is this box able to run the exhibit?
+
+Each check looks at one thing (display, touch, Bluetooth, capabilities,
+TFLite, database, disk, settings) and returns ``Check`` results that say what
+is wrong and what to type or plug in to fix it. They only read: nothing here
+changes the box. Paths go through a ``Host`` so tests can point the checks
+at a fake ``/proc``, ``/sys`` and ``/etc``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import grp
+import os
+import shutil
+import sqlite3
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from kiosk.system.config import (
+    DEFAULT_CONFIG_PATH,
+    DEFAULT_PIN,
+    SERVICE_STATE_DIR,
+    KioskConfig,
+    config_path_from_env,
+    default_database_path,
+    load_config,
+    running_under_systemd,
+)
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+UNIT_NAME = "microbit-kiosk.service"
+PREFIX = "/opt/microbit-kiosk"
+VENV = f"{PREFIX}/.venv"
+BLE_CAPABILITIES = ("CAP_NET_ADMIN", "CAP_NET_RAW")
+_CAP_BITS = {"CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13}
+ABS_MT_POSITION_X = 0x35
+ABS_X = 0x00
+BTN_TOUCH = 0x14A
+MIN_FREE_MB, LOW_FREE_MB = 100, 500
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: ``status`` is "ok", "warn" (works, but look) or "fail" (will not work)."""
+
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Host:
+    """The machine being checked: ``root`` is "/" except in tests."""
+
+    root: Path = Path("/")
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def path(self, absolute: str | Path) -> Path:
+        return self.root / str(absolute).lstrip("/")
+
+    def read(self, absolute: str | Path) -> str | None:
+        try:
+            return self.path(absolute).read_text(errors="replace")
+        except OSError:
+            return None
+
+    def is_raspberry_pi(self) -> bool:
+        model = self.read("/proc/device-tree/model") or ""
+        return "Raspberry Pi" in model
+
+
+# --- settings -------------------------------------------------------------
+
+
+def check_config(config_path: Path, problems: list[str]) -> list[Check]:
+    if not problems:
+        state = "read" if config_path.exists() else "not present, using the defaults"
+        return [Check("config", OK, f"{config_path}: {state}")]
+    fix = f"edit {config_path} (each key is explained in {PREFIX}/deploy/kiosk.toml)"
+    return [Check("config", WARN, problem, fix) for problem in problems]
+
+
+def check_admin_pin(config: KioskConfig, config_path: Path) -> Check:
+    from kiosk.system.pin import verify_pin
+
+    if verify_pin(DEFAULT_PIN, config.admin.pin_hash):
+        return Check(
+            "admin PIN",
+            WARN,
+            f"the admin PIN is still the default {DEFAULT_PIN}: any visitor who reads the "
+            "manual can leave the exhibit",
+            f"sudo {VENV}/bin/kiosk set-pin --write"
+            + ("" if config_path == DEFAULT_CONFIG_PATH else f" --config {config_path}"),
+        )
+    return Check("admin PIN", OK, "set (stored as a hash)")
+
+
+# --- display and touch ------------------------------------------------------
+
+
+def sdl_video_drivers() -> list[str] | None:
+    """The video drivers built into the SDL that pygame uses, or None if unknown.
+
+    pygame has no call for this, so ask SDL itself (already loaded by
+    pygame) through ctypes; listing drivers needs no SDL_Init.
+    """
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # keep --json output clean
+    try:
+        import pygame  # noqa: F401  (loads libSDL2 into this process)
+    except ImportError:
+        return None
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "libSDL2-2" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            sdl = ctypes.CDLL(path)
+            sdl.SDL_GetVideoDriver.restype = ctypes.c_char_p
+            count = sdl.SDL_GetNumVideoDrivers()
+            return [sdl.SDL_GetVideoDriver(i).decode() for i in range(count)]
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def _drm_connectors(host: Host) -> tuple[list[str], list[str]]:
+    """(DRM card device nodes, connected connectors like 'card1-HDMI-A-1')."""
+    cards = sorted(p.name for p in host.path("/dev/dri").glob("card*"))
+    connected = []
+    for status in sorted(host.path("/sys/class/drm").glob("card*-*/status")):
+        with contextlib.suppress(OSError):
+            if status.read_text().strip() == "connected":
+                connected.append(status.parent.name)
+    return cards, connected
+
+
+def check_display(host: Host, drivers: list[str] | None) -> Check:
+    wanted = host.environ.get("SDL_VIDEODRIVER", "kmsdrm" if host.is_raspberry_pi() else "")
+    desktop = bool(host.environ.get("DISPLAY") or host.environ.get("WAYLAND_DISPLAY"))
+    listed = ", ".join(drivers) if drivers is not None else "unknown"
+    if drivers is None:
+        return Check(
+            "display", FAIL, "pygame (SDL) cannot be loaded",
+            "sudo apt-get install python3-pygame, then re-run deploy/install.sh",
+        )
+    if host.is_raspberry_pi() and "kmsdrm" not in drivers:
+        return Check(
+            "display", FAIL,
+            f"pygame's SDL has no kmsdrm driver (it has: {listed}); this is the PyPI wheel, "
+            "which cannot draw without a desktop",
+            f"sudo {VENV}/bin/pip uninstall -y pygame "
+            "(the venv then uses Debian's python3-pygame)",
+        )
+    if wanted and wanted not in drivers:
+        return Check(
+            "display", FAIL, f"SDL_VIDEODRIVER={wanted} but SDL only has: {listed}",
+            "install Debian's python3-pygame (kmsdrm) or unset SDL_VIDEODRIVER",
+        )
+    if desktop and wanted in ("", "x11", "wayland"):
+        return Check("display", OK, f"desktop session (SDL drivers: {listed})")
+    cards, connected = _drm_connectors(host)
+    if not cards:
+        return Check(
+            "display", FAIL,
+            "no display: no DRM/KMS device (/dev/dri/card*) and no desktop "
+            f"(SDL drivers: {listed})",
+            "on a Pi: keep 'dtoverlay=vc4-kms-v3d' in config.txt and check the display cable; "
+            "elsewhere run the app inside a desktop session, or the demo headless",
+        )
+    if not connected:
+        return Check(
+            "display", FAIL, f"{', '.join(cards)} found but no screen is connected",
+            "check the HDMI or DSI ribbon cable and the panel's power, then reboot",
+        )
+    return Check(
+        "display", OK, f"{', '.join(connected)} connected; SDL drivers: {listed}"
+    )
+
+
+def _bitmask(line: str) -> int:
+    """A /proc/bus/input/devices bitmap ("B: ABS=3 0") as one integer."""
+    bits = struct.calcsize("l") * 8
+    value = 0
+    for word in line.split("=", 1)[1].split():
+        value = (value << bits) | int(word, 16)
+    return value
+
+
+def input_devices(host: Host) -> list[dict[str, str]] | None:
+    """Each device block of /proc/bus/input/devices as {"N": name, "H": handlers, "ABS":..}."""
+    text = host.read("/proc/bus/input/devices")
+    if text is None:
+        return None
+    devices = []
+    for block in text.split("\n\n"):
+        entry: dict[str, str] = {}
+        for line in block.splitlines():
+            if line.startswith("N: Name="):
+                entry["N"] = line.split("=", 1)[1].strip().strip('"')
+            elif line.startswith("H: Handlers="):
+                entry["H"] = line.split("=", 1)[1]
+            elif line.startswith("B: "):
+                key = line[3:].split("=", 1)[0]
+                entry[key] = line[3:]
+        if entry:
+            devices.append(entry)
+    return devices
+
+
+def _is_touchscreen(device: dict[str, str]) -> bool:
+    abs_bits = _bitmask(device["ABS"]) if "ABS" in device else 0
+    key_bits = _bitmask(device["KEY"]) if "KEY" in device else 0
+    multi_touch = bool(abs_bits >> ABS_MT_POSITION_X & 1)
+    single_touch = bool(abs_bits >> ABS_X & 1) and bool(key_bits >> BTN_TOUCH & 1)
+    return multi_touch or single_touch
+
+
+def check_touch(host: Host) -> Check:
+    devices = input_devices(host)
+    if devices is None:
+        return Check(
+            "touch", FAIL, "no input devices are visible (/proc/bus/input/devices is missing)",
+            "run kiosk doctor on the kiosk itself, not in a container",
+        )
+    touch = [d for d in devices if _is_touchscreen(d)]
+    if not touch:
+        return Check(
+            "touch", FAIL, f"no touchscreen among {len(devices)} input device(s)",
+            "connect the panel's touch cable (USB for HDMI panels, the DSI ribbon for the "
+            "official display); `cat /proc/bus/input/devices` lists what the kernel sees",
+        )
+    names = ", ".join(d.get("N", "?") for d in touch)
+    events = [w for d in touch for w in d.get("H", "").split() if w.startswith("event")]
+    unreadable = []
+    for event in events:
+        node = host.path(f"/dev/input/{event}")
+        with contextlib.suppress(OSError, KeyError):
+            st = node.stat()
+            if grp.getgrgid(st.st_gid).gr_name != "input" or not st.st_mode & 0o040:
+                unreadable.append(f"/dev/input/{event}")
+    if unreadable:
+        return Check(
+            "touch", WARN, f"{names}: {', '.join(unreadable)} not readable by group input",
+            "the udev rules should give input devices to group input; check `ls -l /dev/input`",
+        )
+    return Check("touch", OK, f"{names} ({', '.join(events) or 'no event node'})")
+
+
+# --- Bluetooth --------------------------------------------------------------
+
+
+def _rfkill_blocked(host: Host) -> bool:
+    for entry in host.path("/sys/class/rfkill").glob("rfkill*"):
+        if (host.read(entry / "type") or "").strip() != "bluetooth":
+            continue
+        soft = (host.read(entry / "soft") or "0").strip()
+        hard = (host.read(entry / "hard") or "0").strip()
+        if "1" in (soft, hard):
+            return True
+    return False
+
+
+def _bluepy_helper() -> Path | None:
+    try:
+        import bluepy
+    except ImportError:
+        return None
+    helper = Path(bluepy.__file__).parent / "bluepy-helper"
+    return helper if os.access(helper, os.X_OK) else None
+
+
+def check_bluetooth(host: Host, link: str) -> Check:
+    needed = link in ("auto", "ble")
+    miss = FAIL if needed else WARN
+    adapters = sorted(p.name for p in host.path("/sys/class/bluetooth").glob("hci*"))
+    if not adapters:
+        return Check(
+            "bluetooth", miss,
+            f"no Bluetooth adapter (/sys/class/bluetooth is empty); link = {link!r}",
+            "on a Pi 3/4/5 the adapter is built in: sudo apt-get install bluez pi-bluetooth, "
+            "check 'dtoverlay=disable-bt' is NOT in config.txt, reboot; or use a USB micro:bit "
+            "with link = \"serial\" in kiosk.toml",
+        )
+    if _rfkill_blocked(host):
+        return Check(
+            "bluetooth", miss, f"{', '.join(adapters)} is switched off (rfkill)",
+            "sudo rfkill unblock bluetooth",
+        )
+    if needed and _bluepy_helper() is None:
+        return Check(
+            "bluetooth", FAIL, f"{', '.join(adapters)} present but bluepy's helper is missing",
+            f"sudo apt-get install libglib2.0-dev && sudo {VENV}/bin/pip install "
+            "--force-reinstall --no-binary bluepy bluepy",
+        )
+    return Check("bluetooth", OK, ", ".join(adapters))
+
+
+def unit_capabilities(host: Host) -> set[str] | None:
+    """The ambient capabilities the installed unit (with its drop-ins) grants, or None."""
+    unit = host.path(f"/etc/systemd/system/{UNIT_NAME}")
+    if not unit.is_file():
+        return None
+    files = [unit, *sorted(host.path(f"/etc/systemd/system/{UNIT_NAME}.d").glob("*.conf"))]
+    caps: set[str] = set()
+    for path in files:
+        with contextlib.suppress(OSError):
+            for line in path.read_text().splitlines():
+                key, _, value = line.strip().partition("=")
+                if key.strip() != "AmbientCapabilities":
+                    continue
+                if not value.strip():
+                    caps.clear()  # an empty assignment resets the list
+                elif value.strip().startswith("~"):
+                    caps.difference_update(value.strip()[1:].split())
+                else:
+                    caps.update(value.split())
+    return caps
+
+
+def _process_capabilities(host: Host) -> set[str]:
+    status = host.read("/proc/self/status") or ""
+    for line in status.splitlines():
+        if line.startswith("CapEff:"):
+            mask = int(line.split()[1], 16)
+            return {name for name, bit in _CAP_BITS.items() if mask >> bit & 1}
+    return set()
+
+
+def check_capabilities(host: Host, link: str) -> Check:
+    needed = link in ("auto", "ble")
+    caps = unit_capabilities(host)
+    here = _process_capabilities(host)
+    here_text = "this process has " + (", ".join(sorted(here)) if here else "neither")
+    if caps is None:
+        return Check(
+            "capabilities", WARN if needed else OK,
+            f"{UNIT_NAME} is not installed, so nothing grants Bluetooth scanning "
+            f"{'/'.join(BLE_CAPABILITIES)} ({here_text})",
+            "sudo ./deploy/install.sh" if needed else "",
+        )
+    missing = [c for c in BLE_CAPABILITIES if c not in caps]
+    if needed and missing:
+        return Check(
+            "capabilities", FAIL,
+            f"{UNIT_NAME} does not grant {', '.join(missing)}: Bluetooth scanning will fail "
+            "(setcap on bluepy-helper does not help under NoNewPrivileges)",
+            "remove the drop-in that clears AmbientCapabilities "
+            "(`systemctl cat microbit-kiosk`), or set link = \"serial\"",
+        )
+    granted = ", ".join(sorted(caps)) or "none"
+    return Check("capabilities", OK, f"the service gets {granted}; {here_text}")
+
+
+# --- runtime, storage --------------------------------------------------------
+
+
+def check_tflite() -> Check:
+    try:
+        from kiosk.ml.runtime import load_interpreter_class
+
+        interpreter = load_interpreter_class()
+    except ImportError as exc:
+        return Check("tflite", FAIL, f"the kiosk's model code cannot be imported: {exc}",
+                     "re-run deploy/install.sh")
+    except Exception as exc:  # KioskError with the install advice
+        return Check(
+            "tflite", FAIL, str(exc),
+            f"sudo {VENV}/bin/pip install 'tflite-runtime; python_version<\"3.12\"' "
+            "'ai-edge-litert; python_version>=\"3.12\"'",
+        )
+    return Check("tflite", OK, f"{interpreter.__module__}.{interpreter.__name__}")
+
+
+def database_path(host: Host, config: KioskConfig) -> Path:
+    """The database the service uses (not the one of the person running doctor)."""
+    if config.storage.database:
+        return Path(config.storage.database).expanduser()
+    installed = host.path(f"/etc/systemd/system/{UNIT_NAME}").is_file()
+    return default_database_path(for_service=True if installed or running_under_systemd() else None)
+
+
+def check_data_mount(host: Host) -> Check | None:
+    """A data partition listed in fstab for the state directory must be mounted."""
+    fstab = host.read("/etc/fstab") or ""
+    listed = any(
+        len(f := line.split()) >= 2 and f[1].rstrip("/") == str(SERVICE_STATE_DIR)
+        for line in fstab.splitlines()
+        if not line.lstrip().startswith("#")
+    )
+    if not listed:
+        return None
+    if os.path.ismount(host.path(SERVICE_STATE_DIR)):
+        return Check("data partition", OK, f"mounted at {SERVICE_STATE_DIR}")
+    return Check(
+        "data partition", FAIL,
+        f"{SERVICE_STATE_DIR} is in /etc/fstab but not mounted: saved projects go to the "
+        "system card (lost at reboot with a read-only root)",
+        "plug the data USB stick in, then: sudo mount /var/lib/microbit-kiosk && "
+        "sudo systemctl restart microbit-kiosk",
+    )
+
+
+def check_database(path: Path) -> Check:
+    if not path.exists():
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is not None and os.access(parent, os.W_OK):
+            return Check("database", OK, f"{path} does not exist yet; created at first start")
+        return Check("database", WARN, f"{path} does not exist yet",
+                     "it is created by the service at first start (sudo systemctl start "
+                     "microbit-kiosk)")
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = [r[0] for r in connection.execute("PRAGMA integrity_check")]
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        return Check(
+            "database", FAIL, f"{path} cannot be opened: {exc}",
+            "stop the service, move the file aside (it is kept for inspection), start again: "
+            f"sudo systemctl stop microbit-kiosk && sudo mv {path} {path}.broken && "
+            "sudo systemctl start microbit-kiosk",
+        )
+    if rows != ["ok"]:
+        return Check(
+            "database", FAIL, f"{path} is damaged: {'; '.join(rows[:3])}",
+            f"export what you can (kiosk export), then move {path} aside and restart the service",
+        )
+    size_kb = path.stat().st_size // 1024
+    return Check("database", OK, f"{path} ({size_kb} KiB, integrity ok)")
+
+
+def check_disk(path: Path) -> Check:
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("/"))
+    usage = shutil.disk_usage(existing)
+    free_mb = usage.free // (1024 * 1024)
+    detail = f"{free_mb} MB free on the file system of {existing}"
+    if free_mb < MIN_FREE_MB:
+        return Check("disk", FAIL, detail + f" (needs at least {MIN_FREE_MB} MB)",
+                     "delete old projects in the admin menu, or `sudo apt-get clean`; "
+                     "`sudo du -xh / | sort -h | tail` shows what is big")
+    if free_mb < LOW_FREE_MB:
+        return Check("disk", WARN, detail + " (getting low)", "sudo apt-get clean")
+    return Check("disk", OK, detail)
+
+
+# --- all of it --------------------------------------------------------------
+
+
+def run_checks(
+    host: Host | None = None,
+    config_path: Path | None = None,
+    drivers: Callable[[], list[str] | None] = sdl_video_drivers,
+) -> list[Check]:
+    """Every check, in the order a technician should fix things."""
+    host = host or Host()
+    config_path = config_path or config_path_from_env()
+    config, problems = load_config(config_path)
+    link = config.microbit.link
+    db = database_path(host, config)
+    results: list[Check] = [*check_config(config_path, problems)]
+    results.append(check_admin_pin(config, config_path))
+    results.append(check_display(host, drivers()))
+    results.append(check_touch(host))
+    results.append(check_bluetooth(host, link))
+    results.append(check_capabilities(host, link))
+    results.append(check_tflite())
+    mount = check_data_mount(host)
+    if mount is not None:
+        results.append(mount)
+    results.append(check_database(db))
+    results.append(check_disk(db))
+    return results
+
+
+def failures(results: list[Check]) -> Iterator[Check]:
+    return (c for c in results if c.status == FAIL)
