@@ -96,6 +96,12 @@ class SaliencyExplainer:
         logits, _ = self._forward(x)
         return _log_odds(logits, self._check_target(target))
 
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        """The last layer's values before softmax, float64; argmax is the winning action."""
+        x = np.asarray(features, np.float64)
+        logits, _ = self._forward(np.atleast_2d(x))
+        return logits[0] if x.ndim == 1 else logits
+
     def gradient(self, features: np.ndarray, target: int) -> np.ndarray:
         """d log-odds(target) / d input, for (m, n_in) inputs -> (m, n_in)."""
         x = np.atleast_2d(np.asarray(features, np.float64))

@@ -1,0 +1,109 @@
+"""LiveExplainer joins saliency, similar recordings and the map for one live sample."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from kiosk.ml.explain import (
+    LiveExplainer,
+    average_fingerprints,
+    display_strength,
+    importance_strength,
+    occlusion_saliency,
+)
+from kiosk.ml.network import DenseNetwork
+from kiosk.ml.saliency import saliency
+from kiosk.ml.similar import NearestIndex
+from tests.ml.explain_synthetic import CLASSES, SIGNAL, fit_network, synthetic
+
+
+def fake_model(folded: bool) -> tuple[SimpleNamespace, np.ndarray, np.ndarray]:
+    """A TrainedModel look-alike whose network takes raw (folded) or standardised input."""
+    X, y = synthetic()
+    network, mean, scale = fit_network(X, y)
+    if folded:
+        first = DenseNetwork.fold_standardisation(mean, scale, network.layers[0])
+        net = DenseNetwork((first, *network.layers[1:]), network.info)
+
+        def proba(A):
+            return net.forward(A)
+    else:
+        net = network
+
+        def proba(A):
+            return net.forward((np.asarray(A) - mean) / scale)
+    model = SimpleNamespace(classes=CLASSES, network=net, scaler_mean=mean, scaler_scale=scale,
+                            predict_proba=proba)
+    return model, X, y
+
+
+@pytest.mark.parametrize("folded", [True, False])
+def test_live_explanation_parts_agree_with_the_pieces(folded: bool) -> None:
+    model, X, y = fake_model(folded)
+    fingerprints = np.clip((X - X.min(0)) / (X.max(0) - X.min(0)), 0, 1)
+    predicted = y.copy()
+    predicted[:4] = (y[:4] + 1) % 3
+    explainer = LiveExplainer(model, X, y, fingerprints, predicted=predicted, k_similar=3)
+    x = X[7] + 0.1
+    live = explainer.explain(x)
+    assert live.target == int(np.argmax(model.predict_proba(x[None])[0]))
+    assert live.target_name == CLASSES[live.target]
+    z_network = fake_model(False)[0].network
+    expected = saliency(z_network, (x - model.scaler_mean) / model.scaler_scale, live.target)
+    np.testing.assert_allclose(live.saliency, expected, atol=2e-3 * np.abs(expected).max())
+    assert np.argmax(np.abs(live.saliency)) in SIGNAL
+    rows = [s.row for s in live.similar]
+    assert rows == [i for i, _ in NearestIndex(X, model.scaler_mean,
+                                               model.scaler_scale).query(x, 3)]
+    assert all(s.action_name == CLASSES[y[s.row]] for s in live.similar)
+    assert np.array_equal(live.similar[0].fingerprint, fingerprints[rows[0]])
+    np.testing.assert_allclose(live.map_point, explainer.data_map.project(x))
+    assert explainer.picture.wrong[:4].all() and not explainer.picture.wrong[4:].any()
+
+
+def test_target_can_be_chosen() -> None:
+    model, X, y = fake_model(True)
+    explainer = LiveExplainer(model, X, y, np.zeros_like(X))
+    assert explainer.explain(X[0], target=2).target == 2
+
+
+def test_model_without_network_uses_occlusion() -> None:
+    model, X, y = fake_model(True)
+    knn_like = SimpleNamespace(classes=CLASSES, network=None, scaler_mean=model.scaler_mean,
+                               scaler_scale=model.scaler_scale,
+                               predict_proba=model.predict_proba)
+    live = LiveExplainer(knn_like, X, y, np.zeros_like(X)).explain(X[0])
+    assert np.argmax(np.abs(live.saliency)) in SIGNAL
+
+
+def test_occlusion_is_the_change_when_one_feature_is_averaged() -> None:
+    def proba(A):
+        p = 1 / (1 + np.exp(-(2 * A[:, 0] - A[:, 1])))
+        return np.column_stack([1 - p, p])
+
+    s = occlusion_saliency(proba, np.array([1.0, 1.0, 5.0]), np.zeros(3), 1)
+    np.testing.assert_allclose(s, [2.0, -1.0, 0.0], atol=1e-9)
+
+
+def test_average_fingerprints_and_missing_actions() -> None:
+    F = np.array([[0.0, 1.0], [1.0, 1.0], [0.5, 0.0]])
+    avg = average_fingerprints(F, np.array([0, 0, 2]), 3)
+    np.testing.assert_allclose(avg[0], [0.5, 1.0])
+    assert np.isnan(avg[1]).all()
+    np.testing.assert_allclose(avg[2], [0.5, 0.0])
+
+
+def test_display_strength_keeps_the_biggest_pushes() -> None:
+    v = np.array([0.1, -4.0, 2.0, 0.3, 0.0, 1.0])
+    out = display_strength(v, keep=2)
+    np.testing.assert_allclose(out, [0, -1.0, 0.5, 0, 0, 0])
+    assert not display_strength(np.zeros(4)).any()
+    np.testing.assert_allclose(display_strength(v, keep=6, floor=0.2), [0, -1, 0.5, 0, 0, 0.25])
+
+
+def test_importance_strength_is_per_action_and_ignores_negative() -> None:
+    imp = np.array([[0.2, 0.1, -0.3], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(importance_strength(imp), [[1.0, 0.5, 0.0], [0, 0, 0]])
