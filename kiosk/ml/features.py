@@ -12,9 +12,7 @@ window only scales ``acc`` and the fingerprint ranges.
 This one module serves training, live prediction and fingerprints, so the
 three can never disagree. It is on the live path (every new sample), so the
 arithmetic is vectorised over the three axes; only the peak detector, which
-is sequential by nature, walks in Python, and only over the points where an
-earlier signal changed its filtered history (elsewhere a vectorised pass is
-exact).
+is sequential by nature, is a small loop over plain floats.
 """
 
 from __future__ import annotations
@@ -49,18 +47,21 @@ def compute_features(samples: np.ndarray, window: DataWindow) -> np.ndarray:
     """The 24 features of one window of (n, 3) samples in g, in ``FEATURE_NAMES`` order."""
     y = _checked(samples)
     n = y.shape[0]
+    # ufunc reductions rather than np.mean & co: on 50 x 3 values the Python
+    # overhead of the convenience functions costs more than the arithmetic.
     out = np.empty((8, 3), dtype=np.float64)
-    np.max(y, axis=0, out=out[0])
-    np.mean(y, axis=0, out=out[1])
-    np.min(y, axis=0, out=out[2])
+    np.maximum.reduce(y, axis=0, out=out[0])
+    np.add.reduce(y, axis=0, out=out[1])
+    out[1] /= n
+    np.minimum.reduce(y, axis=0, out=out[2])
     centred = y - out[1]
-    centred *= centred
-    np.sqrt(centred.mean(axis=0), out=out[3])
-    out[4] = _count_peaks(y)
-    np.abs(y).mean(axis=0, out=out[5])
-    out[5] *= window.nominal_samples
+    np.sqrt(np.einsum("ij,ij->j", centred, centred) / n, out=out[3])
+    out[4] = [_count_axis_peaks(column) for column in y.T.tolist()]
+    np.add.reduce(np.abs(y), axis=0, out=out[5])
+    out[5] *= window.nominal_samples / n
     negative = y < 0
-    out[6] = np.count_nonzero(negative[1:] != negative[:-1], axis=0) / (n - 1)
+    out[6] = np.add.reduce(negative[1:] != negative[:-1], axis=0)
+    out[6] /= n - 1
     np.sqrt(np.einsum("ij,ij->j", y, y) / n, out=out[7])
     return out.reshape(N_FEATURES)
 
@@ -116,88 +117,47 @@ def _checked(samples: np.ndarray) -> np.ndarray:
     return y
 
 
-def _count_peaks(y: np.ndarray) -> list[int]:
-    """CreateAI's peak count for each axis of (n, 3) samples."""
-    n = y.shape[0]
-    clean = _clean_signals(y).T.tolist()
-    columns = y.T.tolist()
-    return [_count_axis_peaks(columns[k], clean[k], n) for k in range(3)]
-
-
-def _clean_signals(y: np.ndarray) -> np.ndarray:
-    """For each point j >= 6: would it signal if no earlier point had? Shape (n - 6, 3).
-
-    Uses CreateAI's exact order of operations (sum left to right, then divide),
-    so wherever the filtered history equals the raw one this decision is exact.
-    """
-    n = y.shape[0]
-    lagged = [y[k : n - 6 + k] for k in range(PEAK_LAG)]  # lagged[k][i] = y[i + k], j = i + 6
-    mean = lagged[0] + lagged[1]
-    for k in range(2, PEAK_LAG):
-        mean += lagged[k]
-    mean /= PEAK_LAG
-    deviation = lagged[0] - mean
-    variance = deviation * deviation
-    for k in range(1, PEAK_LAG):
-        deviation = lagged[k] - mean
-        variance += deviation * deviation
-    variance /= PEAK_LAG
-    distance = np.abs(y[6:] - mean)
-    return (distance > PEAK_MIN_DIFF) & (distance > PEAK_THRESHOLD * np.sqrt(variance))
-
-
-def _count_axis_peaks(values: list[float], clean: list[bool], n: int) -> int:
+def _count_axis_peaks(values: list[float]) -> int:
     """CreateAI's z-score peak count on one axis.
 
-    At point j CreateAI compares the raw value with the mean and standard
-    deviation of the filtered points j-6 .. j-2 (its filter lags one point),
-    where a signalled point entered the filtered series as the average of its
-    value and the previous filtered one. While no signal lies in that span the
-    vectorised ``clean`` decision is exact, so the walk jumps from one clean
-    signal to the next and steps point by point only just after a signal.
+    At point j CreateAI compares the raw value with the mean and (population)
+    standard deviation of the filtered points j-6 .. j-2 (its filter lags one
+    point); a signalled point enters the filtered series as the average of its
+    value and the previous filtered one. The sums run left to right as in
+    CreateAI, so knife-edge comparisons come out the same. Sequential by
+    nature, so it is a tight loop over plain floats with the window in local
+    variables (measured faster than any vectorised pre-pass at 50-90 points),
+    and the standard deviation is computed only when the 0.1 g test passes.
     """
-    filtered = values  # copied on the first signal
-    count = 0
-    last_signal = -PEAK_LAG - 2  # far enough back that point 6 starts clean
+    u0, u1, u2, u3, u4, value = values[0:6]
     # Point 5 compares with the lead-in (points 0..4) and, a CreateAI quirk,
-    # uses the lead-in's mean where the standard deviation should be.
-    lead_mean = ((((values[0] + values[1]) + values[2]) + values[3]) + values[4]) / PEAK_LAG
-    difference = values[5] - lead_mean
-    if abs(difference) > PEAK_MIN_DIFF and abs(difference) > PEAK_THRESHOLD * lead_mean:
-        filtered = list(values)
-        filtered[5] = PEAK_INFLUENCE * values[5] + (1 - PEAK_INFLUENCE) * values[4]
-        last_signal = 5
-        count += difference > 0
-    j = 6
-    while j < n:
-        if j - last_signal > 6:
-            # The filtered history j-6 .. j-2 is raw: jump to the next clean signal.
-            try:
-                j = clean.index(True, j - 6) + 6
-            except ValueError:
-                break
-            u0, u1, u2, u3, u4 = values[j - 6 : j - 1]
-            is_signal = True
-        else:
-            u0, u1, u2, u3, u4 = filtered[j - 6 : j - 1]
-            is_signal = False
-        value = values[j]
+    # uses the lead-in's mean where its standard deviation should be.
+    mean = ((((u0 + u1) + u2) + u3) + u4) / PEAK_LAG
+    difference = value - mean
+    count = 0
+    if abs(difference) > PEAK_MIN_DIFF and abs(difference) > PEAK_THRESHOLD * mean:
+        previous_signal = True
+        count = int(difference > 0)
+        u5 = PEAK_INFLUENCE * value + (1 - PEAK_INFLUENCE) * u4
+    else:
+        previous_signal = False
+        u5 = value
+    # u0..u4 hold filtered points j-6..j-2 and u5 point j-1.
+    for value in values[6:]:
         mean = ((((u0 + u1) + u2) + u3) + u4) / PEAK_LAG
         difference = value - mean
-        if not is_signal:
-            distance = abs(difference)
-            if distance > PEAK_MIN_DIFF:
-                e0, e1, e2, e3, e4 = u0 - mean, u1 - mean, u2 - mean, u3 - mean, u4 - mean
-                std = sqrt((e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4) / PEAK_LAG)
-                is_signal = distance > PEAK_THRESHOLD * std
-        if is_signal:
-            if filtered is values:
-                filtered = list(values)
-            # A positive signal after a non-signal starts a peak (a signal of
-            # either sign at j-1 continues one).
-            if difference > 0 and last_signal != j - 1:
-                count += 1
-            filtered[j] = PEAK_INFLUENCE * value + (1 - PEAK_INFLUENCE) * filtered[j - 1]
-            last_signal = j
-        j += 1
+        if difference > PEAK_MIN_DIFF or difference < -PEAK_MIN_DIFF:
+            e0, e1, e2, e3, e4 = u0 - mean, u1 - mean, u2 - mean, u3 - mean, u4 - mean
+            std = sqrt((e0 * e0 + e1 * e1 + e2 * e2 + e3 * e3 + e4 * e4) / PEAK_LAG)
+            if abs(difference) > PEAK_THRESHOLD * std:
+                # A positive signal after a non-signal starts a peak; a signal of
+                # either sign just before it means the peak is already counted.
+                if difference > 0 and not previous_signal:
+                    count += 1
+                previous_signal = True
+                filtered = PEAK_INFLUENCE * value + (1 - PEAK_INFLUENCE) * u5
+                u0, u1, u2, u3, u4, u5 = u1, u2, u3, u4, u5, filtered
+                continue
+        previous_signal = False
+        u0, u1, u2, u3, u4, u5 = u1, u2, u3, u4, u5, value
     return count
