@@ -61,8 +61,8 @@ def load_createai(path: str | Path) -> tuple[Dataset, FileForm]:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise DatasetFormatError(f"cannot open {path}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(file.fileno())
+    try:
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise DatasetFormatError(f"{path.name} is not a regular file")
         if info.st_size > MAX_FILE_BYTES:
@@ -70,11 +70,13 @@ def load_createai(path: str | Path) -> tuple[Dataset, FileForm]:
                 f"{path.name} is {info.st_size / 1e6:.0f} MB; a dataset file can be at most "
                 f"{MAX_FILE_BYTES // 1_000_000} MB"
             )
-        try:
+        with os.fdopen(os.dup(fd), "rb") as file:
             # Never more than the limit, even if the file grows while we read.
             raw = file.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            raise DatasetFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except OSError as exc:
+        raise DatasetFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     return parse_createai(raw, source=path.name)
 
 
@@ -191,8 +193,7 @@ def _parse_action(item: Any, where: str) -> tuple[Action, FileForm]:
     if not isinstance(recordings_doc, list):
         raise DatasetFormatError(f"{where} has no list of recordings")
     recordings = tuple(
-        _parse_recording(rec, f"{where}, recording {r + 1}")
-        for r, rec in enumerate(recordings_doc)
+        _parse_recording(rec, f"{where}, recording {r + 1}") for r, rec in enumerate(recordings_doc)
     )
     extra = {key: value for key, value in item.items() if key not in _ACTION_KEYS}
     if "requiredConfidence" in item:
@@ -351,5 +352,16 @@ def _recording_document(recording: Recording, form: FileForm) -> dict[str, Any]:
     if recording.created_at is not None:
         document["createdAt"] = recording.created_at
     columns = recording.samples.T
-    document["data"] = {axis: columns[i].tolist() for i, axis in enumerate("xyz")}
+    document["data"] = {axis: _js_numbers(columns[i]) for i, axis in enumerate("xyz")}
     return document
+
+
+def _js_numbers(values: np.ndarray) -> list[int | float]:
+    """Whole numbers as integers, as JavaScript writes them ("0", not "0.0").
+
+    The value is the same either way; this keeps an exported file textually
+    like CreateAI's. -0.0 stays a float so its sign survives.
+    """
+    negative_zero = (values == 0) & np.signbit(values)
+    whole = (values == np.trunc(values)) & (np.abs(values) < 2**53) & ~negative_zero
+    return [int(v) if w else v for v, w in zip(values.tolist(), whole.tolist(), strict=True)]

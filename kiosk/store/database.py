@@ -158,7 +158,9 @@ class Store:
             if connection is not None:
                 connection.close()
             raise
-        if before != int(connection.execute("PRAGMA user_version").fetchone()[0]):
+        if before == 0:
+            log.info("created the database %s", path)
+        elif before != int(connection.execute("PRAGMA user_version").fetchone()[0]):
             log.info("database %s migrated from schema %d", path, before)
         return cls(connection, path)
 
@@ -524,8 +526,7 @@ class Store:
                 project = self._create_project(db, name, form)
             elif not replace:
                 raise StorageError(
-                    f"there is already a project called {name!r}; choose another name "
-                    "or replace it"
+                    f"there is already a project called {name!r}; choose another name or replace it"
                 )
             else:
                 db.execute("UPDATE project SET createai_form = ? WHERE id = ?", (form, project))
@@ -824,8 +825,7 @@ def _translate(exc: sqlite3.Error, doing: str, path: Path) -> StorageError:
         )
     if code == _IOERR:
         return StorageError(
-            f"could not {doing}: the storage device reported an error ({exc}); "
-            "check the SD card"
+            f"could not {doing}: the storage device reported an error ({exc}); check the SD card"
         )
     if isinstance(exc, sqlite3.ProgrammingError):
         return StorageError(f"could not {doing}: the database is closed")
