@@ -158,6 +158,7 @@ class SerialLink(Link):
         self._prev_buttons = 0
         self._last_sequence: int | None = None
         self.current_port: str | None = None
+        self._splitter = sp.LineSplitter()
         #: Running counts for a technician (``kiosk monitor``); only the link thread writes them.
         self.stats = {"lines": 0, "rejected": 0, "noise": 0, "overlong": 0, "lost": 0,
                       "sessions": 0, "drops": 0}
@@ -238,7 +239,8 @@ class SerialLink(Link):
                 raise _PortGone from exc
             raise _SetupFailed(_open_failure_reason(port, exc)) from exc
         self.stats["sessions"] += 1
-        splitter = sp.LineSplitter()
+        splitter = self._splitter
+        splitter.reset()  # a partial line from the previous session is meaningless now
         try:
             ser.reset_input_buffer()
             self._set_state(
