@@ -111,8 +111,12 @@ copy_file() {
 }
 
 # The firmware partition: /boot/firmware since bookworm, /boot before.
+# (KIOSK_BOOT_DIR points the --dry-run test at a fake one.)
 boot_dir() {
-    if [ -d /boot/firmware ]; then echo /boot/firmware; else echo /boot; fi
+    if [ -n "${KIOSK_BOOT_DIR:-}" ]; then echo "$KIOSK_BOOT_DIR"
+    elif [ -d /boot/firmware ]; then echo /boot/firmware
+    else echo /boot
+    fi
 }
 
 # set_cmdline ARG...: kernel arguments in cmdline.txt (one line). "key=value"
