@@ -362,52 +362,251 @@ def _options(builder: flatbuffers.Builder, op: _Operator) -> tuple[int, int | No
     return 0, None
 
 
-# --- reading -------------------------------------------------------------------------------
+# --- reading and checking ----------------------------------------------------------------
+#
+# The TFLite runtime trusts a model's flatbuffer: a damaged file can crash the
+# process (measured: a few flipped bytes gave a segmentation fault in
+# tflite-runtime 2.14). So before a model reaches the interpreter it is parsed
+# here, with every vector length bounded, checked op by op for shapes, types and
+# buffer sizes, and written again: only bytes identical to what this writer
+# produces for the parsed content are accepted.
+
+_MAX_ENTRIES = 256  # far above any kiosk model; bounds loops over damaged lengths
+_MAX_DIM = 1 << 16
+_ITEMSIZE = {TensorType.FLOAT32: 4, TensorType.INT8: 1, TensorType.INT32: 4}
+_UNARY = (BuiltinOperator.SOFTMAX, BuiltinOperator.QUANTIZE, BuiltinOperator.DEQUANTIZE)
+_ELEMENTWISE = (BuiltinOperator.MUL, BuiltinOperator.ADD)
 
 
 def read_model_info(model_bytes: bytes) -> ModelInfo:
     """The ``ModelInfo`` stored in a model written by ``network_to_tflite``.
 
     Raises ``DatasetFormatError`` for anything that is not such a model: not a
-    TFLite flatbuffer, truncated, or without the kiosk's description.
+    TFLite flatbuffer, truncated, damaged, or without the kiosk's description.
     """
-    model = parse_model(model_bytes)
+    return check_model(model_bytes)
+
+
+def check_model(model_bytes: bytes) -> ModelInfo:
+    """``read_model_info`` after proving the bytes are safe to give to the TFLite runtime."""
+    data = _as_bytes(model_bytes)
     try:
-        for i in range(model.MetadataLength()):
-            entry = model.Metadata(i)
-            if entry.Name() != METADATA_NAME.encode():
-                continue
-            index = entry.Buffer()
-            if not 0 <= index < model.BuffersLength():
-                break
-            data = model.Buffers(index).DataAsNumpy()
-            if isinstance(data, int):  # the bindings return 0 for an absent vector
-                break
-            return ModelInfo.from_json(data.tobytes())
+        graph, info = _parse(data)
+        _check_graph(graph)
+        rewritten = _serialise(graph, info)
     except DatasetFormatError:
         raise
-    except Exception as error:  # malformed offsets surface as assorted low-level errors
-        raise DatasetFormatError(f"the model file is damaged ({type(error).__name__})") from None
-    raise DatasetFormatError(
-        "the model file has no kiosk description (class names); retrain the model in the kiosk"
-    )
+    except Exception as error:  # damaged offsets surface as assorted low-level errors
+        raise DatasetFormatError(
+            f"the model file is damaged or cut short ({type(error).__name__}: cannot parse it); "
+            "retrain the model"
+        ) from None
+    if rewritten != data:
+        raise DatasetFormatError(
+            "the model file is damaged or was not written by this kiosk; retrain the model"
+        )
+    return info
 
 
-def parse_model(model_bytes: bytes) -> tflite.Model:
-    """The root ``Model`` table, after the cheap checks that catch non-TFLite bytes."""
+def _as_bytes(model_bytes: bytes) -> bytes:
     if not isinstance(model_bytes, bytes | bytearray | memoryview):
         raise DatasetFormatError("a model must be given as bytes")
     data = bytes(model_bytes)
     if len(data) < 8 or data[4:8] != FILE_IDENTIFIER:
         raise DatasetFormatError("the file is not a TFLite model (no TFL3 identifier)")
-    try:
-        model = tflite.Model.GetRootAs(data, 0)
-        if model.Version() != SCHEMA_VERSION:
-            raise DatasetFormatError(
-                f"the model uses TFLite schema version {model.Version()}, expected {SCHEMA_VERSION}"
-            )
-    except DatasetFormatError:
-        raise
-    except Exception as error:
-        raise DatasetFormatError(f"the model file is damaged ({type(error).__name__})") from None
-    return model
+    return data
+
+
+def _count(length: int, what: str) -> int:
+    if not 0 <= length <= _MAX_ENTRIES:
+        raise DatasetFormatError(f"the model file is damaged (implausible number of {what})")
+    return length
+
+
+def _numpy(vector: object) -> np.ndarray:
+    # The bindings return 0 for an absent vector.
+    return np.zeros(0, dtype=np.int32) if isinstance(vector, int) else np.asarray(vector)
+
+
+def _parse(data: bytes) -> tuple[_Graph, ModelInfo]:
+    model = tflite.Model.GetRootAs(data, 0)
+    if model.Version() != SCHEMA_VERSION:
+        raise DatasetFormatError(
+            f"the model uses TFLite schema version {model.Version()}, expected {SCHEMA_VERSION}"
+        )
+    buffers = [
+        _numpy(model.Buffers(i).DataAsNumpy()).astype(np.uint8).tobytes()
+        for i in range(_count(model.BuffersLength(), "buffers"))
+    ]
+    info_buffer = None
+    for i in range(_count(model.MetadataLength(), "metadata entries")):
+        entry = model.Metadata(i)
+        if entry.Name() == METADATA_NAME.encode():
+            info_buffer = entry.Buffer()
+    if info_buffer is None:
+        raise DatasetFormatError(
+            "the model file has no kiosk description (class names); retrain the model in the kiosk"
+        )
+    if info_buffer != len(buffers) - 1:
+        raise DatasetFormatError("the model file is damaged (description in the wrong place)")
+    info = ModelInfo.from_json(buffers[info_buffer])
+    if _count(model.SubgraphsLength(), "subgraphs") != 1:
+        raise DatasetFormatError("a kiosk model has exactly one subgraph")
+    codes = []
+    for i in range(_count(model.OperatorCodesLength(), "operator codes")):
+        code = model.OperatorCodes(i)
+        codes.append(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()))
+    subgraph = model.Subgraphs(0)
+    tensors = [
+        _parse_tensor(subgraph.Tensors(i))
+        for i in range(_count(subgraph.TensorsLength(), "tensors"))
+    ]
+    operators = [
+        _parse_operator(subgraph.Operators(i), codes)
+        for i in range(_count(subgraph.OperatorsLength(), "operators"))
+    ]
+    int8 = any(tensor.dtype == TensorType.INT8 for tensor in tensors)
+    return _Graph(int8=int8, tensors=tensors, buffers=buffers[:-1], operators=operators), info
+
+
+def _parse_tensor(tensor: tflite.Tensor) -> _Tensor:
+    shape = tuple(int(d) for d in _numpy(tensor.ShapeAsNumpy())[:_MAX_ENTRIES])
+    quant = None
+    parameters = tensor.Quantization()
+    if parameters is not None:
+        scales = _numpy(parameters.ScaleAsNumpy())[: _MAX_ENTRIES + 1]
+        zero_points = _numpy(parameters.ZeroPointAsNumpy())[: _MAX_ENTRIES + 1]
+        if len(scales) != len(zero_points) or len(scales) == 0:
+            raise DatasetFormatError("the model file is damaged (quantisation parameters)")
+        if len(scales) == 1:
+            quant = QuantParams(float(scales[0]), int(zero_points[0]))
+        else:
+            quant = ChannelScales(tuple(float(v) for v in scales))
+    return _Tensor(
+        name=(tensor.Name() or b"").decode("utf-8"),
+        shape=shape,
+        dtype=int(tensor.Type()),
+        buffer=int(tensor.Buffer()),
+        quant=quant,
+    )
+
+
+def _parse_operator(operator: tflite.Operator, codes: list[int]) -> _Operator:
+    index = operator.OpcodeIndex()
+    if not 0 <= index < len(codes):
+        raise DatasetFormatError("the model file is damaged (operator code out of range)")
+    code = codes[index]
+    activation = ActivationFunctionType.NONE
+    if code == BuiltinOperator.FULLY_CONNECTED:
+        options = tflite.FullyConnectedOptions()
+        table = operator.BuiltinOptions()
+        if table is None:
+            raise DatasetFormatError("the model file is damaged (fully connected options)")
+        options.Init(table.Bytes, table.Pos)
+        activation = options.FusedActivationFunction()
+    return _Operator(
+        code=code,
+        inputs=tuple(int(i) for i in _numpy(operator.InputsAsNumpy())[: _MAX_ENTRIES + 1]),
+        outputs=tuple(int(i) for i in _numpy(operator.OutputsAsNumpy())[: _MAX_ENTRIES + 1]),
+        activation=activation,
+    )
+
+
+def _check_graph(graph: _Graph) -> None:
+    """Shapes, types and buffer sizes that make every op safe to run; raises if not."""
+
+    def fail(why: str) -> None:
+        raise DatasetFormatError(f"the model file is damaged ({why}); retrain the model")
+
+    tensors = graph.tensors
+    for tensor in tensors:
+        if tensor.dtype not in _ITEMSIZE or len(tensor.shape) not in (1, 2):
+            fail(f"tensor {tensor.name!r} has an unsupported type or rank")
+        if not all(1 <= d <= _MAX_DIM for d in tensor.shape):
+            fail(f"tensor {tensor.name!r} has an impossible shape")
+        if not 0 <= tensor.buffer < len(graph.buffers):
+            fail(f"tensor {tensor.name!r} points outside the buffers")
+        size = len(graph.buffers[tensor.buffer])
+        if tensor.buffer != 0 and size != int(np.prod(tensor.shape)) * _ITEMSIZE[tensor.dtype]:
+            fail(f"tensor {tensor.name!r} does not match its data")
+        if tensor.dtype != TensorType.FLOAT32 and not _quant_ok(tensor):
+            fail(f"tensor {tensor.name!r} has bad quantisation")
+    if graph.buffers[0] or not graph.operators or not tensors:
+        fail("no operators")
+    first = tensors[0]
+    if first.buffer != 0 or first.dtype != TensorType.FLOAT32 or len(first.shape) != 2:
+        fail("the input is not float32 features")
+    ready = {0}  # tensors whose values exist when the next op runs
+    for op in graph.operators:
+        if not all(0 <= i < len(tensors) for i in (*op.inputs, *op.outputs)):
+            fail("an operator uses a tensor that does not exist")
+        if len(op.outputs) != 1 or op.outputs[0] in ready or tensors[op.outputs[0]].buffer != 0:
+            fail("an operator writes where it must not")
+        if not op.inputs or op.inputs[0] not in ready:
+            fail("an operator reads a value before it is computed")
+        _check_operator(op, [tensors[i] for i in op.inputs], tensors[op.outputs[0]], fail)
+        ready.add(op.outputs[0])
+    if tensors[graph.operators[-1].outputs[0]].dtype != TensorType.FLOAT32:
+        fail("the output is not float32")
+
+
+def _quant_ok(tensor: _Tensor) -> bool:
+    quant = tensor.quant
+    if isinstance(quant, QuantParams):
+        return bool(
+            np.isfinite(quant.scale) and quant.scale > 0 and -128 <= quant.zero_point <= 127
+        )
+    if isinstance(quant, ChannelScales):
+        scales = np.asarray(quant.scales)
+        return bool(
+            tensor.buffer != 0
+            and len(scales) == tensor.shape[0]
+            and np.all(np.isfinite(scales))
+            and np.all(scales > 0)
+        )
+    return False
+
+
+def _check_operator(op: _Operator, inputs: list[_Tensor], output: _Tensor, fail) -> None:
+    x = inputs[0]
+    if x.buffer != 0 or len(x.shape) != 2 or x.shape[0] != 1:
+        fail("an operator's input is not a single row")
+    if op.code == BuiltinOperator.FULLY_CONNECTED:
+        if len(inputs) != 3 or op.activation not in (
+            ActivationFunctionType.NONE,
+            ActivationFunctionType.RELU,
+        ):
+            fail("a fully connected layer is malformed")
+        weights, bias = inputs[1], inputs[2]
+        n_out, n_in = (*weights.shape, 0, 0)[:2]
+        if (
+            weights.buffer == 0
+            or bias.buffer == 0
+            or len(weights.shape) != 2
+            or x.shape != (1, n_in)
+            or bias.shape != (n_out,)
+            or output.shape != (1, n_out)
+        ):
+            fail("a fully connected layer's shapes do not fit")
+        types = (x.dtype, weights.dtype, bias.dtype, output.dtype)
+        float_types = (TensorType.FLOAT32,) * 4
+        int8_types = (TensorType.INT8, TensorType.INT8, TensorType.INT32, TensorType.INT8)
+        if types not in (float_types, int8_types):
+            fail("a fully connected layer mixes types")
+    elif op.code in _UNARY:
+        if len(inputs) != 1 or output.shape != x.shape:
+            fail("an operator's shapes do not fit")
+        expected = {
+            BuiltinOperator.SOFTMAX: (x.dtype, x.dtype),
+            BuiltinOperator.QUANTIZE: (TensorType.FLOAT32, TensorType.INT8),
+            BuiltinOperator.DEQUANTIZE: (TensorType.INT8, TensorType.FLOAT32),
+        }[op.code]
+        if (x.dtype, output.dtype) != expected:
+            fail("an operator has the wrong types")
+    elif op.code in _ELEMENTWISE:
+        if len(inputs) != 2 or output.shape != x.shape or inputs[1].shape != (x.shape[1],):
+            fail("an element-wise operator's shapes do not fit")
+        if {x.dtype, inputs[1].dtype, output.dtype} != {TensorType.FLOAT32}:
+            fail("an element-wise operator is not float32")
+    else:
+        fail(f"operator {op.code} is not one the kiosk writes")
