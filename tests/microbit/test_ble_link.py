@@ -1,0 +1,322 @@
+"""BleLink against the fake bluepy: pairing, streaming, buttons, LEDs, drops and give-up."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from kiosk.microbit.ble import BleLink, BleTiming
+from kiosk.microbit.link import ButtonEvent, LinkState, StateChange
+from kiosk.microbit.pattern import PatternError
+from kiosk.signal import SampleBuffer
+from tests.microbit.fake_bluepy import (
+    FakeBoard,
+    FakeRadio,
+    decode_sample,
+    sample_values,
+)
+
+NAME = "gutop"  # pattern 3 1 5 2 4
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.002)
+    return predicate()
+
+
+def make_link(radio: FakeRadio, board: object = NAME, capacity: int = 4096, **kw) -> BleLink:
+    return BleLink(
+        board,
+        peripheral_factory=radio.peripheral_factory,
+        scanner_factory=radio.scanner_factory,
+        clock=radio.clock,
+        buffer=SampleBuffer(capacity),
+        **kw,
+    )
+
+
+def states(link: BleLink) -> list[StateChange]:
+    return [e for e in link.poll_events() if isinstance(e, StateChange)]
+
+
+def check_samples(link: BleLink, board: FakeBoard) -> np.ndarray:
+    """Every sample in the buffer is one the board took, in order, delivered after it was taken."""
+    window = link.samples.latest(link.samples.capacity)
+    milli = np.rint(window.xyz * 1000).astype(int)
+    np.testing.assert_allclose(window.xyz * 1000, milli, atol=1e-6)
+    ks = np.array([decode_sample(x, y) for x, y, _ in milli])
+    expected_z = np.array([sample_values(int(k))[2] for k in ks])
+    np.testing.assert_array_equal(milli[:, 2], expected_z)
+    assert np.all(np.diff(ks) > 0), "samples repeated or out of order"
+    taken = np.array([board.sample_time(int(k)) for k in ks])
+    lag = window.t - taken
+    assert np.all(lag >= 0), "a sample arrived before the board took it"
+    assert np.all(lag < 0.1), "a stale sample was delivered"
+    return ks
+
+
+@pytest.fixture
+def board() -> FakeBoard:
+    return FakeBoard(NAME)
+
+
+@pytest.fixture
+def radio(board: FakeBoard) -> FakeRadio:
+    others = [FakeBoard("zuzuz", address="d4:2a:7e:00:00:01", rssi=-40)]
+    return FakeRadio([board, *others])
+
+
+def test_the_board_is_named_by_pattern_digits_heights_or_name(radio: FakeRadio) -> None:
+    assert make_link(radio, "31524").board_name == NAME
+    assert make_link(radio, [3, 1, 5, 2, 4]).board_name == NAME
+    assert make_link(radio, "GUTOP").board_name == NAME
+    with pytest.raises(PatternError):
+        make_link(radio, "31624")
+    with pytest.raises(PatternError):
+        make_link(radio, "hello")
+    with pytest.raises(ValueError):
+        make_link(radio, period_ms=0)
+
+
+def test_pairs_streams_correct_samples_in_g(radio: FakeRadio, board: FakeBoard) -> None:
+    link = make_link(radio)
+    link.connect()
+    try:
+        assert wait_for(lambda: len(link.samples) >= 200)
+    finally:
+        link.close()
+    assert link.address == board.address, "picked the named board, not the stronger other one"
+    assert radio.peripherals[0].addr == board.address
+    assert board.period_writes == [20], "asked once for 20 ms, never 0"
+    assert link.period_ms == 20
+    assert link.model == "BBC micro:bit V2"
+    assert "gutop" in link.description
+    ks = check_samples(link, board)
+    # no sample lost while connected
+    assert np.all(np.diff(ks) == 1)
+    seen = [(s.state, s.reason) for s in states(link)]
+    assert seen[0] == (LinkState.CONNECTING, "Looking for micro:bit gutop…")
+    assert (LinkState.CONNECTED, "Connected to micro:bit gutop.") in seen
+    assert seen[-1][0] is LinkState.DISCONNECTED
+
+
+def test_reads_back_the_period_the_board_chose(radio: FakeRadio, board: FakeBoard) -> None:
+    link = make_link(radio, period_ms=30)
+    link.connect()
+    try:
+        assert wait_for(lambda: len(link.samples) >= 20)
+    finally:
+        link.close()
+    assert board.period_writes == [30]
+    assert link.period_ms == board.period_ms in (20, 40)
+    check_samples(link, board)
+
+
+def test_finds_a_board_advertising_as_ubit() -> None:
+    board = FakeBoard(NAME, advertised_as="uBit [gutop]")
+    radio = FakeRadio([board])
+    link = make_link(radio)
+    link.connect()
+    try:
+        assert wait_for(lambda: len(link.samples) >= 5)
+    finally:
+        link.close()
+    check_samples(link, board)
+
+
+def test_buttons_and_garbage_on_the_button_handles(radio: FakeRadio) -> None:
+    plan = iter(["press", None, "button_garbage", None, "unknown_handle"])
+    radio.on_connection_event = lambda p: next(plan, None)
+    link = make_link(radio)
+    link.connect()
+    try:
+        assert wait_for(lambda: radio.log.injected.get("unknown_handle") == 1)
+        assert wait_for(lambda: link.stats["bad_payloads"] >= 3)
+    finally:
+        link.close()
+    buttons = [(e.button, e.pressed) for e in link.poll_events() if isinstance(e, ButtonEvent)]
+    assert buttons == [("A", True), ("A", False)]
+
+
+def test_long_press_and_a_press_held_through_a_drop(radio: FakeRadio) -> None:
+    from tests.microbit import fake_bluepy as fb
+
+    def plan(peripheral: fb.FakePeripheral) -> str | None:
+        step = radio.log.sessions, len(radio.log.lost_at)
+        if step == (1, 0) and not getattr(peripheral, "_pressed", False):
+            peripheral._pressed = True
+            peripheral._queued += [(fb.H_BUTTON_B, b"\x01"), (fb.H_BUTTON_B, b"\x02")]
+            return None
+        return "drop" if step == (1, 0) else None
+
+    radio.on_connection_event = plan
+    link = make_link(radio)
+    link.connect()
+    try:
+        assert wait_for(lambda: radio.log.sessions >= 2 and len(link.samples) > 50)
+    finally:
+        link.close()
+    buttons = [(e.button, e.pressed, e.long_press) for e in link.poll_events()
+               if isinstance(e, ButtonEvent)]
+    assert buttons == [("B", True, False), ("B", True, True), ("B", False, True)]
+
+
+def test_icons_go_to_the_led_matrix(radio: FakeRadio, board: FakeBoard) -> None:
+    link = make_link(radio)
+    link.connect()
+    try:
+        assert wait_for(lambda: link.state is LinkState.CONNECTED)
+        link.show_icon([[r == c for c in range(5)] for r in range(5)])
+        assert wait_for(lambda: len(board.led_writes) == 1)
+    finally:
+        link.close()
+    assert board.led_writes == [bytes([16, 8, 4, 2, 1])]
+    assert link.led_supported is True
+
+
+def test_no_led_service_is_a_logged_no_op(caplog: pytest.LogCaptureFixture) -> None:
+    board = FakeBoard(NAME, has_led=False, has_buttons=False)
+    radio = FakeRadio([board])
+    link = make_link(radio)
+    with caplog.at_level(logging.INFO, logger="kiosk.microbit.ble"):
+        link.connect()
+        try:
+            assert wait_for(lambda: link.state is LinkState.CONNECTED)
+            link.show_icon([[True] * 5] * 5)
+            assert wait_for(lambda: len(link.samples) >= 50)
+        finally:
+            link.close()
+    assert link.led_supported is False
+    assert board.led_writes == []
+    assert "no LED service" in caplog.text
+    check_samples(link, board)
+
+
+def test_a_drop_reconnects_to_the_known_address_and_samples_stay_correct(
+    radio: FakeRadio, board: FakeBoard
+) -> None:
+    scans = []
+    factory = radio.scanner_factory
+    radio_scanner = lambda: scans.append(1) or factory()  # noqa: E731
+    drops = iter(["drop"] * 3)
+    radio.on_connection_event = lambda p: next(drops) if radio.rng.random() < 0.05 else None
+    link = BleLink(NAME, peripheral_factory=radio.peripheral_factory,
+                   scanner_factory=radio_scanner, clock=radio.clock, buffer=SampleBuffer(20000))
+    link.connect()
+    try:
+        assert wait_for(lambda: radio.log.sessions >= 4 and len(link.samples) > 600)
+    finally:
+        link.close()
+    assert len(scans) == 1, "reconnects go straight to the address"
+    assert radio.log.injected["drop"] == 3
+    check_samples(link, board)
+    reasons = [s.reason for s in states(link) if s.state is LinkState.RECONNECTING]
+    assert "Lost the Bluetooth link to micro:bit gutop; reconnecting…" in reasons
+    for lost, up in zip(radio.log.lost_at, radio.log.up_at[1:], strict=False):
+        assert up - lost < 1.0
+
+
+def test_silence_for_3_s_reconnects(radio: FakeRadio, board: FakeBoard) -> None:
+    faults = iter([None] * 20 + ["silence"])
+    radio.on_connection_event = lambda p: next(faults, None)
+    link = make_link(radio)
+    link.connect()
+    try:
+        assert wait_for(lambda: radio.log.sessions >= 2 and len(link.samples) > 100)
+    finally:
+        link.close()
+    ks = check_samples(link, board)
+    gap_s = np.diff(ks).max() * board.period_ms / 1000
+    assert 3.0 <= gap_s < 4.0, "silence detected after 3 s, then reconnected at once"
+    assert any("stopped sending data" in s.reason for s in states(link))
+
+
+def test_connect_failures_back_off_then_rescan_then_connect(radio: FakeRadio, board: FakeBoard):
+    radio.fail_next_connects = 3
+    link = make_link(radio)
+    link.connect()
+    try:
+        assert wait_for(lambda: len(link.samples) >= 10)
+    finally:
+        link.close()
+    assert radio.log.injected["connect_fail"] == 3
+    reasons = [s.reason for s in states(link)]
+    assert "Found micro:bit gutop but could not connect; trying again…" in reasons
+    assert link.stats["failed_attempts"] == 3
+    check_samples(link, board)
+
+
+def test_repeated_failures_end_in_failed_and_connect_starts_over(
+    radio: FakeRadio, board: FakeBoard
+) -> None:
+    radio.fail_next_connects = 100
+    link = make_link(radio, timing=BleTiming(max_failures=4))
+    start = radio.clock.now()
+    link.connect()
+    assert wait_for(lambda: link.state is LinkState.FAILED)
+    assert link.reason == (
+        "Found micro:bit gutop but could not connect. Gave up after 4 tries. "
+        "Check the micro:bit has power and shows its pattern, then pair again."
+    )
+    # backoff 0.5 + 1 + 2 between the four attempts
+    assert radio.clock.now() - start >= 3.5
+    radio.fail_next_connects = 0
+    link.connect()
+    try:
+        assert wait_for(lambda: len(link.samples) >= 10)
+    finally:
+        link.close()
+    check_samples(link, board)
+
+
+def test_board_not_found_says_so(radio: FakeRadio) -> None:
+    link = make_link(radio, "tatat", timing=BleTiming(max_failures=2, scan_s=2.0))
+    link.connect()
+    try:
+        assert wait_for(lambda: link.state is LinkState.FAILED)
+    finally:
+        link.close()
+    seen = [s.reason for s in states(link)]
+    assert any(r.startswith("Can't see micro:bit tatat") for r in seen)
+
+
+def test_scanning_without_permission_explains(radio: FakeRadio, caplog) -> None:
+    radio.scan_permission_denied = True
+    link = make_link(radio, timing=BleTiming(max_failures=2))
+    link.connect()
+    try:
+        assert wait_for(lambda: link.state is LinkState.FAILED)
+        assert link.reason.startswith("Bluetooth is not available on this kiosk")
+    finally:
+        link.close()
+    assert "CAP_NET_RAW" in caplog.text
+
+
+def test_firmware_without_accelerometer_fails_with_a_reason() -> None:
+    radio = FakeRadio([FakeBoard(NAME, has_accelerometer=False)])
+    link = make_link(radio, timing=BleTiming(max_failures=2))
+    link.connect()
+    try:
+        assert wait_for(lambda: link.state is LinkState.FAILED)
+        assert "does not send movement data. Gave up after 2 tries. It needs" in link.reason
+    finally:
+        link.close()
+
+
+def test_importing_the_package_does_not_import_bluepy() -> None:
+    code = (
+        "import sys, kiosk.microbit, kiosk.microbit.ble, kiosk.microbit.simulated;"
+        "print('bluepy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
