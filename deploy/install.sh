@@ -67,8 +67,12 @@ die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 
 # Every change goes through run/write_file, so --dry-run really changes nothing.
 run() {
+    local arg
     printf '+'
-    printf ' %q' "$@"
+    for arg in "$@"; do
+        # Quote only what needs it, so the line can be pasted into a shell.
+        if [[ "$arg" =~ ^[A-Za-z0-9_./=:@%+,-]+$ ]]; then printf ' %s' "$arg"; else printf ' %q' "$arg"; fi
+    done
     printf '\n'
     if [ "$DRY_RUN" -eq 0 ]; then
         "$@"
