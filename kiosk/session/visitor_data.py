@@ -1,0 +1,148 @@
+"""The visitor's actions and recordings: kept in the store, mirrored in memory for drawing.
+
+Every change goes to the store first (one transaction each), then to the
+in-memory mirror, so a crash, a power cut or a lost micro:bit never loses a
+recording that was shown on screen. Each recording's fingerprint is computed
+once, when it arrives, with the same feature code that training and live
+prediction use.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kiosk.dataset import Recording
+from kiosk.errors import KioskError
+from kiosk.ml.features import compute_features, fingerprint
+from kiosk.ml.windows import DataWindow
+from kiosk.store.database import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RecordingEntry:
+    id: str
+    recording: Recording
+    features: np.ndarray  # (24,)
+    fingerprint: np.ndarray  # (24,) 0..1
+
+
+@dataclass
+class ActionEntry:
+    id: str
+    name: str
+    icon: str
+    threshold: float
+    recordings: list[RecordingEntry] = field(default_factory=list)
+
+
+class VisitorData:
+    """Actions (in class order) and their recordings for one project in the store."""
+
+    def __init__(self, store: Store, project_name: str, window: DataWindow) -> None:
+        self.store = store
+        self.window = window
+        self.project_id = store.ensure_project(project_name)
+        self.actions: list[ActionEntry] = []
+        self.version = 0  # bumped on every change, so views can cache what they draw
+
+    # ---- reading ---------------------------------------------------------------
+
+    def load(self) -> None:
+        """Fill the mirror from the store (recordings the features cannot use are skipped)."""
+        dataset = self.store.load_dataset(self.project_id)
+        self.actions = []
+        for action in dataset.actions:
+            entry = ActionEntry(action.id, action.name, action.icon or "", action.threshold)
+            for recording in action.recordings:
+                try:
+                    entry.recordings.append(self._entry(recording.id, recording))
+                except KioskError as error:
+                    log.warning("skipping stored recording %s: %s", recording.id, error)
+            self.actions.append(entry)
+        self._changed()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(action.name for action in self.actions)
+
+    @property
+    def n_recordings(self) -> int:
+        return sum(len(action.recordings) for action in self.actions)
+
+    def index_of(self, name: str) -> int | None:
+        for i, action in enumerate(self.actions):
+            if action.name.lower() == name.lower():
+                return i
+        return None
+
+    def find_recording(self, recording_id: str) -> tuple[int, RecordingEntry] | None:
+        for i, action in enumerate(self.actions):
+            for entry in action.recordings:
+                if entry.id == recording_id:
+                    return i, entry
+        return None
+
+    def training_set(self) -> tuple[list[np.ndarray], np.ndarray]:
+        """Sample arrays and their action indices, in action then recording order."""
+        samples, labels = [], []
+        for i, action in enumerate(self.actions):
+            for entry in action.recordings:
+                samples.append(entry.recording.samples)
+                labels.append(i)
+        return samples, np.asarray(labels, dtype=np.int64)
+
+    # ---- changing --------------------------------------------------------------
+
+    def add_action(self, name: str, icon: str, threshold: float = 0.8) -> int:
+        action_id = self.store.add_action(self.project_id, name, icon, threshold)
+        self.actions.append(ActionEntry(action_id, name, icon, threshold))
+        self._changed()
+        return len(self.actions) - 1
+
+    def remove_action(self, index: int) -> None:
+        self.store.delete_action(self.actions[index].id)
+        del self.actions[index]
+        self._changed()
+
+    def add_recording(self, index: int, recording: Recording) -> RecordingEntry:
+        """Store a recording for action ``index``; raises WindowTooShortError if unusable."""
+        features = compute_features(recording.samples, self.window)
+        recording_id = self.store.add_recording(self.actions[index].id, recording)
+        entry = RecordingEntry(
+            recording_id, recording, features, fingerprint(features, self.window)
+        )
+        self.actions[index].recordings.append(entry)
+        self._changed()
+        return entry
+
+    def delete_recording(self, recording_id: str) -> bool:
+        found = self.find_recording(recording_id)
+        if found is None:
+            return False
+        index, entry = found
+        self.store.delete_recording(recording_id)
+        self.actions[index].recordings.remove(entry)
+        self._changed()
+        return True
+
+    def set_threshold(self, index: int, value: float) -> None:
+        self.actions[index].threshold = value
+        self.store.set_threshold(self.actions[index].id, value)
+
+    def wipe(self) -> None:
+        """Forget every action and recording of this project (the next visitor starts fresh)."""
+        self.store.clear_dataset(self.project_id)
+        self.actions = []
+        self._changed()
+
+    def _entry(self, recording_id: str, recording: Recording) -> RecordingEntry:
+        features = compute_features(recording.samples, self.window)
+        return RecordingEntry(recording_id, recording, features, fingerprint(features, self.window))
+
+    def _changed(self) -> None:
+        self.version += 1

@@ -1,0 +1,316 @@
+"""The pygame app loop: touches in, intents to the session, the current screen drawn out.
+
+One frame: read events (touches only; keys and window-close are ignored while
+the exhibit is locked), turn taps into the session's intents, ``tick`` the
+session, draw the scene (a cached static layer plus the live parts), play the
+session's sound cues, and tell systemd the app is alive. Drawing happens on a
+canvas the size of the logical screen; a rotated display gets the canvas
+turned, and touches are mapped back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import pygame
+
+from kiosk.session.screens import Screen
+from kiosk.session.session import Session
+from kiosk.ui import chrome, draw
+from kiosk.ui.metrics import Metrics
+from kiosk.ui.scenes.actions import ActionsScene
+from kiosk.ui.scenes.admin import AdminScene
+from kiosk.ui.scenes.attract import AttractScene
+from kiosk.ui.scenes.base import Scene
+from kiosk.ui.scenes.pair import PairScene
+from kiosk.ui.scenes.record import RecordScene
+from kiosk.ui.scenes.test import TestScene
+from kiosk.ui.scenes.train import TrainScene
+from kiosk.ui.sound import Sounds
+from kiosk.ui.text import TextCache
+from kiosk.ui.touch import Touch, TouchReader, to_canvas
+from kiosk.ui.widgets import Button, hit
+
+log = logging.getLogger(__name__)
+
+FPS = 60
+RECOGNISED_SOUND_GAP_S = 0.8  # a wobbling decision must not machine-gun the speaker
+CORNER_SLOP_PX = 30
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    size: tuple[int, int] | None = None  # None: the display's own size
+    fullscreen: bool = True
+    diagonal_inches: float = 7.0
+    locked: bool = True  # ignore keys and window-close (the exhibit); False for a dev window
+    corner_hold_s: float = 3.0
+    sound_volume: float = 0.6
+
+
+class Notifier:
+    """What the app needs from systemd's notifier (``kiosk.system.notify.ServiceNotifier``)."""
+
+    def ready(self, status: str | None = None) -> None: ...
+    def status(self, text: str) -> None: ...
+    def watchdog(self) -> None: ...
+    def stopping(self) -> None: ...
+
+
+class KioskApp:
+    def __init__(
+        self, session: Session, options: AppOptions, notifier: Notifier | None = None
+    ) -> None:
+        self.session = session
+        self.options = options
+        self.notifier = notifier or Notifier()
+        pygame.init()
+        flags = pygame.FULLSCREEN if options.fullscreen else 0
+        size = options.size or (0, 0)
+        self.window = pygame.display.set_mode(size, flags)
+        pygame.display.set_caption("micro:bit machine learning")
+        if options.locked:
+            from kiosk.system.lockdown import lock_pygame_display
+
+            lock_pygame_display(pygame)
+        pygame.mouse.set_visible(False)
+        self.cache = TextCache()
+        self.sounds = Sounds(options.sound_volume)
+        self.scenes: dict[Screen, Scene] = {
+            scene.screen: scene
+            for scene in (
+                AttractScene(self.cache),
+                PairScene(self.cache),
+                ActionsScene(self.cache),
+                RecordScene(self.cache),
+                TrainScene(self.cache),
+                TestScene(self.cache),
+                AdminScene(self.cache),
+            )
+        }
+        self.touches = TouchReader()
+        self.clock = pygame.time.Clock()
+        self.frame_ms: list[float] = []
+        self.frames = 0
+        self.running = True
+        self._rotation = -1
+        self._static_key: Hashable = None
+        self._static: pygame.Surface | None = None
+        self._buttons: list[Button] = []
+        self._chrome: list[Button] = []
+        self._pressed: Button | None = None
+        self._corner_down: float | None = None
+        self._corner_pos = (0, 0)
+        self._last_recognised_sound = -1e9
+        self._last_screen: Screen | None = None
+        self._arrange()
+
+    # ---- layout ---------------------------------------------------------------------
+
+    @property
+    def rotation(self) -> int:
+        return self.session.settings.rotation % 360
+
+    def _arrange(self) -> None:
+        self._rotation = self.rotation
+        w, h = self.window.get_size()
+        logical = (h, w) if self._rotation in (90, 270) else (w, h)
+        self.canvas = self.window if self._rotation == 0 else pygame.Surface(logical).convert()
+        self.metrics = Metrics.for_surface(logical[0], logical[1], self.options.diagonal_inches)
+        for scene in self.scenes.values():
+            scene.layout(self.metrics)
+        self._static = pygame.Surface(logical).convert()
+        self._static_key = None
+
+    @property
+    def scene(self) -> Scene:
+        return self.scenes[self.session.screen]
+
+    @property
+    def buttons(self) -> list[Button]:
+        """Buttons of the current screen, in canvas coordinates (for tests and the demo)."""
+        self._refresh_static()
+        return self._buttons + self._chrome
+
+    def button(self, name: str) -> Button | None:
+        for b in self.buttons:
+            if b.name == name:
+                return b
+        return None
+
+    def canvas_to_window(self, pos: tuple[int, int]) -> tuple[int, int]:
+        """Inverse of the touch mapping: where on the window a canvas point appears."""
+        w, h = self.canvas.get_size()
+        x, y = pos
+        if self._rotation == 90:
+            return (h - 1 - y, x)
+        if self._rotation == 180:
+            return (w - 1 - x, h - 1 - y)
+        if self._rotation == 270:
+            return (y, w - 1 - x)
+        return pos
+
+    # ---- the loop -------------------------------------------------------------------
+
+    def run(self, max_seconds: float | None = None) -> int:
+        started = time.monotonic()
+        while self.running:
+            self.step()
+            if self.session.quit_requested:
+                break
+            if max_seconds is not None and time.monotonic() - started > max_seconds:
+                break
+            self.clock.tick(FPS)
+        self.notifier.stopping()
+        return 0
+
+    def step(self) -> None:
+        """One frame: events, session tick, drawing, flip."""
+        started = time.perf_counter()
+        now = time.monotonic()
+        for event in pygame.event.get():
+            self._event(event, now)
+        self._corner_check(now)
+        self.session.tick(now)
+        if self.rotation != self._rotation:
+            self._arrange()
+        self._draw(now)
+        self._play_cues(now)
+        if self.session.screen is not self._last_screen:
+            self._last_screen = self.session.screen
+            self.notifier.status(f"screen: {self.session.screen.value}")
+        if self._rotation:
+            turned = pygame.transform.rotate(self.canvas, -self._rotation)
+            self.window.blit(turned, (0, 0))
+        pygame.display.flip()
+        self.frame_ms.append((time.perf_counter() - started) * 1000.0)
+        if len(self.frame_ms) > 20000:
+            del self.frame_ms[:10000]
+        if self.frames == 0:
+            self.notifier.ready("showing the attract screen")
+        self.frames += 1
+        self.notifier.watchdog()
+
+    # ---- input ----------------------------------------------------------------------
+
+    def _event(self, event: pygame.event.Event, now: float) -> None:
+        if event.type == pygame.QUIT or event.type in (
+            pygame.KEYDOWN,
+            pygame.KEYUP,
+            pygame.TEXTINPUT,
+        ):
+            if not self.options.locked and (
+                event.type == pygame.QUIT
+                or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE)
+            ):
+                self.running = False
+            return  # locked: keyboard shortcuts never leave the exhibit
+        touch = self.touches.read(event, self.window.get_size())
+        if touch is not None:
+            pos = to_canvas(touch.pos, self._rotation, self.canvas.get_size())
+            self._touch(Touch(touch.kind, pos), now)
+
+    def _touch(self, touch: Touch, now: float) -> None:
+        session = self.session
+        if touch.kind == "down":
+            session.touch()
+            if session.idle_countdown(now) is not None:
+                self._pressed = None
+                return  # the tap only says "still here"
+            self._corner_down = now if self._in_corner(touch.pos) else None
+            self._corner_pos = touch.pos
+            self._pressed = hit(self.buttons, touch.pos)
+            if self._pressed is not None and self._pressed.on_drag is not None:
+                self._pressed.on_drag(touch.pos)
+        elif touch.kind == "move":
+            if self._corner_down is not None and _far(touch.pos, self._corner_pos):
+                self._corner_down = None
+            if self._pressed is not None and self._pressed.on_drag is not None:
+                self._pressed.on_drag(touch.pos)
+        else:
+            pressed, self._pressed = self._pressed, None
+            self._corner_down = None
+            if (
+                pressed is not None
+                and pressed.on_tap is not None
+                and pressed.rect.collidepoint(touch.pos)
+            ):
+                pressed.on_tap()
+
+    def _in_corner(self, pos: tuple[int, int]) -> bool:
+        side = self.metrics.unit
+        return pos[0] < side and pos[1] < side
+
+    def _corner_check(self, now: float) -> None:
+        if self._corner_down is not None and now - self._corner_down >= self.options.corner_hold_s:
+            self._corner_down = None
+            self._pressed = None
+            self.session.open_admin()
+
+    # ---- drawing --------------------------------------------------------------------
+
+    def _refresh_static(self) -> None:
+        scene = self.scene
+        session = self.session
+        key = (
+            session.screen,
+            scene.static_key(session),
+            session.message,
+            session.link_problem,
+            chrome.needs_reconnect(session),
+        )
+        if key == self._static_key:
+            return
+        self._static_key = key
+        blocked = session.link_problem is not None and session.screen not in (
+            Screen.ATTRACT,
+            Screen.ADMIN,
+            Screen.PAIR,
+        )
+        self._buttons = scene.buttons(session)
+        self._chrome = chrome.chrome_buttons(session, scene.frame, self.metrics) if blocked else []
+        scene.draw_static(self._static, session, self._buttons)
+
+    def _draw(self, now: float) -> None:
+        session = self.session
+        self._refresh_static()
+        canvas = self.canvas
+        canvas.blit(self._static, (0, 0))
+        scene = self.scene
+        scene.draw_dynamic(canvas, session, now)
+        if self._pressed is not None and self._pressed.on_tap is not None:
+            draw.button(canvas, self.cache, self._pressed, self.metrics.body_px, pressed=True)
+        if session.link_problem is not None and session.screen not in (
+            Screen.ATTRACT,
+            Screen.ADMIN,
+            Screen.PAIR,
+        ):
+            chrome.draw_banner(canvas, self.cache, session, scene.frame, self.metrics, self._chrome)
+        chrome.draw_message(canvas, self.cache, session, scene.frame, self.metrics)
+        left = session.idle_countdown(now)
+        if left is not None:
+            chrome.draw_idle_countdown(canvas, self.cache, left, self.metrics)
+
+    def _play_cues(self, now: float) -> None:
+        cues, self.session.cues = self.session.cues, []
+        if not self.session.settings.sound_enabled:
+            return
+        for cue in cues:
+            if cue == "recognised":
+                if now - self._last_recognised_sound < RECOGNISED_SOUND_GAP_S:
+                    continue
+                self._last_recognised_sound = now
+            self.sounds.play(cue)
+
+    def screenshot(self, path: str) -> None:
+        pygame.image.save(self.window, path)
+
+    def close(self) -> None:
+        pygame.display.quit()
+
+
+def _far(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return abs(a[0] - b[0]) > CORNER_SLOP_PX or abs(a[1] - b[1]) > CORNER_SLOP_PX

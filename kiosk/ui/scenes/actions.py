@@ -1,0 +1,113 @@
+"""Actions screen: pick 2 to 5 moves from pictures (no typing for visitors).
+
+Each choice is a big card with its LED picture and name; tapping toggles it.
+Admin-added names (typed on the admin screen's keyboard) appear as extra
+cards.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pygame
+
+from kiosk.session.presets import MAX_ACTIONS, MIN_ACTIONS
+from kiosk.session.screens import Screen
+from kiosk.session.session import Session
+from kiosk.ui import draw, theme
+from kiosk.ui.geometry import Rect, grid
+from kiosk.ui.scenes.base import Scene
+from kiosk.ui.widgets import Button
+
+
+def best_grid(n: int, area: Rect, gap: int) -> tuple[int, int]:
+    """(rows, columns) that give ``n`` cards the biggest squarish cells in ``area``."""
+    best, best_side = (1, n), 0.0
+    for cols in range(1, n + 1):
+        n_rows = math.ceil(n / cols)
+        side = min(
+            (area.width - gap * (cols - 1)) / cols, (area.height - gap * (n_rows - 1)) / n_rows
+        )
+        if side > best_side:
+            best, best_side = (n_rows, cols), side
+    return best
+
+
+class ActionsScene(Scene):
+    screen = Screen.ACTIONS
+    title = "Pick 2 to 5 moves to teach"
+
+    def static_key(self, session: Session):
+        return (session.data.names, tuple(session.custom_action_names), session.data.version)
+
+    def _cards(self, session: Session) -> list[tuple[str, str, Rect]]:
+        choices = session.available_choices()
+        n_rows, n_cols = best_grid(len(choices), self.frame.body, self.m.gap)
+        cells = grid(self.frame.body, n_rows, n_cols, self.m.gap)
+        return [(name, icon, cell) for (name, icon), cell in zip(choices, cells, strict=False)]
+
+    def scene_buttons(self, session: Session) -> list[Button]:
+        out = []
+        chosen = [n.lower() for n in session.data.names]
+        for name, icon, cell in self._cards(session):
+            picked = name.lower() in chosen
+            out.append(
+                Button(
+                    cell,
+                    name,
+                    lambda n=name: session.choose_action(n),
+                    "selected" if picked else "normal",
+                    icon=icon,
+                    name=f"choose_{name.lower()}",
+                )
+            )
+        ready = len(chosen) >= MIN_ACTIONS
+        out.append(
+            Button(
+                self.frame.primary,
+                "Next: record",
+                session.actions_done if ready else None,
+                "primary",
+                name="next",
+            )
+        )
+        return out
+
+    def draw_background(self, surface: pygame.Surface, session: Session) -> None:
+        m = self.m
+        n = len(session.data.actions)
+        if n < MIN_ACTIONS:
+            words = f"Tap the moves you want the computer to learn. Pick at least {MIN_ACTIONS}."
+            colour = theme.TEXT
+        elif n < MAX_ACTIONS:
+            words = f"{n} moves picked. Tap Next, or pick more (up to {MAX_ACTIONS})."
+            colour = theme.GOOD
+        else:
+            words = f"{n} moves: that's the most. Tap Next!"
+            colour = theme.GOOD
+        draw.panel(surface, self.frame.side)
+        draw.wrapped(
+            surface,
+            self.cache,
+            words,
+            m.body_px,
+            colour,
+            self.frame.side.inflate(-m.gap * 4, -m.gap * 4),
+            "center",
+            "center",
+        )
+
+    def draw_static(self, surface: pygame.Surface, session: Session, buttons: list[Button]) -> None:
+        super().draw_static(surface, session, buttons)
+        # A tick on picked cards, so "chosen" never depends on colour alone.
+        for b in buttons:
+            if b.style == "selected":
+                r = max(10, self.m.unit // 6)
+                centre = (b.rect.right - r - 4, b.rect.top + r + 4)
+                pygame.draw.circle(surface, theme.TEXT, centre, r)
+                pts = [
+                    (centre[0] - r // 2, centre[1]),
+                    (centre[0] - r // 8, centre[1] + r // 2),
+                    (centre[0] + r // 2, centre[1] - r // 2),
+                ]
+                pygame.draw.lines(surface, theme.SELECTED, False, pts, max(2, r // 4))

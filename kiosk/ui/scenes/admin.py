@@ -1,0 +1,210 @@
+"""Admin screen, behind a PIN: data between visitors, idle timeout, sound, rotation, exit.
+
+Reached by holding a corner of any screen (see the app); locked until the
+PIN is typed on the keypad. An on-screen keyboard adds move names visitors
+can then pick.
+"""
+
+from __future__ import annotations
+
+import string
+
+import pygame
+
+from kiosk.session.screens import Screen
+from kiosk.session.session import PIN_LENGTH, Session
+from kiosk.ui import draw, theme
+from kiosk.ui.geometry import Rect, grid, inset, square_in, take_bottom, take_top
+from kiosk.ui.scenes.base import Scene
+from kiosk.ui.widgets import Button
+
+KEYS = (*string.ascii_uppercase, "-")
+
+
+class AdminScene(Scene):
+    screen = Screen.ADMIN
+    shows_start_again = False
+
+    def title_for(self, session: Session) -> str:
+        if not session.admin_unlocked:
+            return "Staff only: type the PIN"
+        return "Add a move name" if session.keyboard_open else "Kiosk settings (staff)"
+
+    title = "Kiosk settings"
+
+    def arrange(self) -> None:
+        m, f = self.m, self.frame
+        pad = square_in(f.body) if not m.portrait else f.body
+        n_cols = 3
+        cell = min((pad.width - 2 * m.gap) // n_cols, (pad.height - 3 * m.gap) // 4)
+        pad_rect = Rect(0, 0, cell * 3 + 2 * m.gap, cell * 4 + 3 * m.gap)
+        pad_rect.center = f.body.center
+        self.pad_cells = grid(pad_rect, 4, 3, m.gap)
+        self.settings_cells = grid(f.body, 4, 2, m.gap)
+        # The keyboard uses the whole screen below the title: keys must stay finger-sized.
+        area = Rect(f.body.left, f.body.top, m.width - 2 * m.gap, m.height - f.body.top - m.gap)
+        self.field_rect, keys_area = take_top(area, m.unit, m.gap)
+        n_cols = max(5, min(9, (keys_area.width + m.gap) // (m.unit + m.gap)))
+        n_rows = -(-len(KEYS) // n_cols)
+        controls, keys_area = take_bottom(keys_area, m.unit, m.gap)
+        self.key_cells = grid(keys_area, n_rows, n_cols, m.gap)
+        self.control_cells = grid(controls, 1, 4, m.gap)
+
+    def static_key(self, session: Session):
+        s = session.settings
+        return (
+            session.admin_unlocked,
+            len(session.pin_entry),
+            session.keyboard_open,
+            session.keyboard_text,
+            s.keep_data_between_visitors,
+            s.idle_timeout_s,
+            s.sound_enabled,
+            s.rotation,
+            s.fixed_pattern,
+            session.data.n_recordings,
+            session.message,
+        )
+
+    def scene_buttons(self, session: Session) -> list[Button]:
+        if not session.admin_unlocked:
+            labels = [*"123456789", "Clear", "0", "Back"]
+            out = []
+            for label, cell in zip(labels, self.pad_cells, strict=True):
+                if label == "Clear":
+                    action = session.clear_pin
+                elif label == "Back":
+                    action = session.close_admin
+                else:
+                    action = lambda d=label: session.enter_pin_digit(d)  # noqa: E731
+                out.append(
+                    Button(
+                        cell,
+                        label,
+                        action,
+                        "quiet" if not label.isdigit() else "normal",
+                        name=f"pin_{label.lower()}",
+                    )
+                )
+            return out
+        if session.keyboard_open:
+            out = [
+                Button(
+                    cell,
+                    key,
+                    lambda k=key: session.admin_type(k.lower()),
+                    name=f"key_{key.lower()}",
+                )
+                for key, cell in zip(KEYS, self.key_cells, strict=False)
+            ]
+            names = ("Space", "Delete", "Cancel", "Add")
+            actions = (
+                lambda: session.admin_type("space"),
+                lambda: session.admin_type("back"),
+                session.admin_close_keyboard,
+                session.admin_add_custom_action,
+            )
+            for label, action, cell in zip(names, actions, self.control_cells, strict=True):
+                out.append(
+                    Button(
+                        cell,
+                        label,
+                        action,
+                        "primary" if label == "Add" else "quiet",
+                        name=f"key_{label.lower()}",
+                    )
+                )
+            return out
+        s = session.settings
+        keep = "Yes" if s.keep_data_between_visitors else "No"
+        sound = "On" if s.sound_enabled else "Off"
+        fixed = (
+            Button(
+                self.settings_cells[5],
+                f"Forget fixed board\n({s.fixed_pattern})",
+                session.admin_forget_fixed_board,
+                name="forget_board",
+            )
+            if s.fixed_pattern
+            else Button(
+                self.settings_cells[5],
+                "Pair a fixed\nmicro:bit",
+                session.admin_pair_fixed_board,
+                name="pair_fixed",
+            )
+        )
+        return [
+            Button(
+                self.settings_cells[0],
+                f"Keep data between\nvisitors: {keep}",
+                lambda: session.admin_set_keep_data(not s.keep_data_between_visitors),
+                name="keep_data",
+            ),
+            Button(
+                self.settings_cells[1],
+                f"Reset after no use:\n{int(s.idle_timeout_s)} s",
+                session.admin_cycle_idle_timeout,
+                name="idle_timeout",
+            ),
+            Button(
+                self.settings_cells[2],
+                f"Sound: {sound}",
+                lambda: session.admin_set_sound(not s.sound_enabled),
+                name="sound",
+            ),
+            Button(
+                self.settings_cells[3],
+                f"Screen rotation:\n{s.rotation} degrees",
+                session.admin_rotate,
+                name="rotate",
+            ),
+            Button(
+                self.settings_cells[4],
+                f"Delete all {session.data.n_recordings}\nrecordings now",
+                session.admin_wipe_now,
+                "danger",
+                name="wipe",
+            ),
+            fixed,
+            Button(
+                self.settings_cells[6],
+                "Add a move name",
+                session.admin_open_keyboard,
+                name="keyboard",
+            ),
+            Button(
+                self.settings_cells[7],
+                "Exit to shell",
+                session.admin_exit_to_shell,
+                "danger",
+                name="exit",
+            ),
+            Button(self.frame.primary, "Close", session.close_admin, "primary", name="close_admin"),
+        ]
+
+    def draw_background(self, surface: pygame.Surface, session: Session) -> None:
+        m, f = self.m, self.frame
+        if not session.admin_unlocked:
+            dots = "".join("*" if i < len(session.pin_entry) else "-" for i in range(PIN_LENGTH))
+            draw.panel(surface, f.side)
+            draw.text(surface, self.cache, dots, m.title_px, theme.TEXT, f.side.center, "center")
+            return
+        if session.keyboard_open:
+            pygame.draw.rect(surface, theme.PANEL, self.field_rect, border_radius=8)
+            shown = session.keyboard_text + "_"
+            draw.text(
+                surface,
+                self.cache,
+                shown,
+                m.title_px,
+                theme.TEXT,
+                (self.field_rect.left + 12, self.field_rect.centery),
+                "midleft",
+            )
+            return
+        link = session.link.description if session.link is not None else "no micro:bit connected"
+        info = f"{len(session.data.actions)} moves, {session.data.n_recordings} recordings. Board: {link}."
+        draw.panel(surface, f.side)
+        draw.wrapped(
+            surface, self.cache, info, m.small_px, theme.TEXT_DIM, inset(f.side, m.gap * 2)
+        )

@@ -1,0 +1,118 @@
+"""Attract screen: what the exhibit does at a glance, moving, with "Touch to start".
+
+The whole screen is one touch target. The four steps of the journey are
+shown as pictures, a pretend micro:bit cycles through action icons and a
+wavy x/y/z trace runs along the bottom, so the screen is visibly alive.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pygame
+
+from kiosk.session.presets import PRESETS
+from kiosk.session.screens import Screen
+from kiosk.session.session import Session
+from kiosk.ui import draw, theme
+from kiosk.ui.geometry import Rect, columns, inset, take_bottom, take_top
+from kiosk.ui.scenes.base import Scene
+from kiosk.ui.widgets import Button
+
+STEPS = (
+    ("circle", "1. Connect\na micro:bit"),
+    ("shake", "2. Record\nyour moves"),
+    ("heart", "3. The computer\nlearns them"),
+    ("smile", "4. Test it\nlive!"),
+)
+
+
+class AttractScene(Scene):
+    screen = Screen.ATTRACT
+    shows_start_again = False
+
+    def arrange(self) -> None:
+        m = self.m
+        area = inset(Rect(0, 0, m.width, m.height), m.gap * 2)
+        self.headline, rest = take_top(area, int(m.title_px * 3.2), m.gap)
+        self.touch_rect, rest = take_bottom(rest, int(m.unit * 1.3), m.gap)
+        self.wave_rect, rest = take_bottom(rest, max(30, rest.height // 5), m.gap)
+        portrait = m.portrait
+        n_cols = 2 if portrait else 4
+        if portrait:
+            top, bottom = rest.copy(), rest.copy()
+            top.height = bottom.height = rest.height // 2
+            bottom.top = top.bottom
+            self.step_rects = columns(top, [1, 1], m.gap) + columns(bottom, [1, 1], m.gap)
+        else:
+            self.step_rects = columns(rest, [1] * n_cols, m.gap)
+        phase = np.linspace(0, 4 * math.pi, 160)
+        self._wave_phase = phase
+
+    def buttons(self, session: Session) -> list[Button]:
+        # The whole screen starts the journey; the big button is what it looks like.
+        whole = Button(
+            Rect(0, 0, self.m.width, self.m.height), "", session.start, name="touch_to_start"
+        )
+        return [whole]
+
+    def draw_static(self, surface: pygame.Surface, session: Session, buttons: list[Button]) -> None:
+        surface.fill(theme.BACKGROUND)
+        m = self.m
+        draw.wrapped(
+            surface,
+            self.cache,
+            "Teach a computer to recognise your moves!",
+            int(m.title_px * 1.25),
+            theme.ACCENT,
+            self.headline,
+            align="center",
+            valign="center",
+        )
+        for (icon, words), rect in zip(STEPS, self.step_rects, strict=False):
+            draw.panel(surface, rect)
+            label_h = int(m.body_px * 2.6)
+            label_rect, picture = take_bottom(rect.inflate(-m.gap * 2, -m.gap * 2), label_h, m.gap)
+            side = min(picture.width, picture.height)
+            square = Rect(0, 0, side, side)
+            square.center = picture.center
+            draw.led_icon(surface, square, icon)
+            draw.wrapped(
+                surface, self.cache, words, m.body_px, theme.TEXT, label_rect, "center", "center"
+            )
+
+    def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
+        m = self.m
+        # A pulsing "Touch to start".
+        pulse = 0.5 + 0.5 * math.sin(now * 3.0)
+        grow = int(m.gap * 2 * pulse)
+        rect = self.touch_rect.inflate(grow - m.gap * 2, grow - m.gap * 2)
+        width = min(rect.width, int(m.unit * 5))
+        rect = Rect(0, 0, width, rect.height)
+        rect.center = self.touch_rect.center
+        pygame.draw.rect(surface, theme.BACKGROUND, self.touch_rect)
+        pygame.draw.rect(surface, theme.ACCENT, rect, border_radius=rect.height // 3)
+        size = self.cache.fit_size("Touch to start", int(m.title_px * 1.2), rect.width - 20)
+        draw.text(
+            surface, self.cache, "Touch to start", size, theme.ACCENT_TEXT, rect.center, "center"
+        )
+        # A moving x/y/z trace, like a micro:bit being waved.
+        r = self.wave_rect
+        pygame.draw.rect(surface, theme.BACKGROUND, r)
+        xs = np.linspace(r.left, r.right - 1, len(self._wave_phase))
+        for axis, colour in enumerate(theme.AXES):
+            ys = (
+                r.centery
+                + np.sin(self._wave_phase * (1 + axis * 0.3) + now * (2 + axis)) * r.height * 0.4
+            )
+            pygame.draw.lines(surface, colour, False, np.column_stack((xs, ys)).astype(np.int32), 3)
+        # The pretend micro:bit in the "record" step cycles through actions.
+        icon = PRESETS[int(now) % len(PRESETS)].icon
+        step = self.step_rects[1].inflate(-m.gap * 2, -m.gap * 2)
+        _, picture = take_bottom(step, int(m.body_px * 2.6), m.gap)
+        side = min(picture.width, picture.height)
+        square = Rect(0, 0, side, side)
+        square.center = picture.center
+        pygame.draw.rect(surface, theme.PANEL, square)
+        draw.led_icon(surface, square, icon)

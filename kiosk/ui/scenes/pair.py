@@ -1,0 +1,155 @@
+"""Pair screen: copy the micro:bit's light pattern onto a 5x5 grid, or use a USB or pretend board.
+
+Tapping a cell sets its column's height (the lit LEDs go from the bottom up
+to the tapped cell), exactly like the board's pairing pattern. Progress and
+problems are written in words a child understands, and "Try again" retries.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pygame
+
+from kiosk.session.pairing import COLUMNS, ROWS
+from kiosk.session.screens import Screen
+from kiosk.session.session import PairStatus, Session
+from kiosk.ui import draw, theme
+from kiosk.ui.geometry import Rect, grid, rows, square_in, take_left, take_top
+from kiosk.ui.scenes.base import Scene
+from kiosk.ui.widgets import Button
+
+
+class PairScene(Scene):
+    screen = Screen.PAIR
+    title = "Connect your micro:bit"
+
+    def title_for(self, session: Session) -> str:
+        return "Pair the kiosk's own micro:bit" if session.pairing_fixed_board else self.title
+
+    def arrange(self) -> None:
+        m, f = self.m, self.frame
+        if m.portrait:
+            side = min(f.body.width, int(f.body.height * 0.72))
+            grid_area, self.info = take_top(f.body, side, m.gap)
+        else:
+            side = min(f.body.height, int(f.body.width * 0.58))
+            grid_area, self.info = take_left(f.body, side, m.gap * 3)
+        self.grid_rect = square_in(grid_area)
+        self.cells = grid(self.grid_rect, ROWS, COLUMNS, m.gap)
+        self.alt_rects = rows(f.side, [1, 1], m.gap)
+        if min(r.height for r in self.alt_rects) < m.unit:  # not enough room for two: one
+            self.alt_rects = [f.side, f.side]
+
+    def static_key(self, session: Session):
+        return (
+            tuple(session.pair_grid.heights),
+            session.pair_status,
+            session.pair_message,
+            session.usb_present,
+            session.pairing_fixed_board,
+        )
+
+    def scene_buttons(self, session: Session) -> list[Button]:
+        out = []
+        for index, cell in enumerate(self.cells):
+            row, column = divmod(index, COLUMNS)
+            height = ROWS - row
+            out.append(
+                Button(
+                    cell,
+                    "",
+                    lambda c=column, h=height: session.set_pair_column(c, h),
+                    "bare",
+                    name=f"cell_{column}_{height}",
+                )
+            )
+        status = session.pair_status
+        if status == PairStatus.CONNECTING:
+            primary = Button(self.frame.primary, "Connecting…", None, "primary", name="connect")
+        elif status == PairStatus.FAILED:
+            primary = Button(
+                self.frame.primary, "Try again", session.pair, "primary", name="connect"
+            )
+        else:
+            ready = session.pair_grid.complete
+            primary = Button(
+                self.frame.primary,
+                "Connect",
+                session.pair if ready else None,
+                "primary",
+                name="connect",
+            )
+        out.append(primary)
+        first, second = self.alt_rects
+        if session.usb_present:
+            out.append(
+                Button(
+                    first, "micro:bit plugged in:\nuse it", session.use_usb_board, name="use_usb"
+                )
+            )
+        if not session.pairing_fixed_board and (not session.usb_present or second is not first):
+            out.append(
+                Button(
+                    second if session.usb_present else first,
+                    "Pretend micro:bit\n(demo)",
+                    session.use_simulated_board,
+                    "quiet",
+                    name="pretend",
+                )
+            )
+        return out
+
+    def draw_background(self, surface: pygame.Surface, session: Session) -> None:
+        m = self.m
+        draw.panel(surface, self.grid_rect.inflate(m.gap * 2, m.gap * 2))
+        for index, cell in enumerate(self.cells):
+            row, column = divmod(index, COLUMNS)
+            lit = session.pair_grid.lit(row, column)
+            pygame.draw.rect(surface, theme.LED_OFF, cell, border_radius=8)
+            radius = int(min(cell.width, cell.height) * 0.32)
+            pygame.draw.circle(surface, theme.LED_ON if lit else (90, 50, 56), cell.center, radius)
+        steps = (
+            "Press the reset button on the back of your micro:bit. It shows a pattern of lights.\n"
+            "Tap the grid so it matches: tap the top light of each column."
+        )
+        if session.usb_present:
+            steps = (
+                "A micro:bit is plugged in! Tap “use it”, or copy the lights of another one.\n"
+                + steps
+            )
+        bottom = draw.wrapped(surface, self.cache, steps, m.body_px, theme.TEXT, self.info)
+        status_rect = Rect(
+            self.info.left,
+            bottom + m.gap * 2,
+            self.info.width,
+            self.info.bottom - bottom - m.gap * 2,
+        )
+        status = session.pair_status
+        if status == PairStatus.FAILED:
+            colour, words = theme.PROBLEM, "We couldn't connect. " + session.pair_message
+        elif status == PairStatus.CONNECTING:
+            colour, words = theme.ACCENT, session.pair_message or "Looking for your micro:bit…"
+        elif status == PairStatus.CONNECTED:
+            colour, words = theme.GOOD, "Connected!"
+        elif not session.pair_grid.complete:
+            done = sum(1 for h in session.pair_grid.heights if h)
+            colour, words = theme.TEXT_DIM, f"{done} of 5 columns set."
+        else:
+            colour, words = theme.GOOD, "All 5 columns set. Tap Connect!"
+        if status_rect.height > m.body_px:
+            draw.wrapped(surface, self.cache, words, m.body_px, colour, status_rect)
+
+    def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
+        if session.pair_status != PairStatus.CONNECTING:
+            return
+        # A turning dot next to "Connecting…" shows the kiosk is working.
+        rect = self.frame.primary
+        radius = max(6, rect.height // 8)
+        centre = (rect.left + rect.height // 2, rect.centery)
+        angle = now * 6.0
+        dot = (
+            int(centre[0] + math.cos(angle) * radius * 1.6),
+            int(centre[1] + math.sin(angle) * radius * 1.6),
+        )
+        pygame.draw.circle(surface, theme.ACCENT_TEXT, dot, radius // 2 + 2)

@@ -1,0 +1,379 @@
+"""Record screen: one row per move with its recordings' fingerprint tiles, and the live graph.
+
+Tap a move's name to choose it, then "Record" (or button B on the micro:bit):
+3-2-1, then one second of movement, with a progress bar. The new recording's
+fingerprint tile (24 cells: 8 filters across, x/y/z down, viridis colours)
+appears in the move's row. Tap a tile to see it larger or delete it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pygame
+
+from kiosk.ml.features import FILTER_NAMES
+from kiosk.session.recorder import Phase
+from kiosk.session.screens import Screen
+from kiosk.session.session import Session
+from kiosk.session.visitor_data import RecordingEntry
+from kiosk.ui import draw, theme
+from kiosk.ui.geometry import (
+    Rect,
+    columns,
+    graph_points,
+    inset,
+    rows,
+    take_bottom,
+    take_left,
+    take_top,
+)
+from kiosk.ui.scenes.base import Scene
+from kiosk.ui.widgets import Button
+
+GRAPH_SPAN_S = 3.0
+
+
+class RecordScene(Scene):
+    screen = Screen.RECORD
+    title = "Record each move"
+
+    def __init__(self, cache) -> None:
+        super().__init__(cache)
+        self._tiles: dict[tuple[str, tuple[int, int]], pygame.Surface] = {}
+
+    def title_for(self, session: Session) -> str:
+        need = session.settings.min_recordings_per_action
+        if session.can_train:
+            return "Record more, or tap Train"
+        return f"Record each move {need} times or more"
+
+    # ---- layout -----------------------------------------------------------------------
+
+    def arrange(self) -> None:
+        m, f = self.m, self.frame
+        side = f.side
+        if side.height >= side.width:  # sidebar (landscape): stack
+            self.change_rect, rest = take_bottom(side, m.unit, m.gap)
+            record_row, self.graph_rect = take_bottom(rest, m.unit, m.gap)
+        else:  # a wide strip (portrait): graph left, buttons right
+            self.graph_rect, right = take_left(side, int(side.width * 0.42), m.gap)
+            record_row, self.change_rect = take_top(right, m.unit, m.gap)
+            self.change_rect = Rect(
+                self.change_rect.x, self.change_rect.y, self.change_rect.width, m.unit
+            )
+        self.record_rect, self.many_rect = columns(record_row, [1, 1], m.gap)
+        self.stop_rect = record_row
+        self.body = f.body
+        viewer = inset(f.body, m.gap)
+        self.viewer = viewer
+
+    def row_rects(self, n: int) -> list[Rect]:
+        height = min(self.body.height, int(self.m.unit * 1.3) * n + self.m.gap * (n - 1))
+        area = Rect(self.body.x, self.body.y, self.body.width, height)
+        return rows(area, [1] * n, self.m.gap)
+
+    def row_parts(self, row: Rect) -> tuple[Rect, list[Rect]]:
+        """(the move's name button, the tile slots) of one row."""
+        m = self.m
+        name_w = max(int(m.unit * 1.8), int(row.width * 0.28))
+        name_rect, tiles = take_left(row, name_w, m.gap)
+        slot_w = max(m.unit, int(row.height * 0.95))
+        n = max(1, (tiles.width + m.gap) // (slot_w + m.gap))
+        slots = [
+            Rect(tiles.x + i * (slot_w + m.gap), tiles.y, slot_w, tiles.height) for i in range(n)
+        ]
+        return name_rect, slots
+
+    def viewer_parts(self) -> tuple[Rect, Rect, Rect, Rect]:
+        """(big fingerprint, graph, delete button, close button) of the recording viewer."""
+        m = self.m
+        area = inset(self.viewer, m.gap * 2)
+        buttons, content = take_bottom(area, m.unit, m.gap * 2)
+        delete, close = columns(buttons, [1, 1], m.gap * 2)
+        label_w = int(m.small_px * 1.5)
+        fp_area, graph = take_top(content, int(content.height * 0.55), m.gap)
+        fp = Rect(
+            fp_area.x + label_w, fp_area.y, fp_area.width - label_w, fp_area.height - m.small_px - 4
+        )
+        return fp, graph, delete, close
+
+    # ---- state -> buttons -----------------------------------------------------------
+
+    def static_key(self, session: Session):
+        rec = session.recorder
+        return (
+            session.data.version,
+            session.selected_action,
+            rec.busy,
+            session.viewing_recording,
+            session.can_train,
+            session.connected,
+            session.link_problem,
+        )
+
+    def scene_buttons(self, session: Session) -> list[Button]:
+        if session.viewing_recording is not None:
+            _, _, delete, close = self.viewer_parts()
+            rid = session.viewing_recording
+            return [
+                Button(
+                    delete,
+                    "Delete it",
+                    lambda: session.delete_recording(rid),
+                    "danger",
+                    name="delete_recording",
+                ),
+                Button(close, "Keep it", session.close_recording, "normal", name="close_recording"),
+            ]
+        out: list[Button] = []
+        busy = session.recorder.busy
+        for i, (action, row) in enumerate(
+            zip(session.data.actions, self.row_rects(len(session.data.actions)), strict=False)
+        ):
+            name_rect, slots = self.row_parts(row)
+            label = f"{action.name}\n{len(action.recordings)} done"
+            style = "selected" if i == session.selected_action else "normal"
+            out.append(
+                Button(
+                    name_rect,
+                    label,
+                    None if busy else (lambda i=i: session.select_action(i)),
+                    style,
+                    icon=action.icon,
+                    name=f"action_{i}",
+                )
+            )
+            for slot, entry in zip(
+                slots, self._visible(action.recordings, len(slots)), strict=False
+            ):
+                out.append(
+                    Button(
+                        slot,
+                        "",
+                        None if busy else (lambda rid=entry.id: session.view_recording(rid)),
+                        "quiet",
+                        name=f"tile_{entry.id}",
+                    )
+                )
+        if busy:
+            out.append(
+                Button(self.stop_rect, "Stop", session.cancel_recording, "danger", name="stop")
+            )
+        else:
+            can = session.connected
+            out.append(
+                Button(
+                    self.record_rect,
+                    "Record",
+                    session.record if can else None,
+                    "primary",
+                    name="record",
+                )
+            )
+            out.append(
+                Button(
+                    self.many_rect,
+                    "Record\n5 in a row",
+                    (lambda: session.record_many(None, 5)) if can else None,
+                    "normal",
+                    name="record_5",
+                )
+            )
+        out.append(
+            Button(
+                self.change_rect,
+                "Change moves",
+                None if busy else session.edit_actions,
+                "quiet",
+                name="change_moves",
+            )
+        )
+        out.append(
+            Button(
+                self.frame.primary,
+                "Train",
+                session.train if session.can_train and not busy else None,
+                "primary",
+                name="train",
+            )
+        )
+        return out
+
+    @staticmethod
+    def _visible(recordings: list[RecordingEntry], n: int) -> list[RecordingEntry]:
+        """The newest ``n`` recordings, oldest of them first (the newest is on the right)."""
+        return recordings[-n:] if n > 0 else []
+
+    # ---- drawing ---------------------------------------------------------------------
+
+    def draw_static(self, surface: pygame.Surface, session: Session, buttons: list[Button]) -> None:
+        m = self.m
+        if session.viewing_recording is not None:
+            # The viewer panel goes under its own buttons.
+            surface.fill(theme.BACKGROUND)
+            self.draw_title(surface, self.title_for(session))
+            self._draw_viewer_static(surface, session)
+            for b in buttons:
+                draw.button(surface, self.cache, b, m.body_px)
+            return
+        super().draw_static(surface, session, buttons)
+        for action, row in zip(
+            session.data.actions, self.row_rects(len(session.data.actions)), strict=False
+        ):
+            _, slots = self.row_parts(row)
+            shown = self._visible(action.recordings, len(slots))
+            for slot, entry in zip(slots, shown, strict=False):
+                tile = inset(slot, m.gap)
+                surface.blit(self._tile(entry, tile.size), tile)
+            hidden = len(action.recordings) - len(shown)
+            if hidden > 0:
+                draw.text(
+                    surface,
+                    self.cache,
+                    f"+{hidden}",
+                    m.small_px,
+                    theme.TEXT,
+                    (slots[0].left + 4, slots[0].top + 2),
+                )
+            if not action.recordings:
+                hint = "No recordings yet"
+                draw.text(
+                    surface,
+                    self.cache,
+                    hint,
+                    m.small_px,
+                    theme.TEXT_DIM,
+                    (slots[0].left + m.gap, row.centery),
+                    "midleft",
+                )
+
+    def _tile(self, entry: RecordingEntry, size: tuple[int, int]) -> pygame.Surface:
+        key = (entry.id, size)
+        tile = self._tiles.get(key)
+        if tile is None:
+            if len(self._tiles) > 400:
+                self._tiles.clear()
+            tile = draw.fingerprint_surface(entry.fingerprint, size)
+            self._tiles[key] = tile
+        return tile
+
+    def _draw_viewer_static(self, surface: pygame.Surface, session: Session) -> None:
+        found = session.data.find_recording(session.viewing_recording)
+        if found is None:
+            return
+        index, entry = found
+        m = self.m
+        draw.panel(surface, self.viewer, theme.PANEL)
+        fp, graph_rect, _, _ = self.viewer_parts()
+        draw.fingerprint(surface, fp, entry.fingerprint)
+        cell_w = fp.width / 8
+        for i, name in enumerate(FILTER_NAMES):
+            size = self.cache.fit_size(name, m.small_px, int(cell_w) - 2, minimum=10)
+            draw.text(
+                surface,
+                self.cache,
+                name,
+                size,
+                theme.TEXT,
+                (int(fp.left + cell_w * (i + 0.5)), fp.bottom + 2),
+                "midtop",
+            )
+        cell_h = fp.height / 3
+        for axis, (name, colour) in enumerate(zip("xyz", theme.AXES, strict=True)):
+            draw.text(
+                surface,
+                self.cache,
+                name,
+                m.small_px,
+                colour,
+                (fp.left - 6, int(fp.top + cell_h * (axis + 0.5))),
+                "midright",
+            )
+        samples = entry.recording.samples
+        t = np.arange(len(samples)) * 0.02
+        lines = graph_points(
+            t,
+            samples,
+            graph_rect,
+            t[-1] if len(t) else 0.0,
+            max(1.0, float(t[-1]) if len(t) else 1.0),
+        )
+        draw.graph(surface, graph_rect, lines, 3)
+        action = session.data.actions[index]
+        draw.text(
+            surface,
+            self.cache,
+            f"A recording of {action.name}",
+            m.small_px,
+            theme.TEXT,
+            (graph_rect.left + 6, graph_rect.top + 4),
+        )
+
+    def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
+        if session.viewing_recording is not None:
+            return
+        self._draw_live_graph(surface, session)
+        rec = session.recorder
+        if rec.busy:
+            self._draw_capture(surface, session, now)
+
+    def _draw_live_graph(self, surface: pygame.Surface, session: Session) -> None:
+        rect = self.graph_rect
+        if rect.height < 20:
+            return
+        lines = []
+        if session.link is not None:
+            window = session.link.samples.last_seconds(GRAPH_SPAN_S)
+            if len(window):
+                lines = graph_points(window.t, window.xyz, rect, float(window.t[-1]), GRAPH_SPAN_S)
+        draw.graph(surface, rect, lines)
+        if not lines:
+            draw.text(
+                surface,
+                self.cache,
+                "No movement data",
+                self.m.small_px,
+                theme.TEXT_DIM,
+                rect.center,
+                "center",
+            )
+
+    def _draw_capture(self, surface: pygame.Surface, session: Session, now: float) -> None:
+        m, rec = self.m, session.recorder
+        action = session.data.actions[rec.action_index]
+        area = inset(self.body, m.gap)
+        draw.overlay(surface, area)
+        icon_side = min(area.height // 3, area.width // 4)
+        icon = Rect(0, 0, icon_side, icon_side)
+        icon.midtop = (area.centerx, area.top + m.gap * 2)
+        draw.led_icon(surface, icon, action.icon)
+        series = f" ({rec.take_number} of {rec.total})" if rec.total > 1 else ""
+        if rec.phase is Phase.COUNTDOWN:
+            headline = f"Get ready to {action.name}!{series}"
+            number = str(rec.countdown_number(now))
+            draw.text(
+                surface,
+                self.cache,
+                number,
+                m.huge_px,
+                theme.ACCENT,
+                (area.centerx, icon.bottom + m.gap),
+                "midtop",
+            )
+        elif rec.phase is Phase.GAP:
+            headline = f"Well done! Next one…{series}"
+        else:
+            headline = f"{action.name} now!{series}"
+            bar_rect = Rect(0, 0, int(area.width * 0.8), max(24, m.unit // 3))
+            bar_rect.midtop = (area.centerx, icon.bottom + m.gap * 3)
+            draw.bar(surface, bar_rect, rec.progress(now), theme.ACCENT)
+        size = self.cache.fit_size(headline, m.title_px, area.width - 2 * m.gap)
+        draw.text(
+            surface,
+            self.cache,
+            headline,
+            size,
+            theme.TEXT,
+            (area.centerx, area.bottom - m.gap),
+            "midbottom",
+        )

@@ -1,0 +1,239 @@
+"""Test screen: move the micro:bit and watch the model recognise the move, live.
+
+Shows the live x/y/z graph, the live fingerprint (updated on every sample),
+one confidence bar per move with its recognition threshold (drag it), and the
+recognised move big with its picture (also shown on the micro:bit's LEDs).
+With the pretend micro:bit, a button per move makes the board act it out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pygame
+
+from kiosk.session.presets import gesture_for
+from kiosk.session.screens import Screen
+from kiosk.session.session import Session
+from kiosk.ui import draw, theme
+from kiosk.ui.geometry import (
+    Rect,
+    columns,
+    graph_points,
+    inset,
+    rows,
+    take_left,
+    take_right,
+    take_top,
+    x_to_value,
+)
+from kiosk.ui.scenes.base import Scene
+from kiosk.ui.widgets import Button
+
+GRAPH_SPAN_S = 3.0
+
+
+class TestScene(Scene):
+    screen = Screen.TEST
+    title = "Test it: do a move!"
+
+    def __init__(self, cache) -> None:
+        super().__init__(cache)
+        self.why_drawer = None  # set by the app when the explanation views are available
+
+    def arrange(self) -> None:
+        m, f = self.m, self.frame
+        if m.portrait:
+            live, bars = take_top(f.body, int(f.body.height * 0.5), m.gap)
+        else:
+            live, bars = take_left(f.body, int(f.body.width * 0.42), m.gap * 2)
+        self.live = live
+        self.graph_rect, rest = take_top(live, int(live.height * 0.36), m.gap)
+        self.fp_rect, self.big_rect = take_top(rest, int(live.height * 0.2), m.gap)
+        self.bars_area = bars
+        self.why_rect, self.more_rect = (
+            columns(f.side, [1, 1], m.gap)
+            if f.side.width > f.side.height
+            else rows(f.side, [1, 1], m.gap)
+        )
+        for r in (self.why_rect, self.more_rect):
+            r.height = min(r.height, int(m.unit * 1.4))
+
+    def bar_rows(self, n: int, simulated: bool) -> list[tuple[Rect, Rect, Rect | None]]:
+        """(icon, bar track, pretend button) per move."""
+        m = self.m
+        height = min(self.bars_area.height, int(m.unit * 1.3) * n + m.gap * (n - 1))
+        area = Rect(self.bars_area.x, self.bars_area.y, self.bars_area.width, height)
+        out = []
+        for row in rows(area, [1] * n, m.gap):
+            icon, rest = take_left(row, min(row.height, int(m.unit * 0.9)), m.gap)
+            pretend = None
+            if simulated:
+                pretend, rest = take_right(rest, m.unit, m.gap)
+            out.append((icon, rest, pretend))
+        return out
+
+    @staticmethod
+    def track(slider: Rect) -> Rect:
+        """The visible bar inside a slider's touch area (the whole row height is touchable)."""
+        bar_h = max(16, slider.height // 3)
+        track = Rect(slider.x + 12, 0, slider.width - 24, bar_h)
+        track.bottom = slider.bottom - 6
+        return track
+
+    def static_key(self, session: Session):
+        return (
+            session.data.names,
+            session.simulated,
+            session.showing_why,
+            tuple(session.thresholds()),
+            session.pretend_gesture,
+        )
+
+    def scene_buttons(self, session: Session) -> list[Button]:
+        out = []
+        for i, (_, slider, pretend) in enumerate(
+            self.bar_rows(len(session.data.actions), session.simulated)
+        ):
+            track = self.track(slider)
+            out.append(
+                Button(
+                    slider,
+                    "",
+                    None,
+                    "bare",
+                    name=f"threshold_{i}",
+                    on_drag=lambda pos, i=i, t=track: session.set_threshold(
+                        i, x_to_value(pos[0], t)
+                    ),
+                )
+            )
+            if pretend is not None:
+                gesture = gesture_for(session.data.actions[i].name)
+                style = "selected" if gesture == session.pretend_gesture else "quiet"
+                out.append(
+                    Button(
+                        pretend,
+                        "act\nit out",
+                        lambda g=gesture: session.set_pretend_gesture(g),
+                        style,
+                        name=f"pretend_{i}",
+                    )
+                )
+        why = "Hide why" if session.showing_why else "Why?"
+        out.append(
+            Button(
+                self.why_rect,
+                why,
+                session.toggle_why if self.why_drawer else None,
+                "normal",
+                name="why",
+            )
+        )
+        out.append(
+            Button(
+                self.more_rect,
+                "Record more",
+                session.add_more_recordings,
+                "normal",
+                name="record_more",
+            )
+        )
+        return out
+
+    def draw_static(self, surface: pygame.Surface, session: Session, buttons: list[Button]) -> None:
+        super().draw_static(surface, session, buttons)
+        m = self.m
+        for action, (icon, slider, _) in zip(
+            session.data.actions,
+            self.bar_rows(len(session.data.actions), session.simulated),
+            strict=False,
+        ):
+            draw.led_icon(surface, icon, action.icon)
+            name = f"{action.name}: needs {round(action.threshold * 100)}%"
+            size = self.cache.fit_size(name, m.small_px, slider.width - 16)
+            draw.text(
+                surface, self.cache, name, size, theme.TEXT, (slider.left + 12, slider.top + 4)
+            )
+        if session.simulated:
+            hint = "Pretend micro:bit: tap “act it out”"
+            size = self.cache.fit_size(hint, m.small_px, self.live.width)
+            draw.text(
+                surface,
+                self.cache,
+                hint,
+                size,
+                theme.TEXT_DIM,
+                (self.live.left, self.live.bottom),
+                "bottomleft",
+            )
+
+    def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
+        m = self.m
+        tester = session.tester
+        prediction = tester.latest if tester is not None else None
+        if session.showing_why and self.why_drawer is not None:
+            self.why_drawer(surface, self.live, session)
+        else:
+            self._draw_live(surface, session, prediction)
+        # A confidence bar per move, with its draggable threshold.
+        detected = tester.detected if tester is not None else None
+        probabilities = (
+            prediction.probabilities
+            if prediction is not None
+            else np.zeros(len(session.data.actions))
+        )
+        for i, (action, (_, slider, _)) in enumerate(
+            zip(
+                session.data.actions,
+                self.bar_rows(len(session.data.actions), session.simulated),
+                strict=False,
+            )
+        ):
+            colour = theme.GOOD if i == detected else theme.INFO
+            draw.bar(surface, self.track(slider), float(probabilities[i]), colour, action.threshold)
+
+    def _draw_live(self, surface: pygame.Surface, session: Session, prediction) -> None:
+        m = self.m
+        lines = []
+        if session.link is not None:
+            window = session.link.samples.last_seconds(GRAPH_SPAN_S)
+            if len(window):
+                lines = graph_points(
+                    window.t, window.xyz, self.graph_rect, float(window.t[-1]), GRAPH_SPAN_S
+                )
+        draw.graph(surface, self.graph_rect, lines)
+        if prediction is not None:
+            draw.fingerprint(surface, self.fp_rect, prediction.fingerprint)
+        else:
+            pygame.draw.rect(surface, theme.PANEL, self.fp_rect)
+        tester = session.tester
+        big = inset(self.big_rect, m.gap)
+        pygame.draw.rect(surface, theme.PANEL, big, border_radius=10)
+        if session.simulated:
+            big.height -= m.small_px + m.gap
+        if tester is not None and tester.detected is not None:
+            action = session.data.actions[tester.detected]
+            side = min(big.height - m.title_px - m.gap, big.width)
+            icon = Rect(0, 0, side, side)
+            icon.midtop = (big.centerx, big.top + m.gap)
+            draw.led_icon(surface, icon, action.icon)
+            draw.text(
+                surface,
+                self.cache,
+                action.name,
+                m.title_px,
+                theme.GOOD,
+                (big.centerx, big.bottom - m.gap),
+                "midbottom",
+            )
+        else:
+            draw.wrapped(
+                surface,
+                self.cache,
+                "Not sure yet…",
+                m.body_px,
+                theme.TEXT_DIM,
+                big,
+                "center",
+                "center",
+            )

@@ -1,0 +1,210 @@
+"""Train screen: progress while the model learns, then an honest score and a confusion matrix.
+
+The score is cross-validated: every recording is judged by a model that never
+saw it, so it is what to expect from new movements. The confusion matrix has
+the moves' pictures on both axes ("what you did" down, "what the computer
+guessed" across) so a child can read it without words.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pygame
+
+from kiosk.session.screens import Screen
+from kiosk.session.session import Session
+from kiosk.ui import draw, theme
+from kiosk.ui.geometry import Rect, inset, square_in, take_bottom, take_top
+from kiosk.ui.scenes.base import Scene
+from kiosk.ui.widgets import Button
+
+
+def accuracy_sentence(correct: int, total: int) -> str:
+    return f"It got {correct} of {total} right on recordings it had not seen ({round(100 * correct / max(1, total))}%)."
+
+
+class TrainScene(Scene):
+    screen = Screen.TRAIN
+    title = "The computer is learning"
+
+    def title_for(self, session: Session) -> str:
+        if session.trained is not None and session.training is None:
+            return "How well did it learn?"
+        return self.title
+
+    def arrange(self) -> None:
+        m, f = self.m, self.frame
+        self.headline, self.matrix_area = take_top(f.body, int(m.body_px * 2.8), m.gap)
+        self.more_rect, self.note_rect = take_bottom(f.side, m.unit, m.gap)
+
+    def static_key(self, session: Session):
+        return (
+            session.training is None,
+            session.trained is not None and id(session.trained),
+            session.training_error,
+        )
+
+    def scene_buttons(self, session: Session) -> list[Button]:
+        busy = session.training is not None
+        out = [
+            Button(
+                self.more_rect,
+                "Record more",
+                None if busy else session.add_more_recordings,
+                "normal",
+                name="record_more",
+            )
+        ]
+        if session.training_error and not busy:
+            out.append(
+                Button(
+                    self.frame.primary, "Try again", session.train, "primary", name="train_again"
+                )
+            )
+        else:
+            ready = session.trained is not None and not busy
+            out.append(
+                Button(
+                    self.frame.primary,
+                    "Test it",
+                    session.test if ready else None,
+                    "primary",
+                    name="test",
+                )
+            )
+        return out
+
+    def draw_background(self, surface: pygame.Surface, session: Session) -> None:
+        m = self.m
+        if session.training is not None:
+            note = "It is looking for what makes each of your moves different."
+            draw.wrapped(surface, self.cache, note, m.body_px, theme.TEXT_DIM, self.note_rect)
+            return
+        if session.training_error:
+            draw.wrapped(
+                surface,
+                self.cache,
+                session.training_error,
+                m.body_px,
+                theme.PROBLEM,
+                self.frame.body,
+            )
+            return
+        result = session.trained
+        if result is None:
+            return
+        evaluation = result.evaluation
+        confusion = np.asarray(evaluation.confusion)
+        correct, total = int(np.trace(confusion)), int(confusion.sum())
+        colour = theme.GOOD if correct >= 0.8 * total else theme.ACCENT
+        draw.wrapped(
+            surface, self.cache, accuracy_sentence(correct, total), m.body_px, colour, self.headline
+        )
+        self._draw_matrix(surface, session, confusion)
+        note = (
+            "Down: what you did. Across: what the computer guessed. "
+            "Numbers on the green squares were right."
+        )
+        draw.wrapped(surface, self.cache, note, m.small_px, theme.TEXT_DIM, self.note_rect)
+
+    def _draw_matrix(
+        self, surface: pygame.Surface, session: Session, confusion: np.ndarray
+    ) -> None:
+        m = self.m
+        k = confusion.shape[0]
+        icons = [a.icon for a in session.data.actions][:k]
+        area = square_in(self.matrix_area)
+        label_w = int(m.small_px * 1.3)
+        area = Rect(area.x + label_w, area.y + label_w, area.width - label_w, area.height - label_w)
+        area = square_in(area)
+        cell = area.width // (k + 1)
+        draw.text(
+            surface,
+            self.cache,
+            "guessed",
+            m.small_px,
+            theme.TEXT_DIM,
+            (area.left + cell * (k + 1) // 2, area.top - 2),
+            "midbottom",
+        )
+        did = self.cache.render("you did", m.small_px, theme.TEXT_DIM)
+        rotated = pygame.transform.rotate(did, 90)
+        surface.blit(
+            rotated, rotated.get_rect(midright=(area.left - 2, area.top + cell * (k + 1) // 2))
+        )
+        row_totals = confusion.sum(axis=1)
+        for i in range(k):
+            draw.led_icon(
+                surface,
+                Rect(area.left, area.top + cell * (i + 1), cell, cell).inflate(-8, -8),
+                icons[i],
+            )
+            draw.led_icon(
+                surface,
+                Rect(area.left + cell * (i + 1), area.top, cell, cell).inflate(-8, -8),
+                icons[i],
+            )
+            for j in range(k):
+                rect = Rect(
+                    area.left + cell * (j + 1), area.top + cell * (i + 1), cell, cell
+                ).inflate(-4, -4)
+                count = int(confusion[i, j])
+                share = count / row_totals[i] if row_totals[i] else 0.0
+                if i == j:
+                    fill = tuple(
+                        int(
+                            theme.PANEL[c]
+                            + (theme.GOOD[c] - theme.PANEL[c]) * (0.35 + 0.65 * share)
+                        )
+                        for c in range(3)
+                    )
+                elif count:
+                    fill = tuple(
+                        int(
+                            theme.PANEL[c]
+                            + (theme.PROBLEM[c] - theme.PANEL[c]) * (0.35 + 0.65 * share)
+                        )
+                        for c in range(3)
+                    )
+                else:
+                    fill = theme.PANEL
+                pygame.draw.rect(surface, fill, rect, border_radius=6)
+                size = min(m.title_px, int(cell * 0.45))
+                draw.text(surface, self.cache, str(count), size, theme.TEXT, rect.center, "center")
+
+    def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
+        job = session.training
+        if job is None:
+            return
+        m = self.m
+        area = inset(self.frame.body, m.gap)
+        pygame.draw.rect(surface, theme.BACKGROUND, area)
+        bar_rect = Rect(0, 0, int(area.width * 0.85), max(28, m.unit // 3))
+        bar_rect.center = area.center
+        draw.bar(surface, bar_rect, job.progress, theme.ACCENT)
+        draw.text(
+            surface,
+            self.cache,
+            job.stage,
+            m.body_px,
+            theme.TEXT,
+            (bar_rect.centerx, bar_rect.top - m.gap * 2),
+            "midbottom",
+        )
+        # Icons of the moves orbit while the worker thread learns.
+        icons = [a.icon for a in session.data.actions]
+        radius = min(area.width, area.height) * 0.3
+        side = max(16, int(m.unit * 0.5))
+        for i, icon in enumerate(icons):
+            angle = now * 1.5 + 2 * math.pi * i / max(1, len(icons))
+            centre = (
+                int(area.centerx + math.cos(angle) * radius * 1.4),
+                int(bar_rect.bottom + side + m.gap + (math.sin(angle) + 1) * side * 0.4),
+            )
+            draw.led_icon(
+                surface,
+                Rect(0, 0, side, side).move(centre[0] - side // 2, centre[1] - side // 2),
+                icon,
+            )
