@@ -78,8 +78,9 @@ def run_doctor(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def read_pin_twice(stdin: TextIO = sys.stdin) -> str:
+def read_pin_twice(stdin: TextIO | None = None) -> str:
     """The new PIN, typed twice; hidden at a terminal, two lines when piped."""
+    stdin = stdin or sys.stdin
     if stdin.isatty():
         first = getpass.getpass("New admin PIN (4-8 digits): ")
         second = getpass.getpass("Same PIN again: ")

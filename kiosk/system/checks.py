@@ -260,12 +260,16 @@ def check_touch(host: Host) -> Check:
 
 
 def _rfkill_blocked(host: Host) -> bool:
+    def read(path: Path, default: str) -> str:
+        try:
+            return path.read_text().strip()
+        except OSError:
+            return default
+
     for entry in host.path("/sys/class/rfkill").glob("rfkill*"):
-        if (host.read(entry / "type") or "").strip() != "bluetooth":
-            continue
-        soft = (host.read(entry / "soft") or "0").strip()
-        hard = (host.read(entry / "hard") or "0").strip()
-        if "1" in (soft, hard):
+        if read(entry / "type", "") == "bluetooth" and "1" in (
+            read(entry / "soft", "0"), read(entry / "hard", "0")
+        ):
             return True
     return False
 
