@@ -32,6 +32,9 @@ from kiosk.signal import SampleBuffer
 
 log = logging.getLogger(__name__)
 
+#: Up to this many lines per read are decoded one by one, more in one numpy pass.
+_SCALAR_LINES = 8
+
 FAILED_ADVICE = "Check the USB cable and the program on the micro:bit, then choose Try again."
 
 
@@ -397,9 +400,15 @@ class SerialLink(Link):
                 raise _SetupFailed(self._no_data_reason())
 
     def _take(self, lines: list[bytes], now: float) -> bool:
-        """Decode P lines into samples and button events; True if any sample was good."""
-        batch = sp.decode_compact_lines(lines)
+        """Decode P lines into samples and button events; True if any sample was good.
+
+        At 50 Hz a read usually holds one line, where plain Python beats numpy's
+        per-call overhead; a backlog of many lines is decoded in one numpy pass.
+        """
         self.stats["lines"] += len(lines)
+        if len(lines) <= _SCALAR_LINES:
+            return self._take_few(lines, now)
+        batch = sp.decode_compact_lines(lines)
         self.stats["rejected"] += batch.rejected
         n = len(batch)
         if n == 0:
@@ -414,6 +423,23 @@ class SerialLink(Link):
         self._emit_buttons(batch.buttons)
         return True
 
+    def _take_few(self, lines: list[bytes], now: float) -> bool:
+        """The same as ``_take`` for a handful of lines, one at a time."""
+        samples = [s for s in map(sp.decode_compact, lines) if s is not None]
+        self.stats["rejected"] += len(lines) - len(samples)
+        period = self.timings.sample_period_s
+        last = len(samples) - 1
+        for i, sample in enumerate(samples):
+            t = max(now - period * (last - i), self._last_t)
+            self._last_t = t
+            self._push_sample(sample.x / 1000.0, sample.y / 1000.0, sample.z / 1000.0, t)
+            if self._last_sequence is not None:
+                self.stats["lost"] += (sample.sequence - self._last_sequence - 1) % 256
+            self._last_sequence = sample.sequence
+            if sample.buttons != self._prev_buttons:
+                self._button_bits(sample.buttons)
+        return bool(samples)
+
     def _count_lost(self, sequence: np.ndarray) -> None:
         seq = sequence.astype(np.int32)
         if self._last_sequence is not None:
@@ -425,13 +451,15 @@ class SerialLink(Link):
     def _emit_buttons(self, buttons: np.ndarray) -> None:
         previous = self._prev_buttons
         for index in np.flatnonzero(np.diff(buttons, prepend=np.uint8(previous))):
-            current = int(buttons[index])
-            changed = current ^ previous
-            for bit, name in ((1, "A"), (2, "B")):
-                if changed & bit:
-                    self._push_button(name, bool(current & bit))
-            previous = current
-        self._prev_buttons = previous
+            self._button_bits(int(buttons[index]))
+
+    def _button_bits(self, current: int) -> None:
+        """Press / release events for the bits that differ from the previous sample."""
+        changed = current ^ self._prev_buttons
+        for bit, name in ((1, "A"), (2, "B")):
+            if changed & bit:
+                self._push_button(name, bool(current & bit))
+        self._prev_buttons = current
 
     def _release_buttons(self) -> None:
         """A button held when the link dropped must not stay pressed on screen."""

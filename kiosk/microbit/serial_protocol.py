@@ -40,6 +40,7 @@ LINE_KINDS = (b"C", b"R", b"P")
 
 _RESPONSE_RE = re.compile(rb"^R\[([0-9A-Fa-f]{1,8})\]([A-Z]+)\[([^\[\]]*)\]$")
 _MAX_ID = 0xFFFFFFFF
+_COMPACT_RE = re.compile(rb"P[0-9A-Fa-f]{11}[0-3]")
 
 # Hex digit value of every byte; 255 marks a byte that is not a hex digit.
 _HEX_VALUE = np.full(256, 255, dtype=np.uint8)
@@ -141,20 +142,20 @@ def encode_compact(sequence: int, x: int, y: int, z: int, buttons: int) -> bytes
 
 
 def decode_compact(line: bytes) -> CompactSample | None:
-    """Decode one ``P`` line (without newline); None when its length or digits are wrong."""
+    """Decode one ``P`` line (without newline); None when its length or digits are wrong.
+
+    Plain Python on purpose: at 50 Hz a read holds one line, and numpy's
+    per-call overhead would cost more than the decoding itself.
+    """
     line = line.rstrip(b"\r")
-    if len(line) != COMPACT_LINE_LENGTH or line[:1] != b"P":
+    if _COMPACT_RE.fullmatch(line) is None:
         return None
-    digits = _HEX_VALUE[np.frombuffer(line, dtype=np.uint8, offset=1)]
-    if digits.max() > 15 or digits[11] > 3:
-        return None
-    d = digits.astype(np.int32)
     return CompactSample(
-        sequence=int(d[0] * 16 + d[1]),
-        x=int(d[2] * 256 + d[3] * 16 + d[4]) - ACCEL_OFFSET,
-        y=int(d[5] * 256 + d[6] * 16 + d[7]) - ACCEL_OFFSET,
-        z=int(d[8] * 256 + d[9] * 16 + d[10]) - ACCEL_OFFSET,
-        buttons=int(d[11]),
+        sequence=int(line[1:3], 16),
+        x=int(line[3:6], 16) - ACCEL_OFFSET,
+        y=int(line[6:9], 16) - ACCEL_OFFSET,
+        z=int(line[9:12], 16) - ACCEL_OFFSET,
+        buttons=int(line[12:13], 16),
     )
 
 
@@ -232,24 +233,27 @@ class LineSplitter:
         """The complete lines in ``data`` (plus what was kept), without newlines or ``\\r``."""
         if not data:
             return []
-        pieces = (self._partial + data).split(b"\n")
+        joined = self._partial + data
+        pieces = joined.split(b"\n")
         self._partial = pieces.pop()
-        lines: list[bytes] = []
-        for piece in pieces:
-            if self._discarding:
-                self._discarding = False  # this newline ends the over-long line
-                continue
-            line = piece.rstrip(b"\r")
-            if len(line) > self.max_length:
-                self.overlong_lines += 1
-            elif line[:1] in LINE_KINDS:
-                lines.append(line)
-            elif line:
-                self.noise_lines += 1
-        if len(self._partial) > self.max_length:
+        if pieces and self._discarding:
+            self._discarding = False  # this newline ends the over-long line
+            del pieces[0]
+        if b"\r" in joined:
+            pieces = [piece.rstrip(b"\r") for piece in pieces]
+        limit = self.max_length
+        # The common case (every line well-formed) in one comprehension; the
+        # rejects are counted only when there are some.
+        lines = [p for p in pieces if p[:1] in LINE_KINDS and len(p) <= limit]
+        if len(lines) != len(pieces):
+            for piece in pieces:
+                if len(piece) > limit:
+                    self.overlong_lines += 1
+                elif piece and piece[:1] not in LINE_KINDS:
+                    self.noise_lines += 1
+        if len(self._partial) > limit:
             if not self._discarding:
                 self.overlong_lines += 1
             self._discarding = True
             self._partial = b""
         return lines
-

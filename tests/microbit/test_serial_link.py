@@ -281,3 +281,21 @@ def test_timings_are_injectable() -> None:
     assert SerialLink("auto", timings=slow).timings.silence_timeout_s == 9.0
     with pytest.raises(LinkError):
         SerialLink("auto", radio_frequency=84)
+
+
+def test_bursts_take_the_vectorised_path_with_the_same_result(links) -> None:
+    with FakeSerialBoard(rate_hz=2000, lines_per_write=40) as fake:
+        link, events = open_link(links, fake.path)
+        assert events.wait_count(LinkState.CONNECTED, 1)
+        fake.buttons = 1
+        assert wait_for(lambda: len(link.samples) >= 400)
+        fake.buttons = 0
+        start = len(fake.log.sent)
+        assert wait_for(lambda: len(fake.log.sent) >= start + 400)
+        assert wait_for(lambda: len(events.buttons) >= 2)
+        link.close()
+        got = received_milli_g(link)
+        assert is_contiguous_run(got, sent_xyz(fake.log.sent))
+        assert [(e.button, e.pressed) for e in events.buttons] == [("A", True), ("A", False)]
+        window = link.samples.latest(len(got))
+        assert np.all(np.diff(window.t) >= 0)

@@ -114,6 +114,13 @@ def test_splitter_keeps_partial_lines_and_skips_noise() -> None:
     assert splitter.feed(b"8008008001\n") == [b"P018008008001"]
 
 
+def test_splitter_strips_a_carriage_return_split_from_its_newline() -> None:
+    splitter = sp.LineSplitter()
+    assert splitter.feed(b"P018008008001\r") == []
+    assert splitter.feed(b"\nR[1]HS[1]\r") == [b"P018008008001"]
+    assert splitter.feed(b"\n") == [b"R[1]HS[1]"]
+
+
 def test_splitter_drops_overlong_lines_without_growing() -> None:
     splitter = sp.LineSplitter(max_length=32)
     for _ in range(100):  # a stream that never sends a newline
@@ -128,6 +135,7 @@ def test_splitter_drops_overlong_lines_without_growing() -> None:
 @settings(max_examples=200)
 @given(st.lists(st.one_of(compact_values.map(lambda v: sp.encode_compact(*v)),
                           st.sampled_from([b"noise\n", b"R[1]HS[1]\n", b"\xff\n", b"\r\n",
+                                           b"P018008008001\r\n", b"R[2]STOP[]\r\r\n",
                                            b"P" * 200 + b"\n"])), max_size=30),
        st.lists(st.integers(0, 2000), max_size=10))
 def test_splitting_does_not_depend_on_how_the_bytes_were_chunked(
