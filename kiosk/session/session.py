@@ -193,7 +193,13 @@ class Session:
             self._go(Screen.ACTIONS if not self.data.actions else Screen.RECORD)
             return
         self._go(Screen.PAIR)
-        if self.settings.fixed_pattern and self.link is None:
+        if self.link is not None:
+            return
+        if self.settings.link_kind == "simulated":
+            self.use_simulated_board()
+        elif self.settings.link_kind == "serial":
+            self.use_usb_board()
+        elif self.settings.fixed_pattern:
             self._open_link(lambda: self.boards.open_bluetooth(self.settings.fixed_pattern))
 
     def set_pair_column(self, column: int, height: int) -> None:

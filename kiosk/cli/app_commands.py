@@ -1,0 +1,172 @@
+"""``kiosk`` / ``kiosk run``: the touchscreen app; ``kiosk demo``: the scripted journey headless.
+
+``run`` reads the appliance's configuration (display, session, sound, admin
+PIN, micro:bit, database), applies the lockdown hints before the display
+opens, and tells systemd when the first frame is up. With no display at all
+it runs the headless demo instead, so a fresh checkout always shows something.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 800x480, not {text!r}") from None
+    if not (200 <= w <= 8000 and 200 <= h <= 8000):
+        raise argparse.ArgumentTypeError(f"size {text} is out of range (200..8000 per side)")
+    return w, h
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    run = subparsers.add_parser("run", help="the touchscreen app (the default command)")
+    run.add_argument(
+        "--windowed", action="store_true", help="a normal window, not fullscreen/locked"
+    )
+    run.add_argument("--size", type=_size, metavar="WxH", help="window size, e.g. 800x480")
+    run.add_argument("--db", type=Path, metavar="PATH", help="the database file")
+    run.add_argument("--config", type=Path, metavar="PATH", help="the kiosk.toml to read")
+    run.set_defaults(func=run_app)
+
+    demo = subparsers.add_parser("demo", help="the whole visitor journey with a simulated board")
+    demo.add_argument("--headless", action="store_true", help="no window (SDL dummy video driver)")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="screenshots and summary.json go here",
+    )
+    demo.add_argument(
+        "--size",
+        type=_size,
+        default=(800, 480),
+        metavar="WxH",
+        help="screen size (default 800x480)",
+    )
+    demo.add_argument(
+        "--per-move", type=int, default=5, metavar="N", help="recordings per move (default 5)"
+    )
+    demo.add_argument(
+        "--test-seconds", type=float, default=3.0, metavar="S", help="live test time per move"
+    )
+    demo.set_defaults(func=run_demo_command)
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    if args.headless:
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        os.environ["SDL_AUDIODRIVER"] = "dummy"
+    from kiosk.ui.demo import DemoFailed, DemoPlan, run_demo
+
+    plan = DemoPlan(
+        size=args.size, recordings_per_move=max(3, args.per_move), test_seconds=args.test_seconds
+    )
+    try:
+        summary = run_demo(args.out, plan)
+    except DemoFailed as error:
+        raise KioskError(f"the demo stopped: {error}") from None
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def _display_available() -> bool:
+    if os.environ.get("SDL_VIDEODRIVER"):
+        return True
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return True
+    return Path("/dev/dri").exists() or Path("/dev/fb0").exists()  # kmsdrm / fbdev on the Pi
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from kiosk.system.config import load_config
+    from kiosk.system.lockdown import apply_sdl_hints
+
+    if not _display_available():
+        print(
+            "kiosk: no display here, so running the headless demo into demo-out/", file=sys.stderr
+        )
+        return run_demo_command(
+            argparse.Namespace(
+                headless=True, out=Path("demo-out"), size=(800, 480), per_move=5, test_seconds=3.0
+            )
+        )
+    config, problems = load_config(args.config)
+    for problem in problems:
+        log.warning("configuration: %s", problem)
+    locked = not args.windowed
+    apply_sdl_hints(locked)
+
+    from kiosk.session.boards import HardwareBoards
+    from kiosk.session.session import Session
+    from kiosk.session.settings import SessionSettings
+    from kiosk.store.database import Store
+    from kiosk.system.notify import ServiceNotifier
+    from kiosk.system.pin import verify_pin
+    from kiosk.ui.app import AppOptions, KioskApp
+
+    settings = settings_from_config(config, SessionSettings)
+    db_path = args.db or config.storage.database_path()
+    store = Store.open(db_path)
+    notifier = ServiceNotifier()
+    session = Session(
+        store,
+        HardwareBoards(settings),
+        settings,
+        pin_check=lambda pin: verify_pin(pin, config.admin.pin_hash),
+    )
+    size = args.size or (
+        (config.display.width, config.display.height) if config.display.width else None
+    )
+    options = AppOptions(
+        size=size or ((1024, 600) if args.windowed else None),
+        fullscreen=config.display.fullscreen and not args.windowed,
+        diagonal_inches=config.display.diagonal_inches,
+        locked=locked,
+        corner_hold_s=config.admin.corner_hold_s,
+        sound_volume=config.sound.volume,
+    )
+    try:
+        app = KioskApp(session, options, notifier)
+    except Exception as error:  # pygame.error: no usable video device
+        store.close()
+        raise KioskError(
+            f"cannot open the display ({error}); try `kiosk demo --headless --out DIR`"
+        ) from None
+    signal.signal(signal.SIGTERM, lambda *_: setattr(app, "running", False))
+    try:
+        return app.run()
+    finally:
+        if session.link is not None:
+            session.link.close()
+        app.close()
+        store.close()
+
+
+def settings_from_config(config, settings_class):
+    """The session's settings from the appliance's configuration file."""
+    return settings_class(
+        idle_timeout_s=config.session.idle_timeout_s,
+        idle_countdown_s=config.session.idle_countdown_s,
+        keep_data_between_visitors=config.session.keep_data_between_visitors,
+        sound_enabled=config.sound.enabled,
+        sound_volume=config.sound.volume,
+        rotation=config.display.rotation,
+        fixed_pattern=config.microbit.fixed_pattern,
+        link_kind=config.microbit.link,
+        serial_port=config.microbit.serial_port,
+        radio_remote_id=config.microbit.radio_remote_id,
+    )

@@ -1,0 +1,298 @@
+"""The scripted journey: a pretend visitor drives the real app through real pygame events.
+
+Everything a visitor would do is done by posting touch events (FINGERDOWN /
+FINGERUP / FINGERMOTION at a button's centre) into pygame's queue and letting
+the app's own loop handle them; the simulated micro:bit makes a fitting
+gesture for each move and presses its button B once. Every screen and state
+is saved as a PNG, and the figures of the run go to ``summary.json``.
+Runs headless with ``SDL_VIDEODRIVER=dummy``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DEMO_MOVES = ("Still", "Shake", "Circle")
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    size: tuple[int, int] = (800, 480)
+    recordings_per_move: int = 5  # one "Record 5 in a row" per move (plus one by button B)
+    test_seconds: float = 3.0  # per move on the test screen
+    countdown_s: float = 1.5
+    gap_s: float = 0.5
+    diagonal_inches: float = 7.0
+    moves: tuple[str, ...] = DEMO_MOVES
+
+
+class DemoFailed(RuntimeError):
+    """The scripted visitor could not do a step (a button missing, a screen not reached)."""
+
+
+class DemoDriver:
+    """Posts events to a running KioskApp and steps its frames."""
+
+    def __init__(self, app, out_dir: Path) -> None:
+        import pygame
+
+        self.pygame = pygame
+        self.app = app
+        self.session = app.session
+        self.out = out_dir
+        self.shots: list[str] = []
+
+    # ---- stepping ---------------------------------------------------------------
+
+    def frames(self, n: int = 1) -> None:
+        for _ in range(n):
+            self.app.step()
+            self.app.clock.tick(60)
+
+    def until(self, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            if time.monotonic() > deadline:
+                raise DemoFailed(
+                    f"timed out waiting for {what} (screen {self.session.screen.value})"
+                )
+            self.frames()
+
+    def run_for(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.frames()
+
+    # ---- touching -----------------------------------------------------------------
+
+    def _finger(self, kind: int, pos: tuple[int, int]) -> None:
+        w, h = self.app.window.get_size()
+        x, y = self.app.canvas_to_window(pos)
+        self.pygame.event.post(
+            self.pygame.event.Event(
+                kind, x=x / w, y=y / h, dx=0.0, dy=0.0, finger_id=0, touch_id=0, pressure=1.0
+            )
+        )
+
+    def tap(self, name: str, hold_frames: int = 2) -> None:
+        button = self.app.button(name)
+        if button is None or not button.enabled:
+            raise DemoFailed(
+                f"no enabled button {name!r} on the {self.session.screen.value} screen"
+            )
+        self.tap_at(button.rect.center, hold_frames)
+
+    def tap_at(self, pos: tuple[int, int], hold_frames: int = 2) -> None:
+        self._finger(self.pygame.FINGERDOWN, pos)
+        self.frames(hold_frames)
+        self._finger(self.pygame.FINGERUP, pos)
+        self.frames(2)
+
+    def drag(self, name: str, to_fraction: float) -> None:
+        """Press a slider and drag it to ``to_fraction`` of its width."""
+        rect = self.app.button(name).rect
+        start = rect.center
+        end = (int(rect.left + 12 + (rect.width - 24) * to_fraction), rect.centery)
+        self._finger(self.pygame.FINGERDOWN, start)
+        self.frames(1)
+        for f in np.linspace(0.0, 1.0, 6)[1:]:
+            point = (int(start[0] + (end[0] - start[0]) * f), start[1])
+            self._finger(self.pygame.FINGERMOTION, point)
+            self.frames(1)
+        self._finger(self.pygame.FINGERUP, end)
+        self.frames(2)
+
+    def hold_corner(self, seconds: float) -> None:
+        pos = (5, 5)
+        self._finger(self.pygame.FINGERDOWN, pos)
+        self.run_for(seconds + 0.2)
+        self._finger(self.pygame.FINGERUP, pos)
+        self.frames(2)
+
+    def shot(self, state: str) -> None:
+        self.frames(2)
+        name = f"{len(self.shots) + 1:02d}_{self.session.screen.value}_{state}.png"
+        self.app.screenshot(str(self.out / name))
+        self.shots.append(name)
+
+
+def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
+    """Run the whole journey headless; returns (and writes) the summary."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    from kiosk.session.boards import HardwareBoards
+    from kiosk.session.session import Session
+    from kiosk.session.settings import SessionSettings
+    from kiosk.store.database import Store
+    from kiosk.ui.app import AppOptions, KioskApp
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("*.png"):
+        old.unlink()
+    db_path = out_dir / "demo.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    store = Store.open(db_path)
+    settings = SessionSettings(countdown_s=plan.countdown_s, gap_s=plan.gap_s)
+    session = Session(store, HardwareBoards(settings), settings)
+    app = KioskApp(
+        session,
+        AppOptions(
+            size=plan.size,
+            fullscreen=False,
+            diagonal_inches=plan.diagonal_inches,
+            locked=True,
+            corner_hold_s=1.0,
+        ),
+    )
+    d = DemoDriver(app, out_dir)
+    started = time.monotonic()
+    try:
+        summary = _journey(d, plan)
+    finally:
+        if session.link is not None:
+            session.link.close()
+        app.close()
+        store.close()
+    frame_ms = np.asarray(app.frame_ms)
+    summary.update(
+        size=f"{plan.size[0]}x{plan.size[1]}",
+        screens=[s.value for s in session.screens_visited],
+        frame_ms_p50=round(float(np.percentile(frame_ms, 50)), 3),
+        frame_ms_p95=round(float(np.percentile(frame_ms, 95)), 3),
+        frames=int(len(frame_ms)),
+        seconds=round(time.monotonic() - started, 2),
+        screenshots=d.shots,
+    )
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
+    s = d.session
+    from kiosk.session.screens import Screen
+
+    d.frames(5)
+    d.shot("touch_to_start")
+    d.tap_at((d.app.metrics.width // 2, d.app.metrics.height // 2))
+    d.shot("empty_grid")
+    for column, height in enumerate((3, 1, 5, 2, 4)):
+        d.tap(f"cell_{column}_{height}")
+    d.shot("pattern_copied")
+    d.tap("pretend")
+    d.until(lambda: s.screen is Screen.ACTIONS, 10, "the pretend micro:bit to connect")
+    d.shot("nothing_picked")
+    for move in plan.moves:
+        d.tap(f"choose_{move.lower()}")
+    d.shot("moves_picked")
+    d.tap("next")
+    d.shot("no_recordings")
+    for index, _move in enumerate(plan.moves):
+        d.tap(f"action_{index}")
+        d.tap("record_5" if plan.recordings_per_move >= 5 else "record")
+        d.until(lambda: s.recorder.busy, 2, "the countdown")
+        if index == 0:
+            d.until(lambda: s.recorder.countdown_number(time.monotonic()) > 0, 2, "3-2-1")
+            d.shot("countdown")
+            d.until(lambda: s.recorder.progress(time.monotonic()) > 0.4, 10, "recording")
+            d.shot("recording")
+        d.until(lambda: not s.recorder.busy, 30, "the recordings")
+        extra = plan.recordings_per_move - (5 if plan.recordings_per_move >= 5 else 1)
+        for _ in range(max(0, extra)):
+            d.tap("record")
+            d.until(lambda: not s.recorder.busy, 15, "a recording")
+    d.shot("fingerprints")
+    # Button B on the micro:bit records too.
+    before = s.data.n_recordings
+    s.link.press_button("B")
+    d.until(lambda: s.recorder.busy, 2, "button B to start a recording")
+    d.until(lambda: not s.recorder.busy, 15, "the button-B recording")
+    if s.data.n_recordings != before + 1:
+        raise DemoFailed("button B did not add a recording")
+    # Look at one recording larger.
+    first = s.data.actions[0].recordings[0].id
+    d.tap(f"tile_{first}")
+    d.shot("recording_enlarged")
+    d.tap("close_recording")
+    # The board drops out for a moment: the visitor is told what to do, nothing is lost.
+    kept = s.data.n_recordings
+    s.link.drop_out(1.5)
+    d.until(lambda: s.link_problem is not None, 5, "the lost-link banner")
+    d.shot("micro_bit_lost")
+    d.until(lambda: s.link_problem is None, 10, "the board to come back")
+    if s.data.n_recordings != kept:
+        raise DemoFailed("recordings were lost when the board dropped out")
+    d.tap("train")
+    d.shot("learning")
+    d.until(lambda: s.training is None, 120, "training")
+    if s.trained is None:
+        raise DemoFailed(f"training failed: {s.training_error}")
+    d.shot("accuracy")
+    recordings = s.data.n_recordings
+    stored = s.store.latest_model(s.data.project_id)
+    if stored is None:
+        raise DemoFailed("the trained model was not saved")
+    cv_accuracy = float(stored.metrics["cv_accuracy"])
+    d.tap("test")
+    d.shot("started")
+    recognised: dict[str, float] = {}
+    predictions_before = s.tester.predictions
+    test_started = time.monotonic()
+    for index, move in enumerate(plan.moves):
+        d.tap(f"pretend_{index}")
+        d.run_for(plan.test_seconds * 0.4)  # the window fills with the new move
+        hits = frames = 0
+        deadline = time.monotonic() + plan.test_seconds * 0.6
+        while time.monotonic() < deadline:
+            d.frames()
+            frames += 1
+            hits += int(s.tester.detected == index)
+        recognised[move] = round(hits / max(1, frames), 3)
+        d.shot(f"doing_{move.lower()}")
+    test_seconds = time.monotonic() - test_started
+    predictions = s.tester.predictions - predictions_before
+    d.drag("threshold_0", 0.5)
+    d.shot("threshold_dragged")
+    if d.app.button("why").enabled:
+        d.tap("why")
+        d.shot("why")
+        d.tap("why")
+    # Staff: hold the corner, type the PIN, look at the settings and the keyboard.
+    d.hold_corner(1.0)
+    d.shot("pin")
+    for digit in "1234":
+        d.tap(f"pin_{digit}")
+    d.shot("settings")
+    d.tap("keyboard")
+    for key in "hop":
+        d.tap(f"key_{key}")
+    d.shot("keyboard")
+    d.tap("key_add")
+    d.tap("close_admin")
+    # Nobody touches anything: a countdown, then the kiosk resets for the next visitor.
+    s.idle.timeout_s, s.idle.countdown_s = 1.0, 2.0
+    d.until(lambda: s.idle_countdown() is not None, 5, "the idle countdown")
+    d.frames(10)
+    d.shot("idle_countdown")
+    d.until(lambda: s.screen is Screen.ATTRACT, 10, "the reset")
+    d.shot("next_visitor")
+    if s.data.n_recordings != 0:
+        raise DemoFailed("the reset did not wipe the visitor's recordings")
+    return {
+        "recordings": recordings,
+        "recordings_made": s.recordings_made,
+        "cv_accuracy": round(cv_accuracy, 4),
+        "predictions_per_s": round(predictions / test_seconds, 2),
+        "test_recognised": recognised,
+        "moves": list(plan.moves),
+    }
