@@ -4,7 +4,7 @@ Kept apart from the link (which owns the port and the thread) so that the
 encoding and decoding can be tested byte for byte, reused by the fake board
 in the tests, and benchmarked without any I/O. Wire format (checked against
 the Foundation's ``sensor-radio-bridge`` firmware and its ``microbit-connection``
-host library; see ``/work/shared/design/microbit.md``):
+host library; see ``shared/design/microbit.md``):
 
 - command  ``C[<id>]<CMD>[<value>]\\n``, ``<id>`` 1-8 hex digits chosen by the host;
 - response ``R[<id>]<CMD>[<value>]\\n`` or ``R[<id>]ERROR[<code>]\\n``;
