@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import grp
+import json
 import os
 import shutil
 import sqlite3
@@ -414,6 +415,51 @@ def check_data_mount(host: Host) -> Check | None:
     )
 
 
+def _read_integrity(path: Path) -> list[str]:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        return [str(r[0]) for r in connection.execute("PRAGMA integrity_check")]
+    finally:
+        connection.close()
+
+
+def _integrity_rows(path: Path) -> list[str]:
+    """SQLite's integrity check, read-only, as the file's owner.
+
+    Opening a WAL database may create its -shm file; run as root (doctor
+    over SSH with sudo) that file would belong to root and lock the service
+    out of its own database, so root forks a child that becomes the owner
+    first. The kiosk's Store is not used: it would create and migrate the file.
+    """
+    owner = path.stat()
+    if os.geteuid() != 0 or owner.st_uid == 0:
+        return _read_integrity(path)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop to the owner, check, report, exit without cleanup
+        code = 0
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(owner.st_gid)
+            os.setuid(owner.st_uid)
+            reply = {"rows": _read_integrity(path)}
+        except BaseException as exc:
+            reply = {"error": str(exc)}
+            code = 1
+        with os.fdopen(write_end, "w") as out:
+            json.dump(reply, out)
+        os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end) as answer:
+        text = answer.read()
+    os.waitpid(pid, 0)
+    reply = json.loads(text or '{"error": "the check stopped"}')
+    if "error" in reply:
+        raise sqlite3.DatabaseError(reply["error"])
+    return list(reply["rows"])
+
+
 def check_database(path: Path) -> Check:
     if not path.exists():
         parent = next((p for p in path.parents if p.exists()), None)
@@ -423,12 +469,8 @@ def check_database(path: Path) -> Check:
                      "it is created by the service at first start (sudo systemctl start "
                      "microbit-kiosk)")
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            rows = [r[0] for r in connection.execute("PRAGMA integrity_check")]
-        finally:
-            connection.close()
-    except sqlite3.Error as exc:
+        rows = _integrity_rows(path)
+    except (sqlite3.Error, OSError) as exc:
         return Check(
             "database", FAIL, f"{path} cannot be opened: {exc}",
             "stop the service, move the file aside (it is kept for inspection), start again: "

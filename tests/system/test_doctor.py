@@ -289,3 +289,27 @@ def test_set_pin_refuses_and_changes_nothing(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(KioskError, match=message):
         _set_pin(monkeypatch, typed, "--write", "--config", str(path))
     assert path.read_text() == "[sound]\nvolume = 0.5\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand a file to another user")
+def test_root_checks_a_service_database_as_its_owner() -> None:
+    import tempfile
+
+    nobody = 65534
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-doctor-", dir="/tmp"))
+    try:
+        folder.chmod(0o755)
+        os.chown(folder, nobody, nobody)
+        path = folder / "kiosk.sqlite3"
+        with sqlite3.connect(path) as db:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("CREATE TABLE t (x)")
+        db.close()
+        for file in folder.iterdir():
+            os.chown(file, nobody, nobody)
+        result = checks.check_database(path)
+        assert result.status == OK, result
+        # Nothing the check left behind belongs to root.
+        assert all(f.stat().st_uid == nobody for f in folder.iterdir())
+    finally:
+        shutil.rmtree(folder)
