@@ -204,14 +204,17 @@ class LiveExplainer:
             baseline = self.mean if self._raw_input else np.zeros_like(self.mean)
             self._saliency = SaliencyExplainer(model.network, baseline)
 
+    @property
+    def saliency_explainer(self) -> SaliencyExplainer | None:
+        """The prepared network (None for a model without one, explained by occlusion)."""
+        return self._saliency
+
     def explain(self, features: np.ndarray, target: int | None = None) -> LiveExplanation:
         """Explain one live sample (raw features); ``target`` defaults to the winning action."""
         x = np.asarray(features, np.float64).reshape(-1)
         if self._saliency is not None:
             net_x = x if self._raw_input else (x - self.mean) / self.scale
-            if target is None:
-                target = int(np.argmax(self._saliency.logits(net_x)))
-            push = self._saliency.explain(net_x, target)
+            target, push = self._saliency.explain_winner(net_x, target)
         else:
             if target is None:
                 target = int(np.argmax(self.model.predict_proba(x[None, :])[0]))

@@ -86,9 +86,15 @@ class SaliencyExplainer:
                 )
             )
         self._layers = tuple(layers)
-        # Midpoints of `steps` equal sub-intervals of [0, 1]: the path points for
-        # integrated gradients, as a column to broadcast against (features,).
-        self._alphas = ((np.arange(self.steps) + 0.5) / self.steps)[:, None]
+        # Midpoints of `steps` equal sub-intervals of [0, 1] (the path of integrated
+        # gradients) and 1 (the input itself, for its logits), as a column. The row
+        # weights average the path gradients ("gradient": only the input's row counts).
+        alphas = np.append((np.arange(self.steps) + 0.5) / self.steps, 1.0)
+        weights = np.append(np.full(self.steps, 1.0 / self.steps), 0.0)
+        if method == "gradient":
+            alphas, weights = np.array([1.0]), np.array([1.0])
+        self._alphas = alphas[:, None]
+        self._row_weights = weights
 
     def log_odds(self, features: np.ndarray, target: int) -> np.ndarray:
         """Log-odds of ``target`` for (m, n_in) or (n_in,) inputs, in float64."""
@@ -109,15 +115,26 @@ class SaliencyExplainer:
 
     def explain(self, features: np.ndarray, target: int) -> np.ndarray:
         """(n_in,) signed contribution of each input to ``target``'s log-odds."""
+        return self.explain_winner(features, self._check_target(target))[1]
+
+    def explain_winner(self, features: np.ndarray,
+                       target: int | None = None) -> tuple[int, np.ndarray]:
+        """(target, saliency); ``target`` None means the action the network ranks first.
+
+        The input itself rides along as one more row of the path batch, so finding
+        the winner costs no separate forward pass (the live path, once per frame).
+        """
         x = np.asarray(features, np.float64).reshape(-1)
         if x.shape != (self.n_in,):
             raise ValueError(f"expected {self.n_in} features, got shape {np.shape(features)}")
-        target = self._check_target(target)
         delta = x - self.baseline
-        if self.method == "gradient":
-            return self._gradient(x[None, :], target)[0] * delta
-        path = self.baseline + self._alphas * delta
-        return self._gradient(path, target).mean(axis=0) * delta
+        # Path points baseline + alpha * delta, with alpha = 1 (the input) as the last row.
+        batch = self.baseline + self._alphas * delta
+        logits, masks = self._forward(batch)
+        if target is None:
+            target = int(logits[-1].argmax())
+        grad = self._backward(logits, masks, target, self._row_weights)
+        return target, grad * delta
 
     def _check_target(self, target: int) -> int:
         if not 0 <= int(target) < self.n_classes:
@@ -138,11 +155,27 @@ class SaliencyExplainer:
 
     def _gradient(self, x: np.ndarray, target: int) -> np.ndarray:
         logits, masks = self._forward(x)
+        return self._backward(logits, masks, target)
+
+    def _backward(self, logits: np.ndarray, masks: list[np.ndarray | None], target: int,
+                  row_weights: np.ndarray | None = None) -> np.ndarray:
+        """Gradient per row, or its ``row_weights``-weighted sum over rows when given.
+
+        The weighted sum is taken as soon as no ReLU mask is left to apply (the
+        first layer is linear in its input), saving a matrix product per row.
+        """
         grad = _log_odds_grad(logits, target)
-        for layer, mask in zip(reversed(self._layers), reversed(masks), strict=True):
+        relu_layers = [i for i, mask in enumerate(masks) if mask is not None]
+        reduce_at = relu_layers[0] if relu_layers else len(masks)
+        if row_weights is not None and reduce_at == len(masks):
+            grad = row_weights @ grad
+        for i in range(len(self._layers) - 1, -1, -1):
+            mask = masks[i]
             if mask is not None:
-                grad = grad * mask
-            grad = grad @ layer.weights_t
+                grad *= mask
+            if row_weights is not None and i == reduce_at:
+                grad = row_weights @ grad
+            grad = grad @ self._layers[i].weights_t
         return grad
 
 
@@ -178,13 +211,12 @@ def _log_odds(logits: np.ndarray, target: int) -> np.ndarray:
 
 def _log_odds_grad(logits: np.ndarray, target: int) -> np.ndarray:
     """d(logit_t - logsumexp_{j != t} logit_j) / d logits: e_t - softmax over the others."""
-    grad = np.zeros_like(logits)
     if logits.shape[1] == 1:
-        grad[:, 0] = 1.0
-        return grad
-    others = np.delete(np.arange(logits.shape[1]), target)
-    sub = logits[:, others]
-    sub = np.exp(sub - sub.max(axis=1, keepdims=True))
-    grad[:, others] = -sub / sub.sum(axis=1, keepdims=True)
-    grad[:, target] = 1.0
-    return grad
+        return np.ones_like(logits)
+    e = logits.copy()
+    e[:, target] = -np.inf  # the others only; shifting by their max keeps the sum >= 1
+    e -= e.max(axis=1, keepdims=True)
+    np.exp(e, out=e)
+    e /= -e.sum(axis=1, keepdims=True)
+    e[:, target] = 1.0
+    return e

@@ -12,6 +12,7 @@ one (m, 24) subtraction and a partial sort.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import numpy as np
@@ -59,16 +60,9 @@ class NearestIndex:
         z = (np.asarray(features, np.float64).reshape(-1) - self.mean) / self.scale
         diff = self.Z - z
         d2 = np.einsum("ij,ij->i", diff, diff)
-        k = min(k, self.n)
-        if k < self.n:
-            # Keep every row tied with the k-th distance, then order by (distance, index).
-            kth = np.partition(d2, k - 1)[k - 1]
-            candidates = np.flatnonzero(d2 <= kth)
-        else:
-            candidates = np.arange(self.n)
-        order = np.lexsort((candidates, d2[candidates]))[:k]
-        rows = candidates[order]
-        return [(int(i), float(np.sqrt(d2[i]))) for i in rows]
+        # A stable sort orders equal distances by row index: deterministic answers.
+        rows = np.argsort(d2, kind="stable")[:k]
+        return [(int(i), math.sqrt(d2[i])) for i in rows]
 
 
 def nearest_recordings(

@@ -1,0 +1,154 @@
+"""``kiosk bench`` figures for the live explanations: what they add to each test-screen frame.
+
+Budget: saliency + similar recordings + map point for one new sample must add
+at most 1 ms per frame. ``run()`` trains a model on simulated gestures (no data
+files needed, so it runs on any Pi), then times the live explanation and its
+parts over many samples and reports them next to baselines measured in the
+same process: the TFLite model's own ``predict_proba`` for one sample and a
+plain numpy forward pass of the same network. Fitting costs (PCA map, t-SNE
+map, permutation importance) are reported too: they run once after training.
+
+``build_scene`` is also what the view tests and ``bench/render_explain_views.py``
+draw from.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from kiosk.dataset import Action, Dataset, Recording
+from kiosk.microbit.gestures import synthesize
+from kiosk.ml.compare import Comparison, compare_datasets
+from kiosk.ml.datamap import fit_data_map
+from kiosk.ml.evaluation import Evaluation, cross_validate
+from kiosk.ml.explain import LiveExplainer, LiveExplanation, importance_strength
+from kiosk.ml.features import compute_features, feature_matrix, fingerprint
+from kiosk.ml.importance import global_importance
+from kiosk.ml.training import TrainedModel, train_model
+from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
+
+SCENE_GESTURES = ("still", "shake", "circle")
+_REPEATS = 300
+
+
+@dataclass(frozen=True)
+class ExplainScene:
+    """A trained model on simulated recordings, with one live movement explained."""
+
+    dataset: Dataset
+    window: DataWindow
+    X: np.ndarray
+    y: np.ndarray
+    fingerprints: np.ndarray
+    evaluation: Evaluation
+    model: TrainedModel
+    explainer: LiveExplainer
+    live_samples: list[np.ndarray]  # one window per live frame, a new movement each
+    live_features: np.ndarray  # (frames, 24)
+    live_fingerprint: np.ndarray  # (24,) of the first live window
+    live: LiveExplanation  # of the first live window
+
+
+def simulated_dataset(n_per_action: int = 8, seed: int = 0,
+                      gestures: tuple[str, ...] = SCENE_GESTURES) -> Dataset:
+    """Recordings of simulated 1 s gestures, deterministic for a seed."""
+    actions = []
+    for a, name in enumerate(gestures):
+        recordings = tuple(
+            Recording(synthesize(name, 1.0, seed=seed * 10_000 + a * 1000 + r), id=f"{name}{r}")
+            for r in range(n_per_action)
+        )
+        actions.append(Action(name, recordings))
+    return Dataset(tuple(actions))
+
+
+def build_scene(n_per_action: int = 8, seed: int = 0, live_gesture: str = "circle",
+                live_frames: int = 20) -> ExplainScene:
+    dataset = simulated_dataset(n_per_action, seed)
+    window = CURRENT_WINDOW
+    X = feature_matrix(dataset.sample_arrays(), window)
+    y = dataset.labels()
+    classes = dataset.class_names
+    fingerprints = fingerprint(X, window)
+    evaluation = cross_validate(X, y, classes, window)
+    model = train_model(X, y, classes, window)
+    explainer = LiveExplainer(model, X, y, fingerprints, predicted=evaluation.predicted)
+    live_samples = [synthesize(live_gesture, 1.0, seed=90_000 + seed * 100 + i)
+                    for i in range(live_frames)]
+    live_features = np.vstack([compute_features(s, window) for s in live_samples])
+    return ExplainScene(dataset, window, X, y, fingerprints, evaluation, model, explainer,
+                        live_samples, live_features, fingerprint(live_features[0], window),
+                        explainer.explain(live_features[0]))
+
+
+def build_comparison(seed: int = 0) -> Comparison:
+    """'Before' = a few recordings per action, 'Now' = more: the usual classroom story."""
+    before = simulated_dataset(3, seed)
+    now = simulated_dataset(8, seed)
+    return compare_datasets(before, now, ("Before: 3 each", "Now: 8 each"))
+
+
+def _per_call_ms(fn, inputs: np.ndarray, repeats: int) -> float:
+    """Median over rounds of the mean time per call, in ms (median: shared machines are noisy)."""
+    rounds = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for i in range(repeats):
+            fn(inputs[i % len(inputs)])
+        rounds.append((time.perf_counter() - started) / repeats * 1000.0)
+    return float(np.median(rounds))
+
+
+def run() -> dict[str, float | int]:
+    scene = build_scene(n_per_action=10)
+    explainer = scene.explainer
+    feats = scene.live_features
+    network = scene.model.network
+    assert network is not None
+    classifier = None
+    try:
+        from kiosk.ml.runtime import TFLiteClassifier
+
+        classifier = TFLiteClassifier.from_bytes(scene.model.to_tflite())
+    except Exception:  # no TFLite runtime on this machine: numpy baseline only
+        classifier = None
+
+    target = scene.live.target
+    saliency = explainer.saliency_explainer
+    assert saliency is not None
+    figures: dict[str, float | int] = {}
+    figures["explain_ms"] = _per_call_ms(explainer.explain, feats, _REPEATS)
+    figures["explain_saliency_ms"] = _per_call_ms(lambda x: saliency.explain(x, target), feats,
+                                                  _REPEATS)
+    figures["explain_similar_ms"] = _per_call_ms(lambda x: explainer.index.query(x, 3), feats,
+                                                 _REPEATS)
+    figures["explain_map_point_ms"] = _per_call_ms(explainer.data_map.project, feats, _REPEATS)
+    figures["explain_baseline_numpy_forward_ms"] = _per_call_ms(network.forward, feats, _REPEATS)
+    baseline = figures["explain_baseline_numpy_forward_ms"]
+    if classifier is not None:
+        figures["explain_baseline_tflite_predict_ms"] = _per_call_ms(
+            classifier.predict_proba, feats.astype(np.float32), _REPEATS)
+        baseline = figures["explain_baseline_tflite_predict_ms"]
+    figures["explain_ratio_to_predict"] = round(figures["explain_ms"] / baseline, 2)
+    figures["explain_budget_ms"] = 1.0
+    figures["explain_recordings"] = len(scene.X)
+
+    started = time.perf_counter()
+    LiveExplainer(scene.model, scene.X, scene.y, scene.fingerprints,
+                  predicted=scene.evaluation.predicted)
+    figures["explain_setup_ms"] = (time.perf_counter() - started) * 1000.0
+    started = time.perf_counter()
+    fit_data_map(scene.X, scene.model.scaler_mean, scene.model.scaler_scale, "tsne")
+    figures["explain_tsne_fit_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    importance = global_importance(scene.X, scene.y, scene.dataset.class_names, scene.window)
+    importance_strength(importance)
+    figures["explain_global_importance_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    cross_validate(scene.X, scene.y, scene.dataset.class_names, scene.window)
+    figures["explain_baseline_cross_validate_s"] = time.perf_counter() - started
+    return {key: round(value, 4) if isinstance(value, float) else value
+            for key, value in figures.items()}
