@@ -502,9 +502,11 @@ class Session:
                 self._keep_take(take)
         if self.training is not None and self.training.done:
             self._finish_training()
-        if self.screen is Screen.TEST and self.tester is not None and self.link is not None:
-            if self.tester.update(self.link.samples, self.thresholds(), now):
-                self._announce(self.tester.detected)
+        testing = self.screen is Screen.TEST and self.tester is not None
+        if testing and self.link is not None and self.tester.update(
+            self.link.samples, self.thresholds(), now
+        ):
+            self._announce(self.tester.detected)
         self._watch_idle(now)
         if self.message is not None and now >= self.message.until:
             self.message = None

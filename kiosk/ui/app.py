@@ -170,7 +170,7 @@ class KioskApp:
     def step(self) -> None:
         """One frame: events, session tick, drawing, flip."""
         started = time.perf_counter()
-        now = time.monotonic()
+        now = self.session.now  # one clock for the session and the screen
         for event in pygame.event.get():
             self._event(event, now)
         self._corner_check(now)

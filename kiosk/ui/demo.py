@@ -170,7 +170,7 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
         screens=[s.value for s in session.screens_visited],
         frame_ms_p50=round(float(np.percentile(frame_ms, 50)), 3),
         frame_ms_p95=round(float(np.percentile(frame_ms, 95)), 3),
-        frames=int(len(frame_ms)),
+        frames=len(frame_ms),
         seconds=round(time.monotonic() - started, 2),
         screenshots=d.shots,
     )

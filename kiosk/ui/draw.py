@@ -58,10 +58,7 @@ def wrapped(
     y = rect.top if valign == "top" else rect.centery - total // 2
     for line in lines:
         rendered = cache.render(line, size, colour)
-        if align == "center":
-            x = rect.centerx - rendered.get_width() // 2
-        else:
-            x = rect.left
+        x = rect.centerx - rendered.get_width() // 2 if align == "center" else rect.left
         surface.blit(rendered, (x, y))
         y += line_h
     return y

@@ -44,7 +44,7 @@ class Metrics:
             width=width,
             height=height,
             unit=unit,
-            gap=max(4, unit // 12),
+            gap=max(4, unit // 16),
             title_px=max(20, int(base * 0.42)),
             body_px=max(16, int(base * 0.3)),
             small_px=max(13, int(base * 0.22)),

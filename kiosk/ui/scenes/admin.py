@@ -42,7 +42,7 @@ class AdminScene(Scene):
         self.pad_cells = grid(pad_rect, 4, 3, m.gap)
         self.settings_cells = grid(f.body, 4, 2, m.gap)
         # The keyboard uses the whole screen below the title: keys must stay finger-sized.
-        area = Rect(f.body.left, f.body.top, m.width - 2 * m.gap, m.height - f.body.top - m.gap)
+        area = Rect(m.gap, m.gap, m.width - 2 * m.gap, m.height - 2 * m.gap)
         self.field_rect, keys_area = take_top(area, m.unit, m.gap)
         n_cols = max(5, min(9, (keys_area.width + m.gap) // (m.unit + m.gap)))
         n_rows = -(-len(KEYS) // n_cols)
@@ -182,6 +182,10 @@ class AdminScene(Scene):
             Button(self.frame.primary, "Close", session.close_admin, "primary", name="close_admin"),
         ]
 
+    def draw_title(self, surface: pygame.Surface, words: str) -> None:
+        if words != "Add a move name":  # the keyboard needs the whole screen; its field says it
+            super().draw_title(surface, words)
+
     def draw_background(self, surface: pygame.Surface, session: Session) -> None:
         m, f = self.m, self.frame
         if not session.admin_unlocked:
@@ -191,7 +195,7 @@ class AdminScene(Scene):
             return
         if session.keyboard_open:
             pygame.draw.rect(surface, theme.PANEL, self.field_rect, border_radius=8)
-            shown = session.keyboard_text + "_"
+            shown = f"New move name: {session.keyboard_text}_"
             draw.text(
                 surface,
                 self.cache,
@@ -203,7 +207,8 @@ class AdminScene(Scene):
             )
             return
         link = session.link.description if session.link is not None else "no micro:bit connected"
-        info = f"{len(session.data.actions)} moves, {session.data.n_recordings} recordings. Board: {link}."
+        counts = f"{len(session.data.actions)} moves, {session.data.n_recordings} recordings"
+        info = f"{counts}. Board: {link}."
         draw.panel(surface, f.side)
         draw.wrapped(
             surface, self.cache, info, m.small_px, theme.TEXT_DIM, inset(f.side, m.gap * 2)

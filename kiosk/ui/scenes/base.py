@@ -36,7 +36,7 @@ class Frame:
     primary: Rect  # the next step
 
 
-def frame_layout(m: Metrics) -> Frame:
+def frame_layout(m: Metrics, portrait_side_share: float = 0.33) -> Frame:
     g, u = m.gap, m.unit
     screen = Rect(0, 0, m.width, m.height).inflate(-2 * g, -2 * g)
     if not m.portrait:
@@ -44,12 +44,12 @@ def frame_layout(m: Metrics) -> Frame:
         sidebar, main = take_right(screen, side_w, g)
         start_again, sidebar = take_top(sidebar, u, g)
         primary, side = take_bottom(sidebar, u, g)
-        title, body = take_top(main, int(m.title_px * 1.4), g)
+        title, body = take_top(main, int(m.title_px * 1.3), g)
         return Frame(title, body, side, start_again, primary)
     top, rest = take_top(screen, u, g)
     start_again, title = take_right(top, max(int(2.4 * u), m.width // 3), g)
     primary, middle = take_bottom(rest, u, g)
-    side, body = take_bottom(middle, int(middle.height * 0.36), g)
+    side, body = take_bottom(middle, int(middle.height * portrait_side_share), g)
     return Frame(title, body, side, start_again, primary)
 
 
@@ -59,6 +59,7 @@ class Scene:
     screen: Screen
     title = ""
     shows_start_again = True
+    portrait_side_share = 0.33  # of the space between the top and bottom bars
 
     def __init__(self, cache: TextCache) -> None:
         self.cache = cache
@@ -69,7 +70,7 @@ class Scene:
 
     def layout(self, metrics: Metrics) -> None:
         self.m = metrics
-        self.frame = frame_layout(metrics)
+        self.frame = frame_layout(metrics, self.portrait_side_share)
         self.arrange()
 
     def arrange(self) -> None:

@@ -15,7 +15,7 @@ from kiosk.session.pairing import COLUMNS, ROWS
 from kiosk.session.screens import Screen
 from kiosk.session.session import PairStatus, Session
 from kiosk.ui import draw, theme
-from kiosk.ui.geometry import Rect, grid, rows, square_in, take_left, take_top
+from kiosk.ui.geometry import Rect, columns, grid, rows, square_in, take_bottom, take_left
 from kiosk.ui.scenes.base import Scene
 from kiosk.ui.widgets import Button
 
@@ -23,6 +23,7 @@ from kiosk.ui.widgets import Button
 class PairScene(Scene):
     screen = Screen.PAIR
     title = "Connect your micro:bit"
+    portrait_side_share = 0.3  # the grid needs five finger-sized rows
 
     def title_for(self, session: Session) -> str:
         return "Pair the kiosk's own micro:bit" if session.pairing_fixed_board else self.title
@@ -30,16 +31,17 @@ class PairScene(Scene):
     def arrange(self) -> None:
         m, f = self.m, self.frame
         if m.portrait:
-            side = min(f.body.width, int(f.body.height * 0.72))
-            grid_area, self.info = take_top(f.body, side, m.gap)
+            self.grid_rect = square_in(f.body)
+            alt_row, self.info = take_bottom(f.side, m.unit, m.gap)
+            self.alt_rects = columns(alt_row, [1, 1], m.gap)
         else:
             side = min(f.body.height, int(f.body.width * 0.58))
             grid_area, self.info = take_left(f.body, side, m.gap * 3)
-        self.grid_rect = square_in(grid_area)
-        self.cells = grid(self.grid_rect, ROWS, COLUMNS, m.gap)
-        self.alt_rects = rows(f.side, [1, 1], m.gap)
-        if min(r.height for r in self.alt_rects) < m.unit:  # not enough room for two: one
-            self.alt_rects = [f.side, f.side]
+            self.grid_rect = square_in(grid_area)
+            self.alt_rects = rows(f.side, [1, 1], m.gap)
+            if min(r.height for r in self.alt_rects) < m.unit:  # no room for two: one
+                self.alt_rects = [f.side, f.side]
+        self.cells = grid(self.grid_rect, ROWS, COLUMNS, max(3, m.gap // 2))
 
     def static_key(self, session: Session):
         return (

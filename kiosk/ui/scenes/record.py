@@ -68,9 +68,10 @@ class RecordScene(Scene):
         self.viewer = viewer
 
     def row_rects(self, n: int) -> list[Rect]:
-        height = min(self.body.height, int(self.m.unit * 1.3) * n + self.m.gap * (n - 1))
+        gap = max(3, self.m.gap // 2)
+        height = min(self.body.height, int(self.m.unit * 1.3) * n + gap * (n - 1))
         area = Rect(self.body.x, self.body.y, self.body.width, height)
-        return rows(area, [1] * n, self.m.gap)
+        return rows(area, [1] * n, gap)
 
     def row_parts(self, row: Rect) -> tuple[Rect, list[Rect]]:
         """(the move's name button, the tile slots) of one row."""

@@ -17,7 +17,6 @@ from kiosk.session.session import Session
 from kiosk.ui import draw, theme
 from kiosk.ui.geometry import (
     Rect,
-    columns,
     graph_points,
     inset,
     rows,
@@ -42,29 +41,28 @@ class TestScene(Scene):
 
     def arrange(self) -> None:
         m, f = self.m, self.frame
+        self.more_rect = f.primary
         if m.portrait:
-            live, bars = take_top(f.body, int(f.body.height * 0.5), m.gap)
+            # The bars (finger-sized sliders) take the body; the live view goes below.
+            self.bars_area = f.body
+            live, right = take_left(f.side, int(f.side.width * 0.62), m.gap)
+            self.why_rect, self.big_rect = take_top(right, m.unit, m.gap)
         else:
-            live, bars = take_left(f.body, int(f.body.width * 0.42), m.gap * 2)
+            live, self.bars_area = take_left(f.body, int(f.body.width * 0.42), m.gap * 2)
+            self.why_rect, self.big_rect = take_top(f.side, m.unit, m.gap)
         self.live = live
-        self.graph_rect, rest = take_top(live, int(live.height * 0.36), m.gap)
-        self.fp_rect, self.big_rect = take_top(rest, int(live.height * 0.2), m.gap)
-        self.bars_area = bars
-        self.why_rect, self.more_rect = (
-            columns(f.side, [1, 1], m.gap)
-            if f.side.width > f.side.height
-            else rows(f.side, [1, 1], m.gap)
-        )
-        for r in (self.why_rect, self.more_rect):
-            r.height = min(r.height, int(m.unit * 1.4))
+        self.graph_rect, self.fp_rect = take_top(live, int(live.height * 0.55), m.gap)
+        if not m.portrait:
+            self.fp_rect.height -= m.small_px + m.gap  # room for the pretend-board hint
 
     def bar_rows(self, n: int, simulated: bool) -> list[tuple[Rect, Rect, Rect | None]]:
         """(icon, bar track, pretend button) per move."""
         m = self.m
-        height = min(self.bars_area.height, int(m.unit * 1.3) * n + m.gap * (n - 1))
+        gap = max(3, m.gap // 2)
+        height = min(self.bars_area.height, int(m.unit * 1.3) * n + gap * (n - 1))
         area = Rect(self.bars_area.x, self.bars_area.y, self.bars_area.width, height)
         out = []
-        for row in rows(area, [1] * n, m.gap):
+        for row in rows(area, [1] * n, gap):
             icon, rest = take_left(row, min(row.height, int(m.unit * 0.9)), m.gap)
             pretend = None
             if simulated:
@@ -154,7 +152,7 @@ class TestScene(Scene):
             draw.text(
                 surface, self.cache, name, size, theme.TEXT, (slider.left + 12, slider.top + 4)
             )
-        if session.simulated:
+        if session.simulated and not m.portrait:
             hint = "Pretend micro:bit: tap “act it out”"
             size = self.cache.fit_size(hint, m.small_px, self.live.width)
             draw.text(
@@ -168,13 +166,13 @@ class TestScene(Scene):
             )
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
-        m = self.m
         tester = session.tester
         prediction = tester.latest if tester is not None else None
         if session.showing_why and self.why_drawer is not None:
             self.why_drawer(surface, self.live, session)
         else:
             self._draw_live(surface, session, prediction)
+        self._draw_recognised(surface, session)
         # A confidence bar per move, with its draggable threshold.
         detected = tester.detected if tester is not None else None
         probabilities = (
@@ -193,7 +191,6 @@ class TestScene(Scene):
             draw.bar(surface, self.track(slider), float(probabilities[i]), colour, action.threshold)
 
     def _draw_live(self, surface: pygame.Surface, session: Session, prediction) -> None:
-        m = self.m
         lines = []
         if session.link is not None:
             window = session.link.samples.last_seconds(GRAPH_SPAN_S)
@@ -206,11 +203,13 @@ class TestScene(Scene):
             draw.fingerprint(surface, self.fp_rect, prediction.fingerprint)
         else:
             pygame.draw.rect(surface, theme.PANEL, self.fp_rect)
+
+    def _draw_recognised(self, surface: pygame.Surface, session: Session) -> None:
+        m = self.m
         tester = session.tester
-        big = inset(self.big_rect, m.gap)
+        big = self.big_rect
         pygame.draw.rect(surface, theme.PANEL, big, border_radius=10)
-        if session.simulated:
-            big.height -= m.small_px + m.gap
+        big = inset(big, m.gap)
         if tester is not None and tester.detected is not None:
             action = session.data.actions[tester.detected]
             side = min(big.height - m.title_px - m.gap, big.width)

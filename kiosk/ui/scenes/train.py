@@ -22,7 +22,9 @@ from kiosk.ui.widgets import Button
 
 
 def accuracy_sentence(correct: int, total: int) -> str:
-    return f"It got {correct} of {total} right on recordings it had not seen ({round(100 * correct / max(1, total))}%)."
+    """The honest score in words a child reads: N of M recordings the model had not seen."""
+    percent = round(100 * correct / max(1, total))
+    return f"It got {correct} of {total} right on recordings it had not seen ({percent}%)."
 
 
 class TrainScene(Scene):
