@@ -111,3 +111,12 @@ def test_console_unit_loads_the_shipped_keymap() -> None:
     # Ctrl+Alt+F1 (keycode 59) and Ctrl+Alt+Del (111) are unbound.
     assert "control alt keycode 59 = VoidSymbol" in keymap
     assert "control alt keycode 111 = VoidSymbol" in keymap
+
+
+def test_console_keymap_parses() -> None:
+    loadkeys = shutil.which("loadkeys")
+    if loadkeys is None:
+        pytest.skip("loadkeys is not installed (apt-get install kbd)")
+    result = subprocess.run([loadkeys, "--parse", str(REPO / "deploy" / "console-lockdown.kmap")],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
