@@ -10,10 +10,12 @@ bluepy's ``waitForNotifications`` calls our delegate on that thread, and each
 sample is time-stamped on arrival.
 
 A dropped link (``BTLEDisconnectError``) or 3 s without a sample starts a
-reconnect: first at once to the known address, then with a growing back-off,
-scanning again when the address stops answering. After ``max_failures``
-attempts in a row without a sample the state is ``failed`` with a reason a
-visitor can read; ``connect()`` starts over (for example after pairing again).
+reconnect: first at once to the known address, then with a short, growing
+back-off, scanning again when the address stops answering. After
+``max_failures`` attempts in a row without a sample, and at least
+``give_up_after_s`` without one (so a flaky but working link keeps trying),
+the state is ``failed`` with a reason a visitor can read; ``connect()``
+starts over (for example after pairing again).
 
 Permissions. Connecting to a known address needs no privilege, but scanning
 does: ``bluepy-helper`` (in bluepy's package folder) needs ``CAP_NET_RAW`` and
@@ -60,9 +62,10 @@ class BleTiming:
     scan_step_s: float = 0.5  # check the scan results (and the stop flag) this often
     notify_wait_s: float = 0.25  # longest block in waitForNotifications (stop latency)
     silence_s: float = 3.0  # no sample for this long means the link is dead
-    backoff_first_s: float = 0.5  # wait after the first failed attempt, doubling after each
-    backoff_max_s: float = 4.0
-    max_failures: int = 6  # attempts in a row without a sample before giving up
+    backoff_first_s: float = 0.25  # wait after the first failed attempt, doubling after each
+    backoff_max_s: float = 1.0  # short: a dropped board should be back within 5 s
+    max_failures: int = 6  # give up after this many attempts in a row without a sample...
+    give_up_after_s: float = 20.0  # ...and this long without one (a flaky link keeps trying)
     rescan_after: int = 2  # failed attempts at a known address before scanning again
 
     def backoff(self, failures: int) -> float:
@@ -218,6 +221,7 @@ class BleLink(Link):
         timing = self._timing
         failures = 0
         known_address_failures = 0
+        last_data = self._clock.now()  # when a session last delivered samples
         reason: str | None = None  # why we are reconnecting; None on the first attempt
         advice = _GIVE_UP_ADVICE
         while not stop.is_set():
@@ -245,10 +249,14 @@ class BleLink(Link):
             if got_samples:
                 failures = 0
                 known_address_failures = 0
+                last_data = self._clock.now()
                 continue  # a link that worked is retried at once
             failures += 1
             self.stats["failed_attempts"] += 1
-            if failures >= timing.max_failures:
+            if (
+                failures >= timing.max_failures
+                and self._clock.now() - last_data >= timing.give_up_after_s
+            ):
                 what = reason.removesuffix("trying again…").rstrip(" ;.")
                 self._set_state(
                     LinkState.FAILED, f"{what}. Gave up after {failures} tries. {advice}"

@@ -109,9 +109,12 @@ class FaultLog:
     up_at: list[float] = field(default_factory=list)  # when notifications were enabled again
     sessions: int = 0
     presses: int = 0
+    timeline: list[tuple[float, str]] = field(default_factory=list)  # for reading a failure
 
-    def count(self, kind: str) -> None:
+    def count(self, kind: str, t: float | None = None) -> None:
         self.injected[kind] = self.injected.get(kind, 0) + 1
+        if t is not None:
+            self.timeline.append((t, kind))
 
     @property
     def total(self) -> int:
@@ -212,7 +215,7 @@ class FakePeripheral:
         board = radio.boards.get(address.lower())
         if radio.fail_next_connects > 0:
             radio.fail_next_connects -= 1
-            radio.log.count("connect_fail")
+            radio.log.count("connect_fail", self._clock.now())
             raise btle.BTLEDisconnectError(
                 f"Failed to connect to peripheral {address}, addr type: {addr_type}"
             )
@@ -249,6 +252,7 @@ class FakePeripheral:
         self._connected = False
         self.board.connected = False
         self._radio.log.lost_at.append(self._clock.now())
+        self._radio.log.timeline.append((self._clock.now(), "lost"))
 
     def _check(self) -> None:
         if not self._connected:
@@ -260,7 +264,7 @@ class FakePeripheral:
         self._clock.advance(0.004)
         if self._setup_drop:
             self._setup_drop = False
-            self._radio.log.count("setup_drop")
+            self._radio.log.count("setup_drop", self._clock.now())
             self._lose()
             raise btle.BTLEDisconnectError("Device disconnected", {"state": ["disc"]})
 
@@ -327,6 +331,7 @@ class FakePeripheral:
                 self._notify.add(handle - 1)
                 if handle - 1 == H_ACCEL_DATA:
                     self._radio.log.up_at.append(self._clock.now())
+                    self._radio.log.timeline.append((self._clock.now(), "up"))
                     self._radio.log.sessions += 1
                     self._next_sample = board.sample_index_at(self._clock.now()) + 1
             else:
@@ -345,6 +350,8 @@ class FakePeripheral:
 
     def waitForNotifications(self, timeout: float) -> bool:
         self._check()
+        # GATT requests since the last call took their own connection events
+        self._next_event = max(self._next_event, self._clock.now())
         end = self._clock.now() + timeout
         while self._next_event <= end:
             event = self._next_event
@@ -353,7 +360,7 @@ class FakePeripheral:
             fault = hook(self) if hook is not None else None
             if fault == "drop":
                 self._clock.advance_to(event)
-                self._radio.log.count("drop")
+                self._radio.log.count("drop", event)
                 self._lose()
                 raise btle.BTLEDisconnectError("Device disconnected", {"state": ["disc"]})
             if fault is not None:
@@ -373,7 +380,7 @@ class FakePeripheral:
         if fault == "press":
             radio.log.presses += 1  # not a fault: a visitor pressing A
         else:
-            radio.log.count(fault)
+            radio.log.count(fault, event)
         if fault == "silence":
             self._silent_until = event + radio.silence_s
         elif fault == "garbage":
@@ -445,7 +452,7 @@ class FakeScanner:
         self._running = True
         if self._radio.miss_next_scans > 0:
             self._radio.miss_next_scans -= 1
-            self._radio.log.count("scan_miss")
+            self._radio.log.count("scan_miss", self._radio.clock.now())
             self._missing = True
 
     def process(self, timeout: float = 10.0) -> None:

@@ -260,16 +260,22 @@ def test_repeated_failures_end_in_failed_and_connect_starts_over(
     radio: FakeRadio, board: FakeBoard
 ) -> None:
     radio.fail_next_connects = 100
-    link = make_link(radio, timing=BleTiming(max_failures=4))
+    timing = BleTiming(max_failures=4, give_up_after_s=10.0)
+    link = make_link(radio, timing=timing)
     start = radio.clock.now()
     link.connect()
     assert wait_for(lambda: link.state is LinkState.FAILED)
+    tries = link.stats["failed_attempts"]
+    assert tries >= 4
     assert link.reason == (
-        "Found micro:bit gutop but could not connect. Gave up after 4 tries. "
+        f"Found micro:bit gutop but could not connect. Gave up after {tries} tries. "
         "Check the micro:bit has power and shows its pattern, then pair again."
     )
-    # backoff 0.5 + 1 + 2 between the four attempts
-    assert radio.clock.now() - start >= 3.5
+    # it kept trying for the give-up time, backing off between attempts
+    assert radio.clock.now() - start >= 10.0
+    assert radio.clock.now() - start >= sum(timing.backoff(n) for n in range(1, tries))
+    assert [timing.backoff(n) for n in (1, 2, 3, 4)] == [0.25, 0.5, 1.0, 1.0]
+    assert tries < 10.0 / 0.25, "it backed off, not hammered the adapter"
     radio.fail_next_connects = 0
     link.connect()
     try:
@@ -308,7 +314,8 @@ def test_firmware_without_accelerometer_fails_with_a_reason() -> None:
     link.connect()
     try:
         assert wait_for(lambda: link.state is LinkState.FAILED)
-        assert "does not send movement data. Gave up after 2 tries. It needs" in link.reason
+        assert "does not send movement data. Gave up after " in link.reason
+        assert "It needs the kiosk's program" in link.reason
     finally:
         link.close()
 
