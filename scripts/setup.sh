@@ -8,9 +8,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 # Build dependencies: bluepy compiles its helper against GLib, systemd-python
-# against libsystemd; Xvfb and xdotool let the tests drive a real window.
+# against libsystemd; Xvfb and xdotool let the tests drive a real window;
+# shellcheck, systemd-analyze and loadkeys (kbd) check the appliance files.
 apt_packages=(python3-venv python3-dev gcc pkg-config libglib2.0-dev libsystemd-dev
-              xvfb xdotool shellcheck systemd)
+              xvfb xdotool shellcheck systemd kbd)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
