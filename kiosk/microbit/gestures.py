@@ -53,10 +53,11 @@ def _smooth_noise(rng: np.random.Generator, n: int, sigma: float, keep: float) -
     return out / max(np.sqrt((1.0 - keep) / (1.0 + keep)), 1e-9)
 
 
-# Gravity as the board reports it: lying face up on a table z = -1 g; held up in a
-# hand, tilted towards the visitor, mostly -z with some -y.
+# Gravity as the board reports it: lying face up on a table z = -1 g; held in a
+# hand, tilted towards the visitor, mostly -z with some -y; held up to look at, more -y.
 _FLAT = np.array([0.0, 0.0, -1.0])
 _IN_HAND = np.array([0.0, -0.35, -0.94])
+_UPRIGHT = np.array([0.0, -0.8, -0.6])
 
 
 def _still(rng: np.random.Generator, t: np.ndarray, rot: np.ndarray) -> np.ndarray:
@@ -65,10 +66,11 @@ def _still(rng: np.random.Generator, t: np.ndarray, rot: np.ndarray) -> np.ndarr
 
 
 def _none(rng: np.random.Generator, t: np.ndarray, rot: np.ndarray) -> np.ndarray:
-    f = rng.uniform(0.2, 0.5)
-    wander = np.radians(rng.uniform(2.0, 6.0)) * np.sin(2 * np.pi * f * t + rng.uniform(0, 6.3))
-    gravity = np.stack([np.sin(wander), _IN_HAND[1] * np.cos(wander), _IN_HAND[2] * np.cos(wander)])
-    return (rot @ gravity).T + _smooth_noise(rng, len(t), 0.02, 0.6)
+    # held up facing the visitor, doing nothing in particular: drifts and trembles
+    f = rng.uniform(0.3, 0.8)
+    wander = np.radians(rng.uniform(4.0, 10.0)) * np.sin(2 * np.pi * f * t + rng.uniform(0, 6.3))
+    gravity = np.stack([np.sin(wander), _UPRIGHT[1] * np.cos(wander), _UPRIGHT[2] * np.cos(wander)])
+    return (rot @ gravity).T + _smooth_noise(rng, len(t), 0.035, 0.6)
 
 
 def _shake(rng: np.random.Generator, t: np.ndarray, rot: np.ndarray) -> np.ndarray:
