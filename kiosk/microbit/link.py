@@ -94,11 +94,14 @@ class Link(ABC):
 
     def connect(self) -> None:
         """Start the I/O thread; returns at once. Progress arrives as StateChange events."""
-        if self._thread is not None and self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
             return
-        self._stop.clear()
+        # A fresh stop event per thread: an old thread still stuck in a blocking
+        # radio call after close() keeps its own (set) event and exits when the
+        # call returns, instead of being revived alongside the new one.
+        self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._thread_main, name=f"link-{self.kind}", daemon=True
+            target=self._thread_main, args=(self._stop,), name=f"link-{self.kind}", daemon=True
         )
         self._thread.start()
 
@@ -135,9 +138,9 @@ class Link(ABC):
     def _run(self, stop: threading.Event) -> None:
         """Connect, stream, reconnect; return when ``stop`` is set."""
 
-    def _thread_main(self) -> None:
+    def _thread_main(self, stop: threading.Event) -> None:
         try:
-            self._run(self._stop)
+            self._run(stop)
         except Exception as exc:  # a backend bug must not kill the kiosk silently
             log.exception("%s link thread crashed", self.kind)
             self._set_state(LinkState.FAILED, f"The connection stopped working ({exc}).")
