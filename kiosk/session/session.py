@@ -503,8 +503,10 @@ class Session:
         if self.training is not None and self.training.done:
             self._finish_training()
         testing = self.screen is Screen.TEST and self.tester is not None
-        if testing and self.link is not None and self.tester.update(
-            self.link.samples, self.thresholds(), now
+        if (
+            testing
+            and self.link is not None
+            and self.tester.update(self.link.samples, self.thresholds(), now)
         ):
             self._announce(self.tester.detected)
         self._watch_idle(now)
@@ -586,6 +588,8 @@ class Session:
             # Lost after working: recordings stay; a take under way cannot be finished.
             if self.recorder.busy:
                 self.recorder.cancel()
+            if self.message is not None and self.message.kind == "good":
+                self.message = None  # an old "back again" must not contradict the banner
             self.link_problem = LOST_LINK_ADVICE
             if event.state is LinkState.FAILED:
                 self.link_problem += " Tap “Connect again” when it is ready."

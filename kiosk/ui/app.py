@@ -216,8 +216,9 @@ class KioskApp:
     def _touch(self, touch: Touch, now: float) -> None:
         session = self.session
         if touch.kind == "down":
+            counting_down = session.idle_countdown(now) is not None
             session.touch()
-            if session.idle_countdown(now) is not None:
+            if counting_down:
                 self._pressed = None
                 return  # the tap only says "still here"
             self._corner_down = now if self._in_corner(touch.pos) else None

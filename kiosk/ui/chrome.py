@@ -27,7 +27,7 @@ def banner_rect(frame: Frame, m: Metrics) -> Rect:
 
 def message_rect(frame: Frame, m: Metrics) -> Rect:
     body = frame.body
-    height = min(body.height, int(m.body_px * 3.4))
+    height = min(body.height, int(m.body_px * 2.6))
     return Rect(body.x, body.bottom - height, body.width, height)
 
 

@@ -35,7 +35,8 @@ class PairScene(Scene):
             alt_row, self.info = take_bottom(f.side, m.unit, m.gap)
             self.alt_rects = columns(alt_row, [1, 1], m.gap)
         else:
-            side = min(f.body.height, int(f.body.width * 0.58))
+            need = 5 * m.unit + 4 * max(3, m.gap // 2) + 2  # five finger-sized cells
+            side = min(f.body.height, max(need, int(f.body.width * 0.58)))
             grid_area, self.info = take_left(f.body, side, m.gap * 3)
             self.grid_rect = square_in(grid_area)
             self.alt_rects = rows(f.side, [1, 1], m.gap)
@@ -112,14 +113,11 @@ class PairScene(Scene):
             radius = int(min(cell.width, cell.height) * 0.32)
             pygame.draw.circle(surface, theme.LED_ON if lit else (90, 50, 56), cell.center, radius)
         steps = (
-            "Press the reset button on the back of your micro:bit. It shows a pattern of lights.\n"
-            "Tap the grid so it matches: tap the top light of each column."
+            "Copy the lights on your micro:bit: tap the top light of each column.\n"
+            "No lights? Press the button on its back."
         )
         if session.usb_present:
-            steps = (
-                "A micro:bit is plugged in! Tap “use it”, or copy the lights of another one.\n"
-                + steps
-            )
+            steps = "A micro:bit is plugged in: tap “use it”. Or copy another one's lights."
         bottom = draw.wrapped(surface, self.cache, steps, m.body_px, theme.TEXT, self.info)
         status_rect = Rect(
             self.info.left,

@@ -1,0 +1,144 @@
+"""Every screen at 800x480, 1280x720 and 720x1280: finger-sized targets, on screen, no overlaps.
+
+One session is taken through every state once (with the real trainer), then
+drawn at each size; each state's screenshot must not be blank and must
+differ from the previous state's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from kiosk.session.screens import Screen
+from kiosk.ui.app import AppOptions, KioskApp
+from tests.session.journey import Journey
+from tests.ui.conftest import SIZES, assert_not_blank
+
+MOVES = ("Still", "Shake", "Circle", "Wave", "Tilt")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A session with five moves, three recordings each, and a trained model."""
+    journey = Journey(tmp_path_factory.mktemp("layouts"))
+    journey.connect_pretend()
+    journey.pick(*MOVES)
+    for index in range(len(MOVES)):
+        journey.record(index, 3)
+    journey.session.custom_action_names.extend(["Hop", "Skip"])
+    journey.session.train()
+    journey.session.training.wait(120)
+    journey.advance(0.05)
+    assert journey.session.trained is not None, journey.session.training_error
+    yield journey
+    journey.session.link.close()
+    journey.store.close()
+
+
+def _states(j: Journey):
+    """(name, how to get there) for every state worth drawing."""
+    s = j.session
+
+    def admin(unlock: bool, keyboard: bool = False):
+        def go():
+            s.open_admin()
+            if unlock:
+                for digit in "1234":
+                    s.enter_pin_digit(digit)
+            if keyboard:
+                s.admin_open_keyboard()
+                for key in "hop":
+                    s.admin_type(key)
+
+        return go
+
+    def go_to(screen: Screen):
+        def go():
+            s.close_admin() if s.screen is Screen.ADMIN else None
+            s.screen = screen
+
+        return go
+
+    def recording():
+        s.screen = Screen.RECORD
+        s.record(2)
+        j.advance(0.4)
+
+    def viewer():
+        s.recorder.cancel()
+        s.view_recording(s.data.actions[0].recordings[0].id)
+
+    def testing():
+        s.close_recording()
+        s.test()
+        s.set_pretend_gesture("shake")
+        j.advance(1.5)
+
+    def lost():
+        s.link.drop_out(3.0)
+        j.advance(0.1)
+
+    return [
+        ("attract", go_to(Screen.ATTRACT)),
+        ("pair", go_to(Screen.PAIR)),
+        ("actions", go_to(Screen.ACTIONS)),
+        ("record", go_to(Screen.RECORD)),
+        ("recording", recording),
+        ("viewer", viewer),
+        ("train", go_to(Screen.TRAIN)),
+        ("test", testing),  # XTEMP
+        ("lost", lost),
+        ("pin", admin(False)),
+        ("settings", admin(True)),
+        ("keyboard", admin(True, keyboard=True)),
+    ]
+
+
+def _check_targets(app: KioskApp, state: str) -> None:
+    m = app.metrics
+    screen = pygame.Rect(0, 0, m.width, m.height)
+    buttons = [b for b in app.buttons if b.name != "touch_to_start"]
+    assert buttons or state == "attract", state
+    for b in buttons:
+        where = f"{state}: {b.name} {b.rect} at {m.width}x{m.height}"
+        assert screen.contains(b.rect), where
+        assert min(b.rect.width, b.rect.height) >= m.unit - 1, (
+            f"{where} is smaller than {m.unit} px"
+        )
+    for a, b in itertools.combinations([b for b in buttons if b.enabled], 2):
+        assert not a.rect.colliderect(b.rect), f"{state}: {a.name} overlaps {b.name}"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_state_at_every_size(trained, size, tmp_path) -> None:
+    # KIOSK_UI_SHOTS=DIR keeps the screenshots for a person to look at.
+    keep = os.environ.get("KIOSK_UI_SHOTS")
+    out = Path(keep) / f"{size[0]}x{size[1]}" if keep else tmp_path
+    out.mkdir(parents=True, exist_ok=True)
+    app = KioskApp(trained.session, AppOptions(size=size, fullscreen=False))
+    try:
+        previous = None
+        for state, go in _states(trained):
+            go()
+            trained.advance(0.04)
+            app.step()
+            app.step()
+            pixels = pygame.surfarray.array3d(app.window)
+            assert_not_blank(pixels)
+            if previous is not None:
+                assert np.abs(pixels.astype(int) - previous).mean() > 1.0, (
+                    f"{state} looks unchanged"
+                )
+            previous = pixels
+            _check_targets(app, state)
+            app.screenshot(str(out / f"{state}.png"))
+        trained.session.close_admin()
+        trained.advance(3.5)  # the board comes back
+    finally:
+        app.close()
