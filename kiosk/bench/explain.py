@@ -28,7 +28,7 @@ from kiosk.ml.explain import LiveExplainer, LiveExplanation, importance_strength
 from kiosk.ml.features import compute_features, feature_matrix, fingerprint
 from kiosk.ml.importance import global_importance
 from kiosk.ml.training import TrainedModel, train_model
-from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
+from kiosk.ml.windows import DataWindow, choose_window
 
 SCENE_GESTURES = ("still", "shake", "circle")
 _REPEATS = 300
@@ -52,8 +52,9 @@ class ExplainScene:
     live: LiveExplanation  # of the first live window
 
 
-def simulated_dataset(n_per_action: int = 8, seed: int = 0,
-                      gestures: tuple[str, ...] = SCENE_GESTURES) -> Dataset:
+def simulated_dataset(
+    n_per_action: int = 8, seed: int = 0, gestures: tuple[str, ...] = SCENE_GESTURES
+) -> Dataset:
     """Recordings of simulated 1 s gestures, deterministic for a seed."""
     actions = []
     for a, name in enumerate(gestures):
@@ -65,10 +66,17 @@ def simulated_dataset(n_per_action: int = 8, seed: int = 0,
     return Dataset(tuple(actions))
 
 
-def build_scene(n_per_action: int = 8, seed: int = 0, live_gesture: str = "circle",
-                live_frames: int = 20) -> ExplainScene:
-    dataset = simulated_dataset(n_per_action, seed)
-    window = CURRENT_WINDOW
+def build_scene(
+    n_per_action: int = 8,
+    seed: int = 0,
+    live_gesture: str = "circle",
+    live_frames: int = 20,
+    dataset: Dataset | None = None,
+) -> ExplainScene:
+    """Train on ``dataset`` (default: simulated still / shake / circle) and explain live circles."""
+    if dataset is None:
+        dataset = simulated_dataset(n_per_action, seed)
+    window = choose_window([len(s) for s in dataset.sample_arrays()])
     X = feature_matrix(dataset.sample_arrays(), window)
     y = dataset.labels()
     classes = dataset.class_names
@@ -76,12 +84,25 @@ def build_scene(n_per_action: int = 8, seed: int = 0, live_gesture: str = "circl
     evaluation = cross_validate(X, y, classes, window)
     model = train_model(X, y, classes, window)
     explainer = LiveExplainer(model, X, y, fingerprints, predicted=evaluation.predicted)
-    live_samples = [synthesize(live_gesture, 1.0, seed=90_000 + seed * 100 + i)
-                    for i in range(live_frames)]
+    live_samples = [
+        synthesize(live_gesture, 1.0, seed=90_000 + seed * 100 + i) for i in range(live_frames)
+    ]
+    # Simulated 1 s gestures; a legacy (1.8 s) model sees them stretched to its window.
     live_features = np.vstack([compute_features(s, window) for s in live_samples])
-    return ExplainScene(dataset, window, X, y, fingerprints, evaluation, model, explainer,
-                        live_samples, live_features, fingerprint(live_features[0], window),
-                        explainer.explain(live_features[0]))
+    return ExplainScene(
+        dataset,
+        window,
+        X,
+        y,
+        fingerprints,
+        evaluation,
+        model,
+        explainer,
+        live_samples,
+        live_features,
+        fingerprint(live_features[0], window),
+        explainer.explain(live_features[0]),
+    )
 
 
 def build_comparison(seed: int = 0) -> Comparison:
@@ -121,24 +142,28 @@ def run() -> dict[str, float | int]:
     assert saliency is not None
     figures: dict[str, float | int] = {}
     figures["explain_ms"] = _per_call_ms(explainer.explain, feats, _REPEATS)
-    figures["explain_saliency_ms"] = _per_call_ms(lambda x: saliency.explain(x, target), feats,
-                                                  _REPEATS)
-    figures["explain_similar_ms"] = _per_call_ms(lambda x: explainer.index.query(x, 3), feats,
-                                                 _REPEATS)
+    figures["explain_saliency_ms"] = _per_call_ms(
+        lambda x: saliency.explain(x, target), feats, _REPEATS
+    )
+    figures["explain_similar_ms"] = _per_call_ms(
+        lambda x: explainer.index.query(x, 3), feats, _REPEATS
+    )
     figures["explain_map_point_ms"] = _per_call_ms(explainer.data_map.project, feats, _REPEATS)
     figures["explain_baseline_numpy_forward_ms"] = _per_call_ms(network.forward, feats, _REPEATS)
     baseline = figures["explain_baseline_numpy_forward_ms"]
     if classifier is not None:
         figures["explain_baseline_tflite_predict_ms"] = _per_call_ms(
-            classifier.predict_proba, feats.astype(np.float32), _REPEATS)
+            classifier.predict_proba, feats.astype(np.float32), _REPEATS
+        )
         baseline = figures["explain_baseline_tflite_predict_ms"]
     figures["explain_ratio_to_predict"] = round(figures["explain_ms"] / baseline, 2)
     figures["explain_budget_ms"] = 1.0
     figures["explain_recordings"] = len(scene.X)
 
     started = time.perf_counter()
-    LiveExplainer(scene.model, scene.X, scene.y, scene.fingerprints,
-                  predicted=scene.evaluation.predicted)
+    LiveExplainer(
+        scene.model, scene.X, scene.y, scene.fingerprints, predicted=scene.evaluation.predicted
+    )
     figures["explain_setup_ms"] = (time.perf_counter() - started) * 1000.0
     started = time.perf_counter()
     fit_data_map(scene.X, scene.model.scaler_mean, scene.model.scaler_scale, "tsne")
@@ -150,5 +175,7 @@ def run() -> dict[str, float | int]:
     started = time.perf_counter()
     cross_validate(scene.X, scene.y, scene.dataset.class_names, scene.window)
     figures["explain_baseline_cross_validate_s"] = time.perf_counter() - started
-    return {key: round(value, 4) if isinstance(value, float) else value
-            for key, value in figures.items()}
+    return {
+        key: round(value, 4) if isinstance(value, float) else value
+        for key, value in figures.items()
+    }

@@ -87,8 +87,9 @@ def train_side(name: str, dataset: Dataset, kind: str = "nn", seed: int = 0) -> 
     return TrainedSide(name, tuple(classes), window, evaluation, model, len(y))
 
 
-def compare_datasets(left: Dataset, right: Dataset, names: tuple[str, str] = ("Before", "Now"),
-                     kind: str = "nn") -> Comparison:
+def compare_datasets(
+    left: Dataset, right: Dataset, names: tuple[str, str] = ("Before", "Now"), kind: str = "nn"
+) -> Comparison:
     """Train both datasets the way the train screen does."""
     return Comparison(train_side(names[0], left, kind), train_side(names[1], right, kind))
 
@@ -100,8 +101,13 @@ def comparison_pictures(
     sides = (comparison.left, comparison.right)
     lives = (None, None) if live is None else live
     return tuple(  # type: ignore[return-value]
-        ComparisonPicture(side.name, side.classes, side.evaluation.accuracy,
-                          side.evaluation.confusion, side.n_recordings,
-                          None if p is None else np.asarray(p, np.float64))
+        ComparisonPicture(
+            side.name,
+            side.classes,
+            side.evaluation.accuracy,
+            side.evaluation.confusion,
+            side.n_recordings,
+            None if p is None else np.asarray(p, np.float64),
+        )
         for side, p in zip(sides, lives, strict=True)
     )

@@ -94,9 +94,15 @@ class MapPicture:
     def with_live(self, point: np.ndarray | None) -> MapPicture:
         """The same picture with the live point (in map units) moved to ``point``."""
         live = None if point is None else _to_unit(np.asarray(point)[None, :], self.extent)[0]
-        return MapPicture(self.points, self.labels, self.wrong, self.class_names,
-                          None if live is None else np.clip(live, 0.0, 1.0), self.note,
-                          self.extent)
+        return MapPicture(
+            self.points,
+            self.labels,
+            self.wrong,
+            self.class_names,
+            None if live is None else np.clip(live, 0.0, 1.0),
+            self.note,
+            self.extent,
+        )
 
 
 def _to_unit(points: np.ndarray, extent: tuple[float, float, float, float]) -> np.ndarray:
@@ -104,15 +110,22 @@ def _to_unit(points: np.ndarray, extent: tuple[float, float, float, float]) -> n
     return (points - np.array([x0, y0])) / np.array([x1 - x0, y1 - y0])
 
 
-def map_picture(data_map: DataMap, labels: np.ndarray, predicted: np.ndarray | None,
-                class_names: Sequence[str]) -> MapPicture:
+def map_picture(
+    data_map: DataMap, labels: np.ndarray, predicted: np.ndarray | None, class_names: Sequence[str]
+) -> MapPicture:
     """The map's recordings scaled into 0..1; ``predicted`` is ``Evaluation.predicted``."""
     labels = np.asarray(labels, np.int64)
-    wrong = (np.zeros(len(labels), bool) if predicted is None
-             else np.asarray(predicted) != labels)
+    wrong = np.zeros(len(labels), bool) if predicted is None else np.asarray(predicted) != labels
     extent = data_map.extent
-    return MapPicture(_to_unit(data_map.points, extent), labels, wrong, tuple(class_names),
-                      None, data_map.live_note, extent)
+    return MapPicture(
+        _to_unit(data_map.points, extent),
+        labels,
+        wrong,
+        tuple(class_names),
+        None,
+        data_map.live_note,
+        extent,
+    )
 
 
 def average_fingerprints(fingerprints: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
@@ -155,8 +168,12 @@ def importance_strength(importance: np.ndarray) -> np.ndarray:
     return np.divide(imp, top, out=np.zeros_like(imp), where=top > 0)
 
 
-def occlusion_saliency(predict_proba: Callable[[np.ndarray], np.ndarray], features: np.ndarray,
-                       baseline: np.ndarray, target: int) -> np.ndarray:
+def occlusion_saliency(
+    predict_proba: Callable[[np.ndarray], np.ndarray],
+    features: np.ndarray,
+    baseline: np.ndarray,
+    target: int,
+) -> np.ndarray:
     """(24,) drop in the target's log-odds when each feature alone is set to the baseline.
 
     For models without a network (k-nearest neighbours); one batch of 25 predictions.
@@ -220,16 +237,28 @@ class LiveExplainer:
                 target = int(np.argmax(self.model.predict_proba(x[None, :])[0]))
             push = occlusion_saliency(self.model.predict_proba, x, self.mean, target)
         similar = tuple(
-            SimilarRecording(row, int(self.y[row]), self.class_names[int(self.y[row])],
-                             self.fingerprints[row], distance)
+            SimilarRecording(
+                row,
+                int(self.y[row]),
+                self.class_names[int(self.y[row])],
+                self.fingerprints[row],
+                distance,
+            )
             for row, distance in self.index.query(x, self.k_similar)
         )
-        return LiveExplanation(target, self.class_names[target], push, display_strength(push),
-                               similar, self.data_map.project(x))
+        return LiveExplanation(
+            target,
+            self.class_names[target],
+            push,
+            display_strength(push),
+            similar,
+            self.data_map.project(x),
+        )
 
 
-def _network_takes_raw(model: ExplainableModel, X: np.ndarray, mean: np.ndarray,
-                       scale: np.ndarray) -> bool:
+def _network_takes_raw(
+    model: ExplainableModel, X: np.ndarray, mean: np.ndarray, scale: np.ndarray
+) -> bool:
     """Whether ``model.network`` has the standardisation folded in (takes raw features).
 
     Decided by which input reproduces the model's own probabilities, so the

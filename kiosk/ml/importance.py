@@ -81,13 +81,15 @@ def global_importance(
         # One batch for the whole fold: (feature, repeat, test row) copies of the test rows,
         # each with one feature replaced by that feature from a random training row.
         batch = np.tile(X_test, (n_features * n_repeats, 1)).reshape(
-            n_features, n_repeats, n_test, n_features)
+            n_features, n_repeats, n_test, n_features
+        )
         donors = rng.integers(0, len(train_rows), size=(n_features, n_repeats, n_test))
         for f in range(n_features):
             batch[f, :, :, f] = X[train_rows][donors[f], f]
         proba = np.asarray(model.predict_proba(batch.reshape(-1, n_features)))
         scrambled = proba.reshape(n_features, n_repeats, n_test, -1)[
-            :, :, np.arange(n_test), y_test].mean(axis=1)  # (features, test rows)
+            :, :, np.arange(n_test), y_test
+        ].mean(axis=1)  # (features, test rows)
         drop = base[None, :] - scrambled
         for c in range(k):
             rows = y_test == c

@@ -117,8 +117,9 @@ class SaliencyExplainer:
         """(n_in,) signed contribution of each input to ``target``'s log-odds."""
         return self.explain_winner(features, self._check_target(target))[1]
 
-    def explain_winner(self, features: np.ndarray,
-                       target: int | None = None) -> tuple[int, np.ndarray]:
+    def explain_winner(
+        self, features: np.ndarray, target: int | None = None
+    ) -> tuple[int, np.ndarray]:
         """(target, saliency); ``target`` None means the action the network ranks first.
 
         The input itself rides along as one more row of the path batch, so finding
@@ -157,8 +158,13 @@ class SaliencyExplainer:
         logits, masks = self._forward(x)
         return self._backward(logits, masks, target)
 
-    def _backward(self, logits: np.ndarray, masks: list[np.ndarray | None], target: int,
-                  row_weights: np.ndarray | None = None) -> np.ndarray:
+    def _backward(
+        self,
+        logits: np.ndarray,
+        masks: list[np.ndarray | None],
+        target: int,
+        row_weights: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Gradient per row, or its ``row_weights``-weighted sum over rows when given.
 
         The weighted sum is taken as soon as no ReLU mask is left to apply (the

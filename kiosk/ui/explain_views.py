@@ -36,8 +36,14 @@ PUSH_UP: Colour = (230, 159, 0)  # Okabe-Ito orange
 PUSH_DOWN: Colour = (86, 180, 233)  # Okabe-Ito sky blue
 WRONG_MARK: Colour = (255, 255, 255)
 ACTION_COLOURS: tuple[Colour, ...] = (
-    (230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66),
-    (0, 114, 178), (213, 94, 0), (204, 121, 167), (200, 200, 200),
+    (230, 159, 0),
+    (86, 180, 233),
+    (0, 158, 115),
+    (240, 228, 66),
+    (0, 114, 178),
+    (213, 94, 0),
+    (204, 121, 167),
+    (200, 200, 200),
 )
 MARKERS = ("circle", "square", "triangle", "diamond")
 
@@ -48,26 +54,30 @@ def action_colour(index: int) -> Colour:
 
 # ---------------------------------------------------------------- layout (pure geometry)
 
+
 def fingerprint_cell_rects(rect: Rect) -> list[Rect]:
     """The 24 cells of a fingerprint drawn in ``rect``, in feature order (filter, then axis)."""
     xs = np.linspace(rect.left, rect.right, N_FILTERS + 1).round().astype(int)
     ys = np.linspace(rect.top, rect.bottom, N_AXES + 1).round().astype(int)
     return [
         Rect(int(xs[f]), int(ys[a]), int(xs[f + 1] - xs[f]), int(ys[a + 1] - ys[a]))
-        for f in range(N_FILTERS) for a in range(N_AXES)
+        for f in range(N_FILTERS)
+        for a in range(N_AXES)
     ]
 
 
 def _split_top(rect: Rect, height: int) -> tuple[Rect, Rect]:
     height = max(0, min(height, rect.height))
     return Rect(rect.left, rect.top, rect.width, height), Rect(
-        rect.left, rect.top + height, rect.width, rect.height - height)
+        rect.left, rect.top + height, rect.width, rect.height - height
+    )
 
 
 def _split_bottom(rect: Rect, height: int) -> tuple[Rect, Rect]:
     height = max(0, min(height, rect.height))
     return Rect(rect.left, rect.top, rect.width, rect.height - height), Rect(
-        rect.left, rect.bottom - height, rect.width, height)
+        rect.left, rect.bottom - height, rect.width, height
+    )
 
 
 def _font_px(rect: Rect, share: float, lo: int = 12, hi: int = 40) -> int:
@@ -76,8 +86,17 @@ def _font_px(rect: Rect, share: float, lo: int = 12, hi: int = 40) -> int:
 
 # ---------------------------------------------------------------- small pieces
 
-def _text(surface: pygame.Surface, text: TextCache, words: str, size: int, colour: Colour,
-          at: tuple[int, int], anchor: str = "topleft", width: int | None = None) -> Rect:
+
+def _text(
+    surface: pygame.Surface,
+    text: TextCache,
+    words: str,
+    size: int,
+    colour: Colour,
+    at: tuple[int, int],
+    anchor: str = "topleft",
+    width: int | None = None,
+) -> Rect:
     if width is not None:
         size = text.fit_size(words, size, max(width, 1), minimum=10)
     rendered = text.render(words, size, colour)
@@ -86,8 +105,9 @@ def _text(surface: pygame.Surface, text: TextCache, words: str, size: int, colou
     return where
 
 
-def _triangle(surface: pygame.Surface, centre: tuple[int, int], side: float, up: bool,
-              colour: Colour) -> None:
+def _triangle(
+    surface: pygame.Surface, centre: tuple[int, int], side: float, up: bool, colour: Colour
+) -> None:
     cx, cy = centre
     h = side * 0.87
     if up:
@@ -98,17 +118,28 @@ def _triangle(surface: pygame.Surface, centre: tuple[int, int], side: float, up:
     pygame.draw.polygon(surface, theme.BACKGROUND, points, 2)
 
 
-def _marker(surface: pygame.Surface, shape: str, centre: tuple[int, int], r: int,
-            colour: Colour, width: int = 0) -> None:
+def _marker(
+    surface: pygame.Surface,
+    shape: str,
+    centre: tuple[int, int],
+    r: int,
+    colour: Colour,
+    width: int = 0,
+) -> None:
     cx, cy = centre
     if shape == "square":
         pygame.draw.rect(surface, colour, Rect(cx - r, cy - r, 2 * r, 2 * r), width)
     elif shape == "triangle":
-        pygame.draw.polygon(surface, colour, [(cx, cy - r - 1), (cx - r - 1, cy + r),
-                                              (cx + r + 1, cy + r)], width)
+        pygame.draw.polygon(
+            surface, colour, [(cx, cy - r - 1), (cx - r - 1, cy + r), (cx + r + 1, cy + r)], width
+        )
     elif shape == "diamond":
-        pygame.draw.polygon(surface, colour, [(cx, cy - r - 1), (cx + r + 1, cy), (cx, cy + r + 1),
-                                              (cx - r - 1, cy)], width)
+        pygame.draw.polygon(
+            surface,
+            colour,
+            [(cx, cy - r - 1), (cx + r + 1, cy), (cx, cy + r + 1), (cx - r - 1, cy)],
+            width,
+        )
     else:
         pygame.draw.circle(surface, colour, centre, r, width)
 
@@ -130,14 +161,23 @@ def _fingerprint_labels(surface: pygame.Surface, text: TextCache, rect: Rect, si
     cells = fingerprint_cell_rects(rect)
     for f, name in enumerate(FILTER_LABELS):
         cell = cells[f * N_AXES + N_AXES - 1]
-        _text(surface, text, name, size, theme.TEXT_DIM, (cell.centerx, rect.bottom + 3),
-              "midtop", width=cell.width)
+        _text(
+            surface,
+            text,
+            name,
+            size,
+            theme.TEXT_DIM,
+            (cell.centerx, rect.bottom + 3),
+            "midtop",
+            width=cell.width,
+        )
     for a, name in enumerate(AXIS_LABELS):
         cell = cells[a]
         _text(surface, text, name, size, theme.AXES[a], (rect.left - 6, cell.centery), "midright")
 
 
 # ---------------------------------------------------------------- saliency
+
 
 def draw_saliency_overlay(surface: pygame.Surface, rect: Rect, strength: np.ndarray) -> None:
     """Marks over a fingerprint drawn in ``rect``: frame + triangle on each pushing square.
@@ -155,115 +195,233 @@ def draw_saliency_overlay(surface: pygame.Surface, rect: Rect, strength: np.ndar
         _triangle(surface, cell.center, side, s > 0, colour)
 
 
-def draw_saliency_fingerprint(surface: pygame.Surface, rect: Rect, text: TextCache,
-                              fingerprint: np.ndarray, strength: np.ndarray,
-                              action_name: str) -> None:
+def draw_saliency_fingerprint(
+    surface: pygame.Surface,
+    rect: Rect,
+    text: TextCache,
+    fingerprint: np.ndarray,
+    strength: np.ndarray,
+    action_name: str,
+) -> None:
     """The live fingerprint with the squares that made the model say ``action_name`` marked."""
     size = _font_px(rect, 0.08)
     small = max(10, int(size * 0.75))
     title, rest = _split_top(rect, int(size * 1.5))
-    _text(surface, text, f"The squares that made it say \u201c{action_name}\u201d",
-          size, theme.TEXT, title.midleft, "midleft", width=title.width)
+    _text(
+        surface,
+        text,
+        f"The squares that made it say \u201c{action_name}\u201d",
+        size,
+        theme.TEXT,
+        title.midleft,
+        "midleft",
+        width=title.width,
+    )
     body, legend = _split_bottom(rest, int(small * 1.8))
     label_w = small * 2
-    tile = Rect(body.left + label_w, body.top + 4, body.width - label_w - 4,
-                body.height - small - 12)
+    tile = Rect(
+        body.left + label_w, body.top + 4, body.width - label_w - 4, body.height - small - 12
+    )
     draw_fingerprint_tile(surface, tile, fingerprint)
     draw_saliency_overlay(surface, tile, strength)
     _fingerprint_labels(surface, text, tile, small)
     _push_legend(surface, text, legend, small, action_name)
 
 
-def _push_legend(surface: pygame.Surface, text: TextCache, rect: Rect, size: int,
-                 action_name: str) -> None:
+def _push_legend(
+    surface: pygame.Surface, text: TextCache, rect: Rect, size: int, action_name: str
+) -> None:
     half = rect.width // 2
-    for i, (up, words) in enumerate(((True, f"pushed towards {action_name}"),
-                                     (False, "pushed away"))):
+    for i, (up, words) in enumerate(
+        ((True, f"pushed towards {action_name}"), (False, "pushed away"))
+    ):
         x = rect.left + i * half
-        _triangle(surface, (x + size // 2 + 2, rect.centery), size * 0.9, up,
-                  PUSH_UP if up else PUSH_DOWN)
-        _text(surface, text, words, size, theme.TEXT, (x + size + 8, rect.centery), "midleft",
-              width=half - size - 12)
+        _triangle(
+            surface, (x + size // 2 + 2, rect.centery), size * 0.9, up, PUSH_UP if up else PUSH_DOWN
+        )
+        _text(
+            surface,
+            text,
+            words,
+            size,
+            theme.TEXT,
+            (x + size + 8, rect.centery),
+            "midleft",
+            width=half - size - 12,
+        )
+
+
+# ---------------------------------------------------------------- rows of fingerprints
+
+
+def _fingerprint_rows(
+    surface: pygame.Surface,
+    rect: Rect,
+    text: TextCache,
+    size: int,
+    names: Sequence[str],
+    actions: Sequence[int],
+    tiles: Sequence[np.ndarray],
+) -> None:
+    """One labelled fingerprint per row; x, y, z beside each, filter names under the last."""
+    n = len(names)
+    if n == 0:
+        return
+    small = max(10, int(size * 0.8))
+    label_h = small + 6
+    row_h = (rect.height - label_h) // n
+    name_w = rect.width // 4
+    axis_w = small + 8
+    for i, (name, action, values) in enumerate(zip(names, actions, tiles, strict=True)):
+        row = Rect(rect.left, rect.top + i * row_h, rect.width, row_h)
+        pygame.draw.rect(surface, action_colour(action), Rect(row.left, row.top + 6, 8, row_h - 12))
+        _text(
+            surface,
+            text,
+            name,
+            size,
+            theme.TEXT,
+            (row.left + 14, row.centery),
+            "midleft",
+            width=name_w - 18,
+        )
+        tile = Rect(row.left + name_w + axis_w, row.top + 4, row.width - name_w - axis_w, row_h - 8)
+        draw_fingerprint_tile(surface, tile, values)
+        cells = fingerprint_cell_rects(tile)
+        for a, axis in enumerate(AXIS_LABELS):
+            _text(
+                surface,
+                text,
+                axis,
+                small,
+                theme.AXES[a],
+                (tile.left - 5, cells[a].centery),
+                "midright",
+            )
+        if i == n - 1:
+            for f, label in enumerate(FILTER_LABELS):
+                cell = cells[f * N_AXES + N_AXES - 1]
+                _text(
+                    surface,
+                    text,
+                    label,
+                    small,
+                    theme.TEXT_DIM,
+                    (cell.centerx, tile.bottom + 3),
+                    "midtop",
+                    width=cell.width,
+                )
 
 
 # ---------------------------------------------------------------- global importance
 
-def draw_global_importance(surface: pygame.Surface, rect: Rect, text: TextCache,
-                           strength: np.ndarray, class_names: Sequence[str]) -> None:
+
+def draw_global_importance(
+    surface: pygame.Surface,
+    rect: Rect,
+    text: TextCache,
+    strength: np.ndarray,
+    class_names: Sequence[str],
+) -> None:
     """Per action, the squares the model relies on overall (``importance_strength`` 0..1).
 
     Drawn as fingerprint-shaped tiles: bright = scrambling this square hurts
     recognising the action a lot (measured on recordings the model did not train on).
     """
-    k = len(class_names)
     size = _font_px(rect, 0.06)
-    small = max(10, int(size * 0.8))
     title, rest = _split_top(rect, int(size * 1.6))
-    _text(surface, text, "Which squares each action needs (bright = needed a lot)", size,
-          theme.TEXT, title.midleft, "midleft", width=title.width)
-    if k == 0:
-        return
-    row_h = rest.height // k
-    for c, name in enumerate(class_names):
-        row = Rect(rest.left, rest.top + c * row_h, rest.width, row_h)
-        name_w = row.width // 4
-        pygame.draw.rect(surface, action_colour(c), Rect(row.left, row.top + 6, 8, row_h - 12))
-        _text(surface, text, name, small, theme.TEXT, (row.left + 14, row.centery), "midleft",
-              width=name_w - 18)
-        tile = Rect(row.left + name_w, row.top + 4, row.width - name_w, row_h - 8)
-        draw_fingerprint_tile(surface, tile, np.asarray(strength)[c])
+    _text(
+        surface,
+        text,
+        "Which squares each action needs (bright = needed a lot)",
+        size,
+        theme.TEXT,
+        title.midleft,
+        "midleft",
+        width=title.width,
+    )
+    values = np.asarray(strength)
+    _fingerprint_rows(
+        surface,
+        rest,
+        text,
+        size,
+        list(class_names),
+        range(len(class_names)),
+        [values[c] for c in range(len(class_names))],
+    )
 
 
 # ---------------------------------------------------------------- similar recordings
 
-def draw_similar_recordings(surface: pygame.Surface, rect: Rect, text: TextCache,
-                            similar: Sequence[SimilarRecording]) -> None:
+
+def draw_similar_recordings(
+    surface: pygame.Surface, rect: Rect, text: TextCache, similar: Sequence[SimilarRecording]
+) -> None:
     """The nearest recordings' fingerprints and actions, captioned as similarity only."""
-    size = _font_px(rect, 0.08)
-    small = max(10, int(size * 0.8))
-    title, rest = _split_top(rect, int(size * 1.5))
-    _text(surface, text, SIMILAR_CAPTION, size, theme.TEXT, title.midleft, "midleft",
-          width=title.width)
+    size = _font_px(rect, 0.07)
+    title, rest = _split_top(rect, int(size * 1.6))
+    _text(
+        surface,
+        text,
+        SIMILAR_CAPTION,
+        size,
+        theme.TEXT,
+        title.midleft,
+        "midleft",
+        width=title.width,
+    )
     if not similar:
-        _text(surface, text, "No recordings yet", small, theme.TEXT_DIM, rest.center, "center")
+        _text(surface, text, "No recordings yet", size, theme.TEXT_DIM, rest.center, "center")
         return
-    row_h = rest.height // len(similar)
-    for i, item in enumerate(similar):
-        row = Rect(rest.left, rest.top + i * row_h, rest.width, row_h)
-        name_w = row.width // 3
-        colour = action_colour(item.action)
-        pygame.draw.rect(surface, colour, Rect(row.left, row.top + 6, 8, row_h - 12))
-        _text(surface, text, item.action_name, small, theme.TEXT,
-              (row.left + 14, row.centery), "midleft", width=name_w - 18)
-        tile = Rect(row.left + name_w, row.top + 5, row.width - name_w, row_h - 10)
-        draw_fingerprint_tile(surface, tile, item.fingerprint)
+    _fingerprint_rows(
+        surface,
+        rest,
+        text,
+        size,
+        [item.action_name for item in similar],
+        [item.action for item in similar],
+        [item.fingerprint for item in similar],
+    )
 
 
 # ---------------------------------------------------------------- averages
 
-def draw_average_fingerprints(surface: pygame.Surface, rect: Rect, text: TextCache,
-                              averages: np.ndarray, class_names: Sequence[str]) -> None:
+
+def draw_average_fingerprints(
+    surface: pygame.Surface,
+    rect: Rect,
+    text: TextCache,
+    averages: np.ndarray,
+    class_names: Sequence[str],
+) -> None:
     """One average fingerprint per action, clearly labelled as averages."""
     size = _font_px(rect, 0.07)
-    small = max(10, int(size * 0.8))
     title, rest = _split_top(rect, int(size * 1.6))
-    _text(surface, text, AVERAGE_CAPTION, size, theme.TEXT, title.midleft, "midleft",
-          width=title.width)
-    k = len(class_names)
-    if k == 0:
-        return
-    row_h = rest.height // k
-    for c, name in enumerate(class_names):
-        row = Rect(rest.left, rest.top + c * row_h, rest.width, row_h)
-        name_w = row.width // 3
-        pygame.draw.rect(surface, action_colour(c), Rect(row.left, row.top + 6, 8, row_h - 12))
-        _text(surface, text, f"average {name}", small, theme.TEXT,
-              (row.left + 14, row.centery), "midleft", width=name_w - 18)
-        tile = Rect(row.left + name_w, row.top + 5, row.width - name_w, row_h - 10)
-        draw_fingerprint_tile(surface, tile, np.asarray(averages)[c])
+    _text(
+        surface,
+        text,
+        AVERAGE_CAPTION,
+        size,
+        theme.TEXT,
+        title.midleft,
+        "midleft",
+        width=title.width,
+    )
+    values = np.asarray(averages)
+    _fingerprint_rows(
+        surface,
+        rest,
+        text,
+        size,
+        [f"average {n}" for n in class_names],
+        range(len(class_names)),
+        [values[c] for c in range(len(class_names))],
+    )
 
 
 # ---------------------------------------------------------------- data map
+
 
 def map_point_to_pixel(plot: Rect, point: np.ndarray) -> tuple[int, int]:
     """0..1 map coordinates (y up) -> pixel inside ``plot``."""
@@ -276,18 +434,31 @@ def map_plot_rect(rect: Rect, text: TextCache) -> Rect:
     """Where the dots go inside a ``draw_data_map`` rectangle (title above, legend below)."""
     size = _font_px(rect, 0.06)
     legend_h = int(size * 1.8) * 2
-    return Rect(rect.left + 6, rect.top + int(size * 1.6) + 6, rect.width - 12,
-                rect.height - int(size * 1.6) - legend_h - 12)
+    return Rect(
+        rect.left + 6,
+        rect.top + int(size * 1.6) + 6,
+        rect.width - 12,
+        rect.height - int(size * 1.6) - legend_h - 12,
+    )
 
 
-def draw_data_map(surface: pygame.Surface, rect: Rect, text: TextCache,
-                  picture: MapPicture) -> None:
+def draw_data_map(
+    surface: pygame.Surface, rect: Rect, text: TextCache, picture: MapPicture
+) -> None:
     """Every recording as a dot (colour and shape = action), mistakes ringed, the live dot big."""
     size = _font_px(rect, 0.06)
     small = max(10, int(size * 0.8))
     title, _ = _split_top(rect, int(size * 1.6))
-    _text(surface, text, "Map of your recordings: close dots look alike to the model", size,
-          theme.TEXT, title.midleft, "midleft", width=title.width)
+    _text(
+        surface,
+        text,
+        "Map of your recordings: close dots look alike to the model",
+        size,
+        theme.TEXT,
+        title.midleft,
+        "midleft",
+        width=title.width,
+    )
     plot = map_plot_rect(rect, text)
     pygame.draw.rect(surface, theme.PANEL, plot, border_radius=8)
     r = max(4, min(plot.width, plot.height) // 40)
@@ -295,43 +466,82 @@ def draw_data_map(surface: pygame.Surface, rect: Rect, text: TextCache,
         centre = map_point_to_pixel(plot, point)
         _marker(surface, MARKERS[int(label) % len(MARKERS)], centre, r, action_colour(int(label)))
         if wrong:
-            pygame.draw.circle(surface, WRONG_MARK, centre, r * 2 + 2, 2)
+            _wrong_mark(surface, centre, r)
     if picture.live is not None:
-        centre = map_point_to_pixel(plot, picture.live)
-        pygame.draw.circle(surface, theme.BACKGROUND, centre, r * 3 + 3)
-        pygame.draw.circle(surface, theme.TEXT, centre, r * 3, 3)
-        pygame.draw.line(surface, theme.TEXT, (centre[0] - r * 4, centre[1]),
-                         (centre[0] + r * 4, centre[1]), 2)
-        pygame.draw.line(surface, theme.TEXT, (centre[0], centre[1] - r * 4),
-                         (centre[0], centre[1] + r * 4), 2)
-    _map_legend(surface, text, Rect(rect.left, plot.bottom + 6, rect.width,
-                                    rect.bottom - plot.bottom - 6), small, picture, r)
+        _live_mark(surface, map_point_to_pixel(plot, picture.live), r)
+    _map_legend(
+        surface,
+        text,
+        Rect(rect.left, plot.bottom + 6, rect.width, rect.bottom - plot.bottom - 6),
+        small,
+        picture,
+        r,
+    )
 
 
-def _map_legend(surface: pygame.Surface, text: TextCache, rect: Rect, size: int,
-                picture: MapPicture, r: int) -> None:
+def _wrong_mark(surface: pygame.Surface, centre: tuple[int, int], r: int) -> None:
+    """A white cross over the dot: shape, not colour, says "mixed up"."""
+    cx, cy = centre
+    d = r + 3
+    pygame.draw.line(surface, theme.BACKGROUND, (cx - d, cy - d), (cx + d, cy + d), 5)
+    pygame.draw.line(surface, theme.BACKGROUND, (cx - d, cy + d), (cx + d, cy - d), 5)
+    pygame.draw.line(surface, WRONG_MARK, (cx - d, cy - d), (cx + d, cy + d), 2)
+    pygame.draw.line(surface, WRONG_MARK, (cx - d, cy + d), (cx + d, cy - d), 2)
+
+
+def _live_mark(surface: pygame.Surface, centre: tuple[int, int], r: int) -> None:
+    """The live movement: a big white ring with a crosshair."""
+    cx, cy = centre
+    pygame.draw.circle(surface, theme.BACKGROUND, centre, r * 3 + 3)
+    pygame.draw.circle(surface, theme.TEXT, centre, r * 3, 3)
+    pygame.draw.line(surface, theme.TEXT, (cx - r * 4, cy), (cx + r * 4, cy), 2)
+    pygame.draw.line(surface, theme.TEXT, (cx, cy - r * 4), (cx, cy + r * 4), 2)
+
+
+def _map_legend(
+    surface: pygame.Surface, text: TextCache, rect: Rect, size: int, picture: MapPicture, r: int
+) -> None:
     line_h = rect.height // 2
     names = picture.class_names
     slot = rect.width // max(1, len(names))
     for c, name in enumerate(names):
         centre = (rect.left + c * slot + r + 4, rect.top + line_h // 2)
         _marker(surface, MARKERS[c % len(MARKERS)], centre, r, action_colour(c))
-        _text(surface, text, name, size, theme.TEXT, (centre[0] + r + 6, centre[1]), "midleft",
-              width=slot - 2 * r - 14)
+        _text(
+            surface,
+            text,
+            name,
+            size,
+            theme.TEXT,
+            (centre[0] + r + 6, centre[1]),
+            "midleft",
+            width=slot - 2 * r - 14,
+        )
     y = rect.top + line_h + line_h // 2
-    x = rect.left + r + 4
-    pygame.draw.circle(surface, theme.TEXT, (x + r, y), r * 2, 3)
+    x = rect.left + 4 * r + 4
+    _live_mark(surface, (x, y), max(2, r * 2 // 3))
     words = _text(surface, text, "you, now", size, theme.TEXT, (x + 3 * r + 6, y), "midleft")
-    x = words.right + 24
-    pygame.draw.circle(surface, WRONG_MARK, (x + r, y), r * 2 + 2, 2)
-    _text(surface, text, "the test got this one wrong", size, theme.TEXT,
-          (x + 3 * r + 8, y), "midleft", width=rect.right - x - 3 * r - 8)
+    x = words.right + 24 + r
+    _marker(surface, "circle", (x, y), r, theme.TEXT_DIM)
+    _wrong_mark(surface, (x, y), r)
+    _text(
+        surface,
+        text,
+        "the model mixed this one up when tested",
+        size,
+        theme.TEXT,
+        (x + 2 * r + 8, y),
+        "midleft",
+        width=rect.right - x - 2 * r - 8,
+    )
 
 
 # ---------------------------------------------------------------- comparison
 
-def draw_comparison(surface: pygame.Surface, rect: Rect, text: TextCache,
-                    sides: Sequence[ComparisonPicture]) -> None:
+
+def draw_comparison(
+    surface: pygame.Surface, rect: Rect, text: TextCache, sides: Sequence[ComparisonPicture]
+) -> None:
     """Two (or more) trained datasets side by side: accuracy, confusion matrix, live answer."""
     if not sides:
         return
@@ -343,78 +553,158 @@ def draw_comparison(surface: pygame.Surface, rect: Rect, text: TextCache,
         _comparison_side(surface, column.inflate(-16, -16), text, side)
 
 
-def _comparison_side(surface: pygame.Surface, rect: Rect, text: TextCache,
-                     side: ComparisonPicture) -> None:
+def _comparison_side(
+    surface: pygame.Surface, rect: Rect, text: TextCache, side: ComparisonPicture
+) -> None:
     size = _font_px(rect, 0.06)
     small = max(10, int(size * 0.75))
     y = rect.top
     _text(surface, text, side.name, size, theme.TEXT, (rect.left, y), width=rect.width)
     y += int(size * 1.3)
-    _text(surface, text, f"{side.n_recordings} recordings", small, theme.TEXT_DIM,
-          (rect.left, y), width=rect.width)
+    _text(
+        surface,
+        text,
+        f"{side.n_recordings} recordings",
+        small,
+        theme.TEXT_DIM,
+        (rect.left, y),
+        width=rect.width,
+    )
     y += int(small * 1.4)
     big = int(size * 1.8)
     _text(surface, text, f"{round(100 * side.accuracy)}%", big, theme.ACCENT, (rect.left, y))
-    _text(surface, text, "right on new recordings", small, theme.TEXT,
-          (rect.left, y + big + 2), width=rect.width)
+    _text(
+        surface,
+        text,
+        "right on new recordings",
+        small,
+        theme.TEXT,
+        (rect.left, y + big + 2),
+        width=rect.width,
+    )
     y += big + int(small * 1.8)
     k = len(side.classes)
     live_h = (int(small * 1.6) * k + small * 2) if side.live is not None else 0
     matrix_rect = Rect(rect.left, y, rect.width, rect.bottom - y - live_h)
     _confusion(surface, matrix_rect, text, side.confusion, side.classes, small)
     if side.live is not None:
-        _live_bars(surface, Rect(rect.left, rect.bottom - live_h, rect.width, live_h), text,
-                   side.live, side.classes, small)
+        _live_bars(
+            surface,
+            Rect(rect.left, rect.bottom - live_h, rect.width, live_h),
+            text,
+            side.live,
+            side.classes,
+            small,
+        )
 
 
-def _confusion(surface: pygame.Surface, rect: Rect, text: TextCache, confusion: np.ndarray,
-               classes: Sequence[str], size: int) -> None:
+def _confusion(
+    surface: pygame.Surface,
+    rect: Rect,
+    text: TextCache,
+    confusion: np.ndarray,
+    classes: Sequence[str],
+    size: int,
+) -> None:
     """Rows = what it really was, columns = what the model said; the diagonal is right."""
     k = len(classes)
     if k == 0 or rect.height < size * 3:
         return
-    _text(surface, text, "rows: it was - columns: model said", size, theme.TEXT_DIM,
-          (rect.left, rect.top), width=rect.width)
+    _text(
+        surface,
+        text,
+        "rows: it was - columns: model said",
+        size,
+        theme.TEXT_DIM,
+        (rect.left, rect.top),
+        width=rect.width,
+    )
     label_w = rect.width // 3
     top = rect.top + int(size * 1.4)
     cell = max(4, min((rect.width - label_w) // k, (rect.bottom - top - size - 4) // k))
     grid_left = rect.left + label_w
     for c, name in enumerate(classes):  # column headers: short names
-        _text(surface, text, name[:6], max(10, size - 2), action_colour(c),
-              (grid_left + c * cell + cell // 2, top), "midtop", width=cell - 2)
+        _text(
+            surface,
+            text,
+            name[:6],
+            max(10, size - 2),
+            action_colour(c),
+            (grid_left + c * cell + cell // 2, top),
+            "midtop",
+            width=cell - 2,
+        )
     top += size + 4
     counts = np.asarray(confusion)
     row_totals = counts.sum(axis=1)
     for r, name in enumerate(classes):
-        _text(surface, text, name, size, action_colour(r),
-              (grid_left - 6, top + r * cell + cell // 2), "midright", width=label_w - 8)
+        _text(
+            surface,
+            text,
+            name,
+            size,
+            action_colour(r),
+            (grid_left - 6, top + r * cell + cell // 2),
+            "midright",
+            width=label_w - 8,
+        )
         for c in range(k):
             box = Rect(grid_left + c * cell, top + r * cell, cell - 2, cell - 2)
             share = counts[r, c] / row_totals[r] if row_totals[r] else 0.0
             good = r == c
             base = theme.GOOD if good else theme.PROBLEM
-            colour = tuple(int(theme.PANEL_LIGHT[i] + share * (base[i] - theme.PANEL_LIGHT[i]))
-                           for i in range(3))
+            colour = tuple(
+                int(theme.PANEL_LIGHT[i] + share * (base[i] - theme.PANEL_LIGHT[i]))
+                for i in range(3)
+            )
             pygame.draw.rect(surface, colour, box, border_radius=4)
-            _text(surface, text, str(int(counts[r, c])), size, theme.TEXT, box.center, "center",
-                  width=box.width - 2)
+            _text(
+                surface,
+                text,
+                str(int(counts[r, c])),
+                size,
+                theme.TEXT,
+                box.center,
+                "center",
+                width=box.width - 2,
+            )
 
 
-def _live_bars(surface: pygame.Surface, rect: Rect, text: TextCache, live: np.ndarray,
-               classes: Sequence[str], size: int) -> None:
-    _text(surface, text, "Your movement now:", size, theme.TEXT, (rect.left, rect.top),
-          width=rect.width)
+def _live_bars(
+    surface: pygame.Surface,
+    rect: Rect,
+    text: TextCache,
+    live: np.ndarray,
+    classes: Sequence[str],
+    size: int,
+) -> None:
+    _text(
+        surface,
+        text,
+        "Your movement now:",
+        size,
+        theme.TEXT,
+        (rect.left, rect.top),
+        width=rect.width,
+    )
     row_h = int(size * 1.6)
     y = rect.top + int(size * 1.5)
     label_w = rect.width // 3
     winner = int(np.argmax(live)) if len(live) else -1
     for c, name in enumerate(classes):
-        _text(surface, text, name, size, theme.TEXT, (rect.left, y + row_h // 2), "midleft",
-              width=label_w - 6)
+        _text(
+            surface,
+            text,
+            name,
+            size,
+            theme.TEXT,
+            (rect.left, y + row_h // 2),
+            "midleft",
+            width=label_w - 6,
+        )
         bar = Rect(rect.left + label_w, y + 3, rect.width - label_w, row_h - 6)
         pygame.draw.rect(surface, theme.PANEL_LIGHT, bar, border_radius=5)
-        filled = Rect(bar.left, bar.top, int(bar.width * float(np.clip(live[c], 0, 1))),
-                      bar.height)
+        filled = Rect(bar.left, bar.top, int(bar.width * float(np.clip(live[c], 0, 1))), bar.height)
         if filled.width:
             pygame.draw.rect(surface, action_colour(c), filled, border_radius=5)
         if c == winner:

@@ -33,8 +33,9 @@ def synthetic(n_per_class: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndar
     return X, y
 
 
-def fit_network(X: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[DenseNetwork, np.ndarray,
-                                                                      np.ndarray]:
+def fit_network(
+    X: np.ndarray, y: np.ndarray, seed: int = 0
+) -> tuple[DenseNetwork, np.ndarray, np.ndarray]:
     """(network taking standardised features, training mean, training scale)."""
     mean = X.mean(axis=0)
     scale = X.std(axis=0)

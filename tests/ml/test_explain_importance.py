@@ -14,8 +14,9 @@ from tests.ml.explain_synthetic import CLASSES, SIGNAL, synthetic
 
 
 def mlp_fit(X: np.ndarray, y: np.ndarray):
-    model = make_pipeline(StandardScaler(), MLPClassifier((16,), max_iter=1000, alpha=0.1,
-                                                          random_state=0))
+    model = make_pipeline(
+        StandardScaler(), MLPClassifier((16,), max_iter=1000, alpha=0.1, random_state=0)
+    )
     return model.fit(X, y)
 
 
@@ -25,10 +26,12 @@ def folds(y: np.ndarray):
 
 def test_signal_features_dominate_and_result_is_deterministic() -> None:
     X, y = synthetic(n_per_class=24)
-    first = global_importance(X, y, CLASSES, CURRENT_WINDOW, fit=mlp_fit, folds=folds(y),
-                              n_repeats=3)
-    second = global_importance(X, y, CLASSES, CURRENT_WINDOW, fit=mlp_fit, folds=folds(y),
-                               n_repeats=3)
+    first = global_importance(
+        X, y, CLASSES, CURRENT_WINDOW, fit=mlp_fit, folds=folds(y), n_repeats=3
+    )
+    second = global_importance(
+        X, y, CLASSES, CURRENT_WINDOW, fit=mlp_fit, folds=folds(y), n_repeats=3
+    )
     assert first.shape == (3, 24)
     assert np.array_equal(first, second)
     noise = np.setdiff1d(np.arange(24), SIGNAL)
@@ -44,7 +47,8 @@ def test_an_action_without_test_rows_gets_zeros() -> None:
     X, y = synthetic(n_per_class=12)
     keep = y != 2
     X, y = X[keep], y[keep]
-    result = global_importance(X, y, CLASSES, CURRENT_WINDOW, fit=mlp_fit, folds=folds(y),
-                               n_repeats=2)
+    result = global_importance(
+        X, y, CLASSES, CURRENT_WINDOW, fit=mlp_fit, folds=folds(y), n_repeats=2
+    )
     assert np.all(result[2] == 0)
     assert result[:2].max() > 0

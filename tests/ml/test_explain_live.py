@@ -35,8 +35,10 @@ def fake_model(folded: bool) -> tuple[SimpleNamespace, np.ndarray, np.ndarray]:
 
         def proba(A):
             return net.forward((np.asarray(A) - mean) / scale)
-    model = SimpleNamespace(classes=CLASSES, network=net, scaler_mean=mean, scaler_scale=scale,
-                            predict_proba=proba)
+
+    model = SimpleNamespace(
+        classes=CLASSES, network=net, scaler_mean=mean, scaler_scale=scale, predict_proba=proba
+    )
     return model, X, y
 
 
@@ -56,8 +58,9 @@ def test_live_explanation_parts_agree_with_the_pieces(folded: bool) -> None:
     np.testing.assert_allclose(live.saliency, expected, atol=2e-3 * np.abs(expected).max())
     assert np.argmax(np.abs(live.saliency)) in SIGNAL
     rows = [s.row for s in live.similar]
-    assert rows == [i for i, _ in NearestIndex(X, model.scaler_mean,
-                                               model.scaler_scale).query(x, 3)]
+    assert rows == [
+        i for i, _ in NearestIndex(X, model.scaler_mean, model.scaler_scale).query(x, 3)
+    ]
     assert all(s.action_name == CLASSES[y[s.row]] for s in live.similar)
     assert np.array_equal(live.similar[0].fingerprint, fingerprints[rows[0]])
     np.testing.assert_allclose(live.map_point, explainer.data_map.project(x))
@@ -72,9 +75,13 @@ def test_target_can_be_chosen() -> None:
 
 def test_model_without_network_uses_occlusion() -> None:
     model, X, y = fake_model(True)
-    knn_like = SimpleNamespace(classes=CLASSES, network=None, scaler_mean=model.scaler_mean,
-                               scaler_scale=model.scaler_scale,
-                               predict_proba=model.predict_proba)
+    knn_like = SimpleNamespace(
+        classes=CLASSES,
+        network=None,
+        scaler_mean=model.scaler_mean,
+        scaler_scale=model.scaler_scale,
+        predict_proba=model.predict_proba,
+    )
     live = LiveExplainer(knn_like, X, y, np.zeros_like(X)).explain(X[0])
     assert np.argmax(np.abs(live.saliency)) in SIGNAL
 

@@ -25,11 +25,16 @@ def trained() -> tuple[DenseNetwork, np.ndarray, np.ndarray, np.ndarray, np.ndar
 
 def random_network(seed: int, n_in: int = 24, hidden: int = 16, k: int = 4) -> DenseNetwork:
     rng = np.random.default_rng(seed)
-    info = ModelInfo(tuple(f"c{i}" for i in range(k)), "current",
-                     tuple(f"f{i}" for i in range(n_in)))
+    info = ModelInfo(
+        tuple(f"c{i}" for i in range(k)), "current", tuple(f"f{i}" for i in range(n_in))
+    )
     return DenseNetwork(
-        (DenseLayer(rng.normal(size=(n_in, hidden)) * 0.3, rng.normal(size=hidden) * 0.1, "relu"),
-         DenseLayer(rng.normal(size=(hidden, k)) * 0.3, rng.normal(size=k) * 0.1, "softmax")),
+        (
+            DenseLayer(
+                rng.normal(size=(n_in, hidden)) * 0.3, rng.normal(size=hidden) * 0.1, "relu"
+            ),
+            DenseLayer(rng.normal(size=(hidden, k)) * 0.3, rng.normal(size=k) * 0.1, "softmax"),
+        ),
         info,
     )
 
@@ -51,8 +56,9 @@ def test_gradient_matches_finite_differences_of_forward(seed: int) -> None:
         eps = 1e-2
         plus = x + eps * np.eye(24)
         minus = x - eps * np.eye(24)
-        numeric = (forward_log_odds(network, plus, target)
-                   - forward_log_odds(network, minus, target)) / (2 * eps)
+        numeric = (
+            forward_log_odds(network, plus, target) - forward_log_odds(network, minus, target)
+        ) / (2 * eps)
         # float32 forward and ReLU kinks allow small differences, never a wrong sign on
         # the features that matter.
         np.testing.assert_allclose(grad, numeric, atol=5e-3 + 0.02 * np.abs(grad).max())
@@ -65,8 +71,9 @@ def test_explainer_log_odds_agrees_with_forward() -> None:
     x = np.random.default_rng(5).normal(size=(8, 24))
     explainer = SaliencyExplainer(network)
     for target in range(4):
-        np.testing.assert_allclose(explainer.log_odds(x, target),
-                                   forward_log_odds(network, x, target), atol=1e-4)
+        np.testing.assert_allclose(
+            explainer.log_odds(x, target), forward_log_odds(network, x, target), atol=1e-4
+        )
 
 
 def test_gradient_saliency_sign_is_what_moving_the_feature_does() -> None:
@@ -97,8 +104,9 @@ def test_integrated_contributions_add_up_to_the_change_in_log_odds(seed: int) ->
     x = rng.normal(size=24)
     for target in range(4):
         s = saliency(network, x, target, baseline, method="integrated", steps=256)
-        change = (forward_log_odds(network, x, target)
-                  - forward_log_odds(network, baseline, target))[0]
+        change = (
+            forward_log_odds(network, x, target) - forward_log_odds(network, baseline, target)
+        )[0]
         assert s.sum() == pytest.approx(change, abs=0.02 + 0.02 * abs(change))
 
 

@@ -10,8 +10,9 @@ import pytest
 from kiosk.ml.similar import NearestIndex, nearest_recordings
 
 
-def brute_force(X: np.ndarray, mean: np.ndarray, scale: np.ndarray, x: np.ndarray,
-                k: int) -> list[tuple[int, float]]:
+def brute_force(
+    X: np.ndarray, mean: np.ndarray, scale: np.ndarray, x: np.ndarray, k: int
+) -> list[tuple[int, float]]:
     rows = []
     for i, row in enumerate(X):
         d = float(np.sqrt(sum(((row[j] - x[j]) / scale[j]) ** 2 for j in range(len(x)))))
@@ -56,7 +57,7 @@ def test_ties_are_ordered_by_row_and_k_is_capped() -> None:
 def test_constant_feature_does_not_divide_by_zero() -> None:
     X = np.array([[1.0, 2.0], [1.0, 3.0]])
     index = NearestIndex(X, X.mean(axis=0), X.std(axis=0))
-    (row, distance), = index.query(np.array([1.0, 2.9]), 1)
+    ((row, distance),) = index.query(np.array([1.0, 2.9]), 1)
     assert row == 1 and np.isfinite(distance)
 
 
