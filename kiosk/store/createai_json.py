@@ -17,7 +17,6 @@ the current form, inside ``confidence`` in the legacy one.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import stat
@@ -269,16 +268,19 @@ def _created_at(item: Mapping[str, Any], where: str) -> int | None:
     value = item.get("createdAt")
     if value is None:
         return None
-    if type(value) in (int, float) and math.isfinite(value) and 0 <= value < MAX_CREATED_AT:
+    # Comparisons, not float(): an integer of 300 digits must not overflow; NaN fails them.
+    if type(value) in (int, float) and 0 <= value < MAX_CREATED_AT:
         return int(value)
     raise DatasetFormatError(f"{where} has a createdAt that is not a time")
 
 
 def _threshold(item: Mapping[str, Any], where: str) -> float:
-    value: Any = item.get("requiredConfidence")
-    if value is None and isinstance(item.get("confidence"), dict):
-        value = item["confidence"].get("requiredConfidence")
-    if value is None:
+    """Top-level ``requiredConfidence`` (current form), else ``confidence``'s (legacy)."""
+    if "requiredConfidence" in item:
+        value: Any = item["requiredConfidence"]
+    elif isinstance(item.get("confidence"), dict) and "requiredConfidence" in item["confidence"]:
+        value = item["confidence"]["requiredConfidence"]
+    else:
         return DEFAULT_THRESHOLD
     if type(value) in (int, float) and 0.0 <= value <= 1.0:
         return float(value)
@@ -331,15 +333,19 @@ def _action_document(action: Action, form: FileForm) -> dict[str, Any]:
 
 
 def _write_threshold(document: dict[str, Any], threshold: float, form: FileForm) -> None:
-    """Put the threshold where the file had it; leave an untouched default out."""
+    """Write the threshold back where it was read from; leave an untouched default out.
+
+    An unchanged value is left exactly as the file had it (1 stays 1, not 1.0).
+    """
     confidence = document.get("confidence")
-    if isinstance(confidence, dict) and "requiredConfidence" in confidence:
+    if "requiredConfidence" in document:
+        if document["requiredConfidence"] != threshold:
+            document["requiredConfidence"] = threshold
+    elif isinstance(confidence, dict) and "requiredConfidence" in confidence:
         if confidence["requiredConfidence"] != threshold:
             document["confidence"] = {**confidence, "requiredConfidence": threshold}
-        if "requiredConfidence" not in document:
-            return
-    if "requiredConfidence" in document or threshold != DEFAULT_THRESHOLD:
-        if form == "legacy" and "requiredConfidence" not in document:
+    elif threshold != DEFAULT_THRESHOLD:
+        if form == "legacy":
             base = confidence if isinstance(confidence, dict) else {}
             document["confidence"] = {**base, "requiredConfidence": threshold}
         else:
