@@ -1,0 +1,135 @@
+"""How well a model will recognise new recordings: honest estimates and confusion matrices.
+
+Accuracy on the training recordings says little about a model trained on a
+dozen of them, so the kiosk estimates it with stratified k-fold cross
+validation: each recording is predicted by a model that never saw it. ``k``
+comes from the data (five folds, fewer when an action has fewer recordings),
+and the folds are fixed by a seed so the same recordings give the same figure.
+The same ``Evaluation`` also reports a train/test split or given folds (the
+CreateAI comparison protocols).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from kiosk.errors import DatasetFormatError
+from kiosk.ml.training import train_model
+from kiosk.ml.windows import DataWindow
+
+MAX_FOLDS = 5
+FOLD_SEED = 0
+
+
+class NotEnoughRecordingsError(DatasetFormatError):
+    """An action has too few recordings for an honest accuracy estimate."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Held-out predictions summarised: accuracy and a confusion matrix (rows = true class)."""
+
+    accuracy: float
+    classes: tuple[str, ...]
+    confusion: np.ndarray  # (k, k) int64, rows true class, columns predicted class
+    n: int  # predictions counted
+    predicted: np.ndarray  # (n,) predicted class per evaluated row, in row order
+    k_folds: int  # 0 for a train/test split
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "accuracy": self.accuracy,
+            "classes": list(self.classes),
+            "confusion": self.confusion.tolist(),
+            "n": self.n,
+        }
+
+
+def choose_k(y: np.ndarray) -> int:
+    """Folds for stratified CV: five, or the smallest action's recording count if lower."""
+    counts = np.bincount(np.asarray(y, dtype=np.int64))
+    present = counts[counts > 0]
+    smallest = int(present.min()) if present.size else 0
+    if smallest < 2:
+        raise NotEnoughRecordingsError(
+            "an honest accuracy estimate needs at least 2 recordings of every action; "
+            "record some more"
+        )
+    return min(MAX_FOLDS, smallest)
+
+
+def stratified_folds(y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (train rows, test rows) folds ``cross_validate`` uses, fixed for given labels."""
+    y = np.asarray(y, dtype=np.int64)
+    splitter = StratifiedKFold(n_splits=choose_k(y), shuffle=True, random_state=FOLD_SEED)
+    return list(splitter.split(np.zeros((len(y), 1)), y))
+
+
+def cross_validate(
+    X: np.ndarray, y: np.ndarray, classes: Sequence[str], window: DataWindow, kind: str = "nn"
+) -> Evaluation:
+    """Stratified k-fold estimate of accuracy on recordings the model has not seen."""
+    folds = stratified_folds(y)
+    return evaluate_folds(X, y, classes, window, [test for _, test in folds], kind=kind)
+
+
+def evaluate_folds(
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: Sequence[str],
+    window: DataWindow,
+    test_folds: Sequence[np.ndarray],
+    kind: str = "nn",
+) -> Evaluation:
+    """Pooled predictions over given test folds (each trained on all other rows)."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.int64)
+    predicted = np.full(len(y), -1, dtype=np.int64)
+    for test in test_folds:
+        test = np.asarray(test, dtype=np.int64)
+        train = np.setdiff1d(np.arange(len(y)), test)
+        model = train_model(X[train], y[train], classes, window, kind=kind)
+        predicted[test] = model.predict(X[test])
+    rows = predicted >= 0
+    return _summary(y[rows], predicted[rows], classes, len(test_folds))
+
+
+def evaluate_split(
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    classes: Sequence[str],
+    window: DataWindow,
+    kind: str = "nn",
+) -> Evaluation:
+    """Train on one set, predict another (e.g. CreateAI's separate test file)."""
+    model = train_model(X_train, y_train, classes, window, kind=kind)
+    predicted = model.predict(X_test) if len(X_test) else np.zeros(0, dtype=np.int64)
+    return _summary(np.asarray(y_test, dtype=np.int64), predicted, classes, 0)
+
+
+def confusion_matrix(y_true: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
+    """(k, k) counts, rows = true class, columns = predicted class."""
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(y_true), np.asarray(predicted)), 1)
+    return matrix
+
+
+def _summary(
+    y_true: np.ndarray, predicted: np.ndarray, classes: Sequence[str], k_folds: int
+) -> Evaluation:
+    n = len(y_true)
+    accuracy = float(np.mean(predicted == y_true)) if n else 0.0
+    return Evaluation(
+        accuracy=accuracy,
+        classes=tuple(classes),
+        confusion=confusion_matrix(y_true, predicted, len(classes)),
+        n=n,
+        predicted=np.asarray(predicted, dtype=np.int64),
+        k_folds=k_folds,
+    )
