@@ -50,7 +50,10 @@ def render_all(out: Path, size: tuple[int, int] = (800, 480)) -> list[Path]:
         "map": lambda s, r: views.draw_data_map(s, r, text, picture),
         "compare": lambda s, r: views.draw_comparison(s, r, text, pictures),
     }
-    real = Path(__file__).resolve().parents[2] / "shared/data/createai/dataset.json"
+    real = (
+        Path(__file__).resolve().parents[2]
+        / "shared/data/createai/shake-still-circle-data-samples-legacy.json"
+    )
     if real.is_file():  # real recordings: the honest estimate makes mistakes to show
         from kiosk.store.createai_json import load_createai
 

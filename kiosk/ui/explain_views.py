@@ -452,7 +452,7 @@ def draw_data_map(
     _text(
         surface,
         text,
-        "Map of your recordings: close dots look alike to the model",
+        "Map of your recordings: close dots have similar fingerprints",
         size,
         theme.TEXT,
         title.midleft,

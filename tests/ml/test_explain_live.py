@@ -114,3 +114,62 @@ def test_display_strength_keeps_the_biggest_pushes() -> None:
 def test_importance_strength_is_per_action_and_ignores_negative() -> None:
     imp = np.array([[0.2, 0.1, -0.3], [0.0, 0.0, 0.0]])
     np.testing.assert_allclose(importance_strength(imp), [[1.0, 0.5, 0.0], [0, 0, 0]])
+
+
+@pytest.fixture(scope="module")
+def trained_model():
+    from kiosk.ml.training import train_model
+    from kiosk.ml.windows import CURRENT_WINDOW
+
+    X, y = synthetic()
+    return train_model(X, y, CLASSES, CURRENT_WINDOW), X, y
+
+
+def test_with_the_ml_cores_trained_model(trained_model) -> None:
+    model, X, y = trained_model
+    explainer = LiveExplainer(model, X, y, np.zeros_like(X))
+    tops = 0
+    for x in X:
+        live = explainer.explain(x)
+        assert live.target == int(np.argmax(model.predict_proba(x)))
+        tops += int(np.argmax(np.abs(live.saliency)) in SIGNAL)
+    assert tops / len(X) > 0.9
+    # The model's network has the standardisation folded in: explained in raw units
+    # against the training mean, exactly as saliency() on that network gives.
+    x = X[11]
+    target = explainer.explain(x).target
+    expected = saliency(model.network, x, target, model.scaler_mean)
+    np.testing.assert_allclose(explainer.explain(x).saliency, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_global_importance_on_the_ml_cores_folds(trained_model) -> None:
+    from kiosk.ml.importance import global_importance
+    from kiosk.ml.windows import CURRENT_WINDOW
+
+    _, X, y = trained_model
+    first = global_importance(X, y, CLASSES, CURRENT_WINDOW, n_repeats=2)
+    again = global_importance(X, y, CLASSES, CURRENT_WINDOW, n_repeats=2)
+    assert np.array_equal(first, again)
+    overall = first.mean(axis=0)
+    noise = np.setdiff1d(np.arange(24), SIGNAL)
+    assert overall[list(SIGNAL)].min() > 3 * max(overall[noise].max(), 1e-3)
+
+
+def test_real_recordings_nearest_of_a_training_row_is_itself(load_real) -> None:
+    from kiosk.ml.evaluation import cross_validate
+    from kiosk.ml.features import feature_matrix, fingerprint
+    from kiosk.ml.training import train_model
+    from kiosk.ml.windows import choose_window
+
+    dataset = load_real("shake-still-circle-data-samples-legacy.json")
+    samples = dataset.sample_arrays()
+    window = choose_window([len(s) for s in samples])
+    X, y = feature_matrix(samples, window), dataset.labels()
+    model = train_model(X, y, dataset.class_names, window)
+    evaluation = cross_validate(X, y, dataset.class_names, window)
+    explainer = LiveExplainer(model, X, y, fingerprint(X, window), predicted=evaluation.predicted)
+    for row in (0, 10, 20):
+        live = explainer.explain(X[row])
+        assert live.similar[0].row == row and live.similar[0].distance == 0.0
+        np.testing.assert_allclose(live.map_point, explainer.data_map.points[row], atol=1e-9)
+    assert explainer.picture.wrong.sum() == round((1 - evaluation.accuracy) * len(y))
