@@ -126,6 +126,19 @@ class DemoDriver:
         self.shots.append(name)
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (Linux), else its peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
     """Run the whole journey headless; returns (and writes) the summary."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -136,6 +149,7 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
     from kiosk.store.database import Store
     from kiosk.ui.app import AppOptions, KioskApp
 
+    baseline_rss = rss_mb()
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.png"):
         old.unlink()
@@ -159,6 +173,8 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
     started = time.monotonic()
     try:
         summary = _journey(d, plan)
+        summary["rss_mb"] = round(rss_mb(), 1)
+        summary["baseline_rss_mb"] = round(baseline_rss, 1)  # after imports, before the app
     finally:
         if session.link is not None:
             session.link.close()
@@ -220,7 +236,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     if s.data.n_recordings != before + 1:
         raise DemoFailed("button B did not add a recording")
     # Look at one recording larger.
-    first = s.data.actions[0].recordings[0].id
+    first = s.data.actions[0].recordings[-1].id  # the newest tile is always on screen
     d.tap(f"tile_{first}")
     d.shot("recording_enlarged")
     d.tap("close_recording")

@@ -1,0 +1,191 @@
+"""UI figures: frame time on the test screen with live data, start-up time, memory after a journey.
+
+- ``frame_ms_p50/p95_<size>``: one app frame (events, session tick with a live
+  prediction, drawing, flip) on the test screen while a simulated board
+  streams at 50 Hz, at 800x480 and 1280x720. Baseline in the same process:
+  ``flip_ms_<size>``, a frame that only fills the screen and flips it;
+  ``frame_vs_flip_<size>`` is the ratio.
+- ``startup_s``: from starting a fresh Python process to the app's first
+  frame (a subprocess, so imports are counted).
+- ``rss_mb``: resident memory at the end of a full headless demo journey
+  (a subprocess running ``kiosk demo``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SIZES = ((800, 480), (1280, 720))
+FRAMES = 240
+MOVES = (("Still", "still"), ("Shake", "shake"), ("Circle", "circle"))
+
+
+def _trained_session(db_path: Path):
+    """A session on the test screen with a model trained by the real trainer on synthetic moves."""
+    from kiosk.dataset import Recording
+    from kiosk.microbit.gestures import synthesize
+    from kiosk.session.boards import HardwareBoards
+    from kiosk.session.session import Session
+    from kiosk.session.settings import SessionSettings
+    from kiosk.store.database import Store
+
+    store = Store.open(db_path)
+    settings = SessionSettings()
+    session = Session(store, HardwareBoards(settings), settings)
+    session.start()
+    session.use_simulated_board()
+    for name, _ in MOVES:
+        session.choose_action(name)
+    for index, (_, gesture) in enumerate(MOVES):
+        for seed in range(4):
+            session.data.add_recording(
+                index, Recording(synthesize(gesture, 1.0, seed=seed * 10 + index))
+            )
+    deadline = time.monotonic() + 5
+    while not session.connected and time.monotonic() < deadline:
+        session.tick()
+        time.sleep(0.01)
+    session.actions_done()
+    session.train()
+    session.training.wait(300)
+    session.tick()
+    session.test()
+    session.set_pretend_gesture("shake")
+    return session, store
+
+
+def _frame_figures(size: tuple[int, int], session) -> dict[str, float]:
+    import pygame
+
+    from kiosk.ui.app import AppOptions, KioskApp
+
+    app = KioskApp(session, AppOptions(size=size, fullscreen=False))
+    try:
+        for _ in range(30):  # warm up: static layer, text cache, first predictions
+            app.step()
+            app.clock.tick(60)
+        app.frame_ms.clear()
+        predictions = session.tester.predictions
+        started = time.monotonic()
+        for _ in range(FRAMES):
+            app.step()
+            app.clock.tick(60)
+        elapsed = time.monotonic() - started
+        frame = np.asarray(app.frame_ms)
+        made = session.tester.predictions - predictions
+        flips = []
+        for _ in range(FRAMES // 2):
+            t0 = time.perf_counter()
+            app.window.fill((0, 0, 0))
+            pygame.display.flip()
+            flips.append((time.perf_counter() - t0) * 1000.0)
+    finally:
+        app.close()
+    tag = f"{size[0]}x{size[1]}"
+    p50, p95 = float(np.percentile(frame, 50)), float(np.percentile(frame, 95))
+    flip = float(np.percentile(flips, 50))
+    return {
+        f"frame_ms_p50_{tag}": round(p50, 3),
+        f"frame_ms_p95_{tag}": round(p95, 3),
+        f"flip_ms_{tag}": round(flip, 4),
+        f"frame_vs_flip_{tag}": round(p95 / max(flip, 1e-6), 1),
+        f"predictions_per_s_{tag}": round(made / elapsed, 1),
+    }
+
+
+def _startup_s() -> float:
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.time()
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kiosk.bench.ui",
+                "--first-frame",
+                str(Path(tmp) / "db.sqlite3"),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        )
+        first_frame = float(out.stdout.strip().splitlines()[-1])
+    return first_frame - started
+
+
+def _demo_rss_mb() -> tuple[float, float]:
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kiosk",
+                "demo",
+                "--headless",
+                "--out",
+                tmp,
+                "--per-move",
+                "3",
+                "--test-seconds",
+                "1.5",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+            check=True,
+        )
+        summary = json.loads((Path(tmp) / "summary.json").read_text())
+    return float(summary["rss_mb"]), float(summary["baseline_rss_mb"])
+
+
+def run() -> dict[str, float]:
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        session, store = _trained_session(Path(tmp) / "bench.sqlite3")
+        try:
+            for size in SIZES:
+                figures.update(_frame_figures(size, session))
+        finally:
+            session.link.close()
+            store.close()
+    figures["startup_s"] = round(_startup_s(), 3)
+    rss, baseline = _demo_rss_mb()
+    figures["rss_mb"] = round(rss, 1)
+    figures["rss_mb_after_imports"] = round(baseline, 1)
+    return figures
+
+
+def _first_frame(db_path: str) -> None:
+    """Child process for ``startup_s``: build the app as ``kiosk run`` does, draw one frame."""
+    from kiosk.session.boards import HardwareBoards
+    from kiosk.session.session import Session
+    from kiosk.session.settings import SessionSettings
+    from kiosk.store.database import Store
+    from kiosk.ui.app import AppOptions, KioskApp
+
+    settings = SessionSettings()
+    session = Session(Store.open(db_path), HardwareBoards(settings), settings)
+    app = KioskApp(session, AppOptions(size=(800, 480), fullscreen=False))
+    app.step()
+    print(time.time(), flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--first-frame":
+        _first_frame(sys.argv[2])
+    else:
+        print(json.dumps(run(), indent=1))
