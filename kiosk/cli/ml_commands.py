@@ -1,0 +1,265 @@
+"""``kiosk features | evaluate | train | predict``: the ML core on CreateAI dataset files.
+
+These let a person (or CI) check the kiosk against CreateAI's own numbers
+without the touchscreen: compute the 24 features of every recording, measure
+accuracy with a test file, fixed folds or cross validation, train and write a
+``.tflite`` model, and run a model file on recordings through the TFLite
+runtime. ``--json`` prints one JSON object. Bad files raise ``KioskError``
+subclasses, which the dispatcher prints as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiosk.dataset import Dataset
+from kiosk.errors import DatasetFormatError, StorageError
+from kiosk.ml.evaluation import (
+    Evaluation,
+    NotEnoughRecordingsError,
+    cross_validate,
+    evaluate_folds,
+    evaluate_split,
+)
+from kiosk.ml.features import FEATURE_NAMES, feature_matrix
+from kiosk.ml.runtime import TFLiteClassifier
+from kiosk.ml.training import MODEL_KINDS, train_model
+from kiosk.ml.windows import DataWindow, choose_window, window_by_name
+from kiosk.store.createai_json import load_createai
+
+MAX_FOLDS_FILE_BYTES = 8 * 1024 * 1024
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    features = subparsers.add_parser("features", help="the 24 CreateAI features of each recording")
+    features.add_argument("dataset", metavar="DATASET.json")
+    features.add_argument("--window", choices=("auto", "current", "legacy"), default="auto")
+    features.add_argument("--json", action="store_true", help="print one JSON object")
+    features.set_defaults(func=run_features)
+
+    evaluate = subparsers.add_parser("evaluate", help="accuracy and confusion matrix")
+    evaluate.add_argument("dataset", metavar="TRAIN.json")
+    split = evaluate.add_mutually_exclusive_group()
+    split.add_argument("--test", metavar="TEST.json", help="train on TRAIN, test on this file")
+    split.add_argument("--folds", metavar="FOLDS.json", help="fixed folds (with --set)")
+    evaluate.add_argument("--set", dest="fold_set", metavar="NAME", help="dataset in FOLDS.json")
+    evaluate.add_argument("--model", choices=MODEL_KINDS, default="nn")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(func=run_evaluate)
+
+    train = subparsers.add_parser("train", help="train on all recordings and write a .tflite")
+    train.add_argument("dataset", metavar="DATASET.json")
+    train.add_argument("--out", required=True, metavar="MODEL.tflite")
+    train.add_argument("--int8", action="store_true", help="write an int8-quantised model")
+    train.add_argument("--json", action="store_true", help="print one JSON object")
+    train.set_defaults(func=run_train)
+
+    predict = subparsers.add_parser("predict", help="run a .tflite model on a dataset's recordings")
+    predict.add_argument("model", metavar="MODEL.tflite")
+    predict.add_argument("dataset", metavar="DATASET.json")
+    predict.add_argument("--json", action="store_true", help="print one JSON object")
+    predict.set_defaults(func=run_predict)
+
+
+def run_features(args: argparse.Namespace) -> int:
+    dataset, _ = load_createai(args.dataset)
+    window = _window(dataset, args.window)
+    X = _features(dataset, window)
+    rows = [
+        {"action": a, "recording": r, "values": X[i].tolist()}
+        for i, (a, r, _) in enumerate(dataset.labelled_recordings())
+    ]
+    if args.json:
+        _print_json({"feature_names": list(FEATURE_NAMES), "window": window.name, "rows": rows})
+    else:
+        print(f"window {window.name}; {len(rows)} recordings")
+        print("action recording " + " ".join(FEATURE_NAMES))
+        for row in rows:
+            values = " ".join(f"{v:.6g}" for v in row["values"])
+            print(f"{row['action']} {row['recording']} {values}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    if args.fold_set and not args.folds:
+        raise DatasetFormatError("--set names a set in a folds file; give the file with --folds")
+    dataset, _ = load_createai(args.dataset)
+    window = _window(dataset, "auto")
+    X, y, classes = _features(dataset, window), dataset.labels(), dataset.class_names
+    if args.test:
+        test, _ = load_createai(args.test)
+        y_test = _labels_by_name(test, classes, args.test)
+        result = evaluate_split(X, y, _features(test, window), y_test, classes, window, args.model)
+        protocol = f"train {Path(args.dataset).name} -> test {Path(args.test).name}"
+    elif args.folds:
+        if not args.fold_set:
+            raise DatasetFormatError("--folds needs --set NAME: which dataset's folds to use")
+        folds = load_folds(args.folds, args.fold_set, dataset)
+        result = evaluate_folds(X, y, classes, window, folds, args.model)
+        protocol = f"{len(folds)} fixed folds from {Path(args.folds).name} ({args.fold_set})"
+    else:
+        result = cross_validate(X, y, classes, window, args.model)
+        protocol = f"stratified {result.k_folds}-fold cross validation"
+    if args.json:
+        _print_json({**result.to_json(), "protocol": protocol, "model": args.model})
+    else:
+        print(f"{protocol}, {args.model}, window {window.name}")
+        _print_evaluation(result)
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    dataset, _ = load_createai(args.dataset)
+    window = _window(dataset, "auto")
+    X, y, classes = _features(dataset, window), dataset.labels(), dataset.class_names
+    model = train_model(X, y, classes, window)
+    model_bytes = model.to_tflite(int8=args.int8)
+    _write_atomically(Path(args.out), model_bytes)
+    try:
+        estimate: Evaluation | None = cross_validate(X, y, classes, window)
+        note = ""
+    except NotEnoughRecordingsError as exc:
+        estimate, note = None, str(exc)
+    if args.json:
+        _print_json({
+            "out": str(args.out),
+            "bytes": len(model_bytes),
+            "int8": bool(args.int8),
+            "classes": list(classes),
+            "window": window.name,
+            "recordings": len(y),
+            "estimate": None if estimate is None else
+            {**estimate.to_json(), "k_folds": estimate.k_folds},
+            "note": note,
+        })
+    else:
+        kind = "int8" if args.int8 else "float32"
+        print(f"wrote {args.out} ({len(model_bytes)} bytes, {kind}, window {window.name})")
+        if estimate is None:
+            print(f"no accuracy estimate: {note}")
+        else:
+            print(f"estimated accuracy on new recordings ({estimate.k_folds}-fold CV):")
+            _print_evaluation(estimate)
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    classifier = TFLiteClassifier.from_path(args.model)
+    dataset, _ = load_createai(args.dataset)
+    window = window_by_name(classifier.info.window)
+    X = _features(dataset, window)
+    probabilities = classifier.predict_proba(X) if len(X) else np.zeros((0, 0))
+    rows = [
+        {"action": a, "recording": r, "probabilities": probabilities[i].tolist()}
+        for i, (a, r, _) in enumerate(dataset.labelled_recordings())
+    ]
+    classes = list(classifier.info.classes)
+    if args.json:
+        _print_json({"classes": classes, "rows": rows})
+    else:
+        print("action recording " + " ".join(classes) + " -> predicted")
+        for row in rows:
+            p = row["probabilities"]
+            best = classes[int(np.argmax(p))]
+            print(f"{row['action']} {row['recording']} "
+                  + " ".join(f"{v:.3f}" for v in p) + f" -> {best}")
+    return 0
+
+
+def load_folds(path: str | Path, set_name: str, dataset: Dataset) -> list[np.ndarray]:
+    """Test-row indices of each fold of ``set_name`` in a folds.json file, for this dataset."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FOLDS_FILE_BYTES:
+            raise DatasetFormatError(f"{path.name} is too large to be a folds file")
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DatasetFormatError(f"cannot read folds file {path}: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DatasetFormatError(f"{path.name} is not valid JSON ({exc})") from None
+    sets = document.get("datasets") if isinstance(document, dict) else None
+    if not isinstance(sets, dict):
+        raise DatasetFormatError(f"{path.name} has no 'datasets' object; is it a folds file?")
+    if set_name not in sets:
+        names = ", ".join(sorted(str(k) for k in sets)) or "none"
+        raise DatasetFormatError(f"{path.name} has no set {set_name!r} (it has: {names})")
+    rows = sets[set_name].get("rows") if isinstance(sets[set_name], dict) else None
+    if not isinstance(rows, list) or not rows:
+        raise DatasetFormatError(f"set {set_name!r} in {path.name} has no list of rows")
+    index = {(a, r): i for i, (a, r, _) in enumerate(dataset.labelled_recordings())}
+    assigned: dict[int, list[int]] = {}
+    for n, row in enumerate(rows):
+        try:
+            key = (row["action"], row["recording"])
+            fold = row["fold"]
+        except (TypeError, KeyError):
+            raise DatasetFormatError(
+                f"row {n + 1} of set {set_name!r} needs 'action', 'recording' and 'fold'"
+            ) from None
+        if not all(type(v) is int for v in (*key, fold)) or fold < 0:
+            raise DatasetFormatError(f"row {n + 1} of set {set_name!r} has non-integer indices")
+        if key not in index:
+            raise DatasetFormatError(
+                f"row {n + 1} of set {set_name!r} names action {key[0]}, recording {key[1]}, "
+                "which the dataset does not have; is it the right dataset?"
+            )
+        assigned.setdefault(fold, []).append(index[key])
+    return [np.array(sorted(assigned[f]), dtype=np.int64) for f in sorted(assigned)]
+
+
+def _window(dataset: Dataset, choice: str) -> DataWindow:
+    if choice == "auto":
+        return choose_window([r.length for _, _, r in dataset.labelled_recordings()])
+    return window_by_name(choice)
+
+
+def _features(dataset: Dataset, window: DataWindow) -> np.ndarray:
+    return feature_matrix(dataset.sample_arrays(), window)
+
+
+def _labels_by_name(test: Dataset, classes: list[str], source: str) -> np.ndarray:
+    position = {name: i for i, name in enumerate(classes)}
+    unknown = [a.name for a in test.actions if a.recordings and a.name not in position]
+    if unknown:
+        raise DatasetFormatError(
+            f"{Path(source).name} has actions the training file lacks: "
+            + ", ".join(repr(n) for n in unknown)
+        )
+    return np.array(
+        [position[test.actions[a].name] for a, _, _ in test.labelled_recordings()], dtype=np.int64
+    )
+
+
+def _print_evaluation(result: Evaluation) -> None:
+    print(f"accuracy {result.accuracy:.3f} ({result.n} recordings)")
+    width = max(len(c) for c in result.classes)
+    print(" " * (width + 2) + " ".join(f"{c[:8]:>8}" for c in result.classes) + "  <- predicted")
+    for name, row in zip(result.classes, result.confusion, strict=True):
+        print(f"{name:>{width}}  " + " ".join(f"{v:8d}" for v in row))
+
+
+def _print_json(document: dict[str, Any]) -> None:
+    print(json.dumps(document))
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".model-", dir=path.parent or Path("."))
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from None
