@@ -125,6 +125,9 @@ class Session:
         self.training_error: str | None = None
         self.tester = None
         self.showing_why = False
+        self.explainer = None  # kiosk.ml.explain.LiveExplainer, built when first asked "why?"
+        self.explanation = None  # the LiveExplanation of the newest live sample
+        self._explained_sequence = -1
         self.pretend_gesture = "still"
         # admin
         self.admin_unlocked = False
@@ -343,8 +346,20 @@ class Session:
             )
 
     def toggle_why(self) -> None:
+        """Show (or hide) why the model answers as it does: saliency and similar recordings."""
         self.touch()
         self.showing_why = not self.showing_why
+        if self.showing_why and self.explainer is None and self.trained is not None:
+            from kiosk.ml.explain import LiveExplainer
+
+            result = self.trained
+            self.explainer = LiveExplainer(
+                result.model,
+                result.features,
+                result.labels,
+                result.fingerprints,
+                predicted=result.evaluation.predicted,
+            )
 
     def set_pretend_gesture(self, gesture: str) -> None:
         """What the pretend micro:bit does now (only with the simulated board)."""
@@ -509,6 +524,13 @@ class Session:
             and self.tester.update(self.link.samples, self.thresholds(), now)
         ):
             self._announce(self.tester.detected)
+        if testing and self.showing_why and self.explainer is not None:
+            latest = self.tester.latest
+            if latest is not None and (
+                self.explanation is None or self._explained_sequence != latest.sequence
+            ):
+                self._explained_sequence = latest.sequence
+                self.explanation = self.explainer.explain(latest.features)
         self._watch_idle(now)
         if self.message is not None and now >= self.message.until:
             self.message = None
@@ -634,6 +656,7 @@ class Session:
             self.cues.append("problem")
             return
         self.trained = job.result
+        self.explainer = self.explanation = None
         metrics = {
             "cv_accuracy": job.result.evaluation.accuracy,
             "classes": list(job.result.classes),

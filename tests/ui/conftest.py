@@ -7,12 +7,12 @@ import os
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pygame
+import pytest
 
-from kiosk.ui.app import AppOptions, KioskApp  # noqa: E402
-from tests.session.journey import Journey, SteppedLink  # noqa: E402
+from kiosk.ui.app import AppOptions, KioskApp
+from tests.session.journey import Journey, SteppedLink
 
 SIZES = ((800, 480), (1280, 720), (720, 1280))
 

@@ -80,7 +80,13 @@ def _states(j: Journey):
         s.set_pretend_gesture("shake")
         j.advance(1.5)
 
+    def why():
+        s.toggle_why()
+        j.advance(0.3)
+        assert s.explanation is not None
+
     def lost():
+        s.toggle_why()
         s.link.drop_out(3.0)
         j.advance(0.1)
 
@@ -92,7 +98,8 @@ def _states(j: Journey):
         ("recording", recording),
         ("viewer", viewer),
         ("train", go_to(Screen.TRAIN)),
-        ("test", testing),  # XTEMP
+        ("test", testing),
+        ("why", why),
         ("lost", lost),
         ("pin", admin(False)),
         ("settings", admin(True)),

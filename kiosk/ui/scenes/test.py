@@ -14,7 +14,7 @@ import pygame
 from kiosk.session.presets import gesture_for
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
-from kiosk.ui import draw, theme
+from kiosk.ui import draw, explain_views, theme
 from kiosk.ui.geometry import (
     Rect,
     graph_points,
@@ -37,7 +37,6 @@ class TestScene(Scene):
 
     def __init__(self, cache) -> None:
         super().__init__(cache)
-        self.why_drawer = None  # set by the app when the explanation views are available
 
     def arrange(self) -> None:
         m, f = self.m, self.frame
@@ -122,7 +121,7 @@ class TestScene(Scene):
             Button(
                 self.why_rect,
                 why,
-                session.toggle_why if self.why_drawer else None,
+                session.toggle_why,
                 "normal",
                 name="why",
             )
@@ -168,8 +167,8 @@ class TestScene(Scene):
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
         tester = session.tester
         prediction = tester.latest if tester is not None else None
-        if session.showing_why and self.why_drawer is not None:
-            self.why_drawer(surface, self.live, session)
+        if session.showing_why:
+            self._draw_why(surface, session, prediction)
         else:
             self._draw_live(surface, session, prediction)
         self._draw_recognised(surface, session)
@@ -189,6 +188,31 @@ class TestScene(Scene):
         ):
             colour = theme.GOOD if i == detected else theme.INFO
             draw.bar(surface, self.track(slider), float(probabilities[i]), colour, action.threshold)
+
+    def _draw_why(self, surface: pygame.Surface, session: Session, prediction) -> None:
+        """Saliency over the live fingerprint, then the most similar recordings (so labelled)."""
+        pygame.draw.rect(surface, theme.BACKGROUND, self.live)
+        explanation = session.explanation
+        if explanation is None or prediction is None:
+            draw.wrapped(
+                surface,
+                self.cache,
+                "Move the micro:bit…",
+                self.m.body_px,
+                theme.TEXT_DIM,
+                self.live,
+            )
+            return
+        top, bottom = take_top(self.live, int(self.live.height * 0.55), self.m.gap)
+        explain_views.draw_saliency_fingerprint(
+            surface,
+            top,
+            self.cache,
+            prediction.fingerprint,
+            explanation.strength,
+            explanation.target_name,
+        )
+        explain_views.draw_similar_recordings(surface, bottom, self.cache, explanation.similar)
 
     def _draw_live(self, surface: pygame.Surface, session: Session, prediction) -> None:
         lines = []
