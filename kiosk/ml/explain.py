@@ -150,14 +150,14 @@ def display_strength(values: np.ndarray, keep: int = 6, floor: float = 0.15) -> 
     below ``floor`` of the strongest is not marked (it did little).
     """
     v = np.asarray(values, np.float64)
-    biggest = np.abs(v).max() if v.size else 0.0
-    out = np.zeros_like(v)
-    if biggest <= 0 or not np.isfinite(biggest):
+    size = np.abs(v)
+    out = np.zeros(v.shape)
+    biggest = size.max() if v.size else 0.0
+    if not 0 < biggest < np.inf:
         return out
-    scaled = v / biggest
-    order = np.argsort(-np.abs(scaled), kind="stable")[:keep]
-    chosen = order[np.abs(scaled[order]) >= floor]
-    out[chosen] = scaled[chosen]
+    order = np.argsort(-size, kind="stable")[:keep]
+    chosen = order[size[order] >= floor * biggest]
+    out[chosen] = v[chosen] / biggest
     return out
 
 
