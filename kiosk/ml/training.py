@@ -5,7 +5,7 @@ features; the standardisation is then folded into the first dense layer and
 the network handed over as a plain ``DenseNetwork``, which the TFLite writer
 turns into a ``.tflite`` file. The same recordings always give the same
 weights and so a byte-identical model file (fixed seed, full-batch L-BFGS,
-single-threaded maths where it matters).
+one BLAS thread).
 
 The network's shape and solver were chosen by measurement, not habit:
 ``bench/choose_model.py`` compares sizes, solvers and L2 strengths on the
@@ -25,6 +25,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
 
 from kiosk.errors import DatasetFormatError
 from kiosk.ml.features import FEATURE_NAMES, N_FEATURES
@@ -158,7 +159,10 @@ def _fit_mlp(Z: np.ndarray, y: np.ndarray, seed: int) -> MLPClassifier:
         max_iter=MAX_ITERATIONS,
         random_state=seed,
     )
-    with warnings.catch_warnings():
+    # One BLAS thread: on a few hundred rows threads only add overhead (measured
+    # 3-10x slower on a busy 2-core machine), and a fixed summation order keeps
+    # the weights, and so the .tflite bytes, identical from run to run.
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         # Stopping at the iteration cap is fine: the loss is flat long before.
         warnings.simplefilter("ignore", ConvergenceWarning)
         mlp.fit(Z, y)
