@@ -18,7 +18,7 @@ import pygame
 
 from kiosk.bench.explain import build_comparison, build_scene
 from kiosk.ml.compare import comparison_pictures
-from kiosk.ml.explain import importance_strength
+from kiosk.ml.explain import LiveExplainer, importance_strength
 from kiosk.ml.importance import global_importance
 from kiosk.ui import explain_views as views
 from kiosk.ui import theme
@@ -60,6 +60,16 @@ def render_all(out: Path, size: tuple[int, int] = (800, 480)) -> list[Path]:
         real_scene = build_scene(dataset=load_createai(real)[0])
         real_picture = real_scene.explainer.picture.with_live(real_scene.live.map_point)
         jobs["map_real_data"] = lambda s, r: views.draw_data_map(s, r, text, real_picture)
+        tsne = LiveExplainer(
+            real_scene.model,
+            real_scene.X,
+            real_scene.y,
+            real_scene.fingerprints,
+            predicted=real_scene.evaluation.predicted,
+            map_method="tsne",
+        )
+        tsne_picture = tsne.picture.with_live(tsne.explain(real_scene.live_features[0]).map_point)
+        jobs["map_tsne_real_data"] = lambda s, r: views.draw_data_map(s, r, text, tsne_picture)
         jobs["saliency_real_data"] = lambda s, r: views.draw_saliency_fingerprint(
             s,
             r,
