@@ -24,6 +24,7 @@ from kiosk.microbit.link import ButtonEvent, Link, LinkState, StateChange
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 from kiosk.session.boards import BoardSource
 from kiosk.session.idle import IdleWatch, is_moving
+from kiosk.session.live import LiveTester
 from kiosk.session.pairing import PairGrid
 from kiosk.session.presets import (
     CUSTOM_ICONS,
@@ -123,7 +124,7 @@ class Session:
         self.trained: TrainingResult | None = None
         self.trained_version = -1  # data version the model was trained on
         self.training_error: str | None = None
-        self.tester = None
+        self.tester: LiveTester | None = None
         self.showing_why = False
         self.explainer = None  # kiosk.ml.explain.LiveExplainer, built when first asked "why?"
         self.explanation = None  # the LiveExplanation of the newest live sample
@@ -318,7 +319,7 @@ class Session:
         self.training_error = None
         self.training = TrainingJob(samples, labels, self.data.names, self.window).start()
         self.trained_version = self.data.version
-        self.tester = None
+        self.tester: LiveTester | None = None
         self._go(Screen.TRAIN)
 
     def test(self) -> None:
@@ -326,8 +327,6 @@ class Session:
         self.touch()
         if self.trained is None:
             return
-        from kiosk.session.live import LiveTester  # TEMP until kiosk.ml.predictor lands
-
         self.tester = LiveTester(self.trained.classifier, self.window)
         self._act_out(None)
         self._go(Screen.TEST)
@@ -335,7 +334,7 @@ class Session:
     def add_more_recordings(self) -> None:
         """Back to recording (from train or test) to improve the model."""
         self.touch()
-        self.tester = None
+        self.tester: LiveTester | None = None
         self._go(Screen.RECORD)
 
     def set_threshold(self, index: int, value: float) -> None:
@@ -695,7 +694,7 @@ class Session:
         self.recorder.cancel()
         self.training = None
         self.trained = None
-        self.tester = None
+        self.tester: LiveTester | None = None
         self.training_error = None
         self.showing_why = False
         self.viewing_recording = None
