@@ -132,6 +132,15 @@ def test_entry_point_subprocess(createai_dir: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["accuracy"] >= 0.933 and result["classes"] == ["active", "inactive"]
+    # Another process trains byte-for-byte the same model as this one.
+    out_of_process, in_process = tmp_path / "sub.tflite", tmp_path / "here.tflite"
+    done = subprocess.run(
+        [*command, "train", str(createai_dir / "dataset.json"), "--out", str(out_of_process)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert main(["train", str(createai_dir / "dataset.json"), "--out", str(in_process)]) == 0
+    assert out_of_process.read_bytes() == in_process.read_bytes()
     bad = tmp_path / "bad.json"
     bad.write_text('[{"name": "x", "ID": 1, "recordings": [{"ID": 2, "data": {"x": [1]}}]}]')
     done = subprocess.run([*command, "features", str(bad), "--json"],
