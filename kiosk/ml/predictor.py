@@ -10,6 +10,7 @@ TFLite model. CreateAI's rule then picks the recognised action, if any.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,12 @@ import numpy as np
 from kiosk.ml.features import compute_features, fingerprint_ranges
 from kiosk.ml.runtime import TFLiteClassifier
 from kiosk.ml.windows import DataWindow
-from kiosk.signal.buffer import SampleBuffer
+from kiosk.signal.buffer import SampleBuffer, Window
+
+# Far above any micro:bit rate (its fastest useful period is 10 ms, 100 Hz): bounds
+# how many of the newest samples can fall in one window, so ``update`` copies
+# those rather than the whole ring buffer.
+MAX_SAMPLE_RATE_HZ = 250
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class LivePredictor:
         self.window = window
         self._duration_s = window.duration_ms / 1000.0
         self._last_sequence = -1
+        self._max_samples = math.ceil(self._duration_s * MAX_SAMPLE_RATE_HZ) + 1
         # Precomputed once: the fingerprint is (features - low) * inverse_span, clipped.
         low, high = fingerprint_ranges(window)
         self._low = low
@@ -51,21 +58,32 @@ class LivePredictor:
 
     def update(self, buffer: SampleBuffer) -> Prediction | None:
         """A prediction for the newest window, or None if nothing new or too few samples."""
-        sequence = buffer.sequence
-        if sequence == self._last_sequence:
+        if buffer.sequence == self._last_sequence:
             return None
-        self._last_sequence = sequence
-        window = buffer.last_seconds(self._duration_s)
-        if len(window) < self.window.min_samples:
+        t, xyz, newest = self._last_window(buffer)
+        self._last_sequence = newest
+        if len(t) < self.window.min_samples:
             return None
-        features = compute_features(window.xyz, self.window)
+        features = compute_features(xyz, self.window)
         probabilities = self.classifier.predict_proba(features)
         scaled = features - self._low
         scaled *= self._inverse_span
         np.clip(scaled, 0.0, 1.0, out=scaled)
         return Prediction(
-            probabilities, features, scaled, window.last_sequence, float(window.t[-1])
+            probabilities, features, scaled, newest, float(t[-1])
         )
+
+    def _last_window(self, buffer: SampleBuffer) -> tuple[np.ndarray, np.ndarray, int]:
+        """Times, samples and newest sequence of the last ``duration_ms``, as ``last_seconds``."""
+        recent: Window = buffer.latest(self._max_samples)
+        if len(recent) == 0:
+            return recent.t, recent.xyz, recent.last_sequence
+        start = int(np.searchsorted(recent.t, recent.t[-1] - self._duration_s, side="left"))
+        if start == 0 and len(recent) == self._max_samples:
+            # Samples arrived faster than any micro:bit sends: take the slow, exact path.
+            recent = buffer.last_seconds(self._duration_s)
+            return recent.t, recent.xyz, recent.last_sequence
+        return recent.t[start:], recent.xyz[start:], recent.last_sequence
 
 
 def detect_action(probabilities: np.ndarray, thresholds: Sequence[float]) -> int | None:

@@ -88,3 +88,31 @@ def test_detect_action_follows_createai() -> None:
     assert detect_action(np.array([0.55, 0.45]), [0.6, 0.3]) == 1
     assert detect_action(np.array([0.8, 0.2]), [0.8, 0.8]) == 0  # reaching it counts
     assert detect_action(np.array([0.5, 0.5]), [0.4, 0.4]) == 1  # a tie goes to the later one
+
+
+@pytest.mark.parametrize("period_s", [0.001, 0.02])  # 1 kHz takes the exact fallback path
+def test_window_equals_buffer_last_seconds_with_bursty_arrival(
+    classifier: TFLiteClassifier, period_s: float
+) -> None:
+    rng = np.random.default_rng(5)
+    n = int(4.0 / period_s)
+    # Bursts: gaps from 0 to 2.5 periods, as BLE delivers them.
+    t = np.cumsum(rng.uniform(0.0, 2.5, n) * period_s)
+    samples = rng.normal(0, 0.6, size=(n, 3))
+    buffer = SampleBuffer(capacity=8192)
+    predictor = LivePredictor(classifier, LEGACY_WINDOW)
+    checked = 0
+    for start in range(0, n, n // 7):
+        buffer.extend(np.column_stack([t[start : start + n // 7], samples[start : start + n // 7]]))
+        prediction = predictor.update(buffer)
+        expected = buffer.last_seconds(LEGACY_WINDOW.duration_ms / 1000)
+        if len(expected) < LEGACY_WINDOW.min_samples:
+            assert prediction is None
+            continue
+        assert prediction is not None
+        np.testing.assert_array_equal(
+            prediction.features, compute_features(expected.xyz, LEGACY_WINDOW)
+        )
+        assert prediction.sequence == expected.last_sequence
+        checked += 1
+    assert checked >= 5
