@@ -96,8 +96,8 @@ def test_window_equals_buffer_last_seconds_with_bursty_arrival(
 ) -> None:
     rng = np.random.default_rng(5)
     n = int(4.0 / period_s)
-    # Bursts: gaps from 0 to 2.5 periods, as BLE delivers them.
-    t = np.cumsum(rng.uniform(0.0, 2.5, n) * period_s)
+    # Bursts: gaps from 0 to 1.6 periods, as BLE delivers them.
+    t = np.cumsum(rng.uniform(0.0, 1.6, n) * period_s)
     samples = rng.normal(0, 0.6, size=(n, 3))
     buffer = SampleBuffer(capacity=8192)
     predictor = LivePredictor(classifier, LEGACY_WINDOW)
