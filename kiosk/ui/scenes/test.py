@@ -40,6 +40,7 @@ class TestScene(Scene):
 
     def arrange(self) -> None:
         m, f = self.m, self.frame
+        self._recognised_cache: dict[tuple, pygame.Surface] = {}
         self.more_rect = f.primary
         if m.portrait:
             # The bars (finger-sized sliders) take the body; the live view goes below.
@@ -229,29 +230,29 @@ class TestScene(Scene):
             pygame.draw.rect(surface, theme.PANEL, self.fp_rect)
 
     def _draw_recognised(self, surface: pygame.Surface, session: Session) -> None:
-        m = self.m
+        """The recognised move big, from a panel cached per move (it changes rarely)."""
         tester = session.tester
-        big = self.big_rect
-        pygame.draw.rect(surface, theme.PANEL, big, border_radius=10)
-        big = inset(big, m.gap)
-        if tester is not None and tester.detected is not None:
-            action = session.data.actions[tester.detected]
-            side = min(big.height - m.title_px - m.gap, big.width)
-            icon = Rect(0, 0, side, side)
-            icon.midtop = (big.centerx, big.top + m.gap)
-            draw.led_icon(surface, icon, action.icon)
-            draw.text(
-                surface,
-                self.cache,
-                action.name,
-                m.title_px,
-                theme.GOOD,
-                (big.centerx, big.bottom - m.gap),
-                "midbottom",
-            )
-        else:
+        detected = tester.detected if tester is not None else None
+        name = session.data.actions[detected].name if detected is not None else ""
+        key = (detected, name, self.big_rect.size)
+        panel = self._recognised_cache.get(key)
+        if panel is None:
+            panel = pygame.Surface(self.big_rect.size).convert()
+            self._render_recognised(panel, session, detected)
+            self._recognised_cache[key] = panel
+        surface.blit(panel, self.big_rect)
+
+    def _render_recognised(
+        self, panel: pygame.Surface, session: Session, detected: int | None
+    ) -> None:
+        m = self.m
+        panel.fill(theme.BACKGROUND)
+        whole = panel.get_rect()
+        pygame.draw.rect(panel, theme.PANEL, whole, border_radius=10)
+        big = inset(whole, m.gap)
+        if detected is None:
             draw.wrapped(
-                surface,
+                panel,
                 self.cache,
                 "Not sure yet…",
                 m.body_px,
@@ -260,3 +261,11 @@ class TestScene(Scene):
                 "center",
                 "center",
             )
+            return
+        action = session.data.actions[detected]
+        size = self.cache.fit_size(action.name, m.title_px, big.width)
+        side = min(big.height - size - m.gap, big.width)
+        icon = Rect(0, 0, side, side)
+        icon.midtop = (big.centerx, big.top)
+        draw.led_icon(panel, icon, action.icon)
+        draw.text(panel, self.cache, action.name, size, theme.GOOD, big.midbottom, "midbottom")
