@@ -159,21 +159,23 @@ def draw_fingerprint_tile(surface: pygame.Surface, rect: Rect, fingerprint: np.n
 def _fingerprint_labels(surface: pygame.Surface, text: TextCache, rect: Rect, size: int) -> None:
     """Filter names under the columns and x, y, z (axis colours) left of the rows."""
     cells = fingerprint_cell_rects(rect)
-    for f, name in enumerate(FILTER_LABELS):
-        cell = cells[f * N_AXES + N_AXES - 1]
-        _text(
-            surface,
-            text,
-            name,
-            size,
-            theme.TEXT_DIM,
-            (cell.centerx, rect.bottom + 3),
-            "midtop",
-            width=cell.width,
-        )
+    _filter_labels(surface, text, rect, size)
     for a, name in enumerate(AXIS_LABELS):
         cell = cells[a]
         _text(surface, text, name, size, theme.AXES[a], (rect.left - 6, cell.centery), "midright")
+
+
+def _filter_labels(surface: pygame.Surface, text: TextCache, rect: Rect, size: int) -> None:
+    """Filter names under a fingerprint's columns, all at one size; none if they cannot fit."""
+    cells = fingerprint_cell_rects(rect)
+    room = min(cells[f * N_AXES].width for f in range(N_FILTERS)) - 3
+    widest = max(FILTER_LABELS, key=lambda label: text.font(size).size(label)[0])
+    size = text.fit_size(widest, size, room, minimum=9)
+    if text.font(size).size(widest)[0] > room:
+        return  # squeezed labels would overlap into nonsense; the screen shows them elsewhere
+    for f, name in enumerate(FILTER_LABELS):
+        cell = cells[f * N_AXES + N_AXES - 1]
+        _text(surface, text, name, size, theme.TEXT_DIM, (cell.centerx, rect.bottom + 3), "midtop")
 
 
 # ---------------------------------------------------------------- saliency
@@ -231,24 +233,19 @@ def draw_saliency_fingerprint(
 def _push_legend(
     surface: pygame.Surface, text: TextCache, rect: Rect, size: int, action_name: str
 ) -> None:
-    half = rect.width // 2
-    for i, (up, words) in enumerate(
-        ((True, f"pushed towards {action_name}"), (False, "pushed away"))
-    ):
-        x = rect.left + i * half
+    """ "(up) pushed towards <action>   (down) pushed away", one text size, in one line."""
+    items = ((True, f"towards {action_name}"), (False, "away from it"))
+    joined = "  ".join(words for _, words in items)
+    size = text.fit_size(joined, size, max(1, rect.width - 2 * (size + 8) - size), minimum=9)
+    x = rect.left
+    for up, words in items:
         _triangle(
             surface, (x + size // 2 + 2, rect.centery), size * 0.9, up, PUSH_UP if up else PUSH_DOWN
         )
-        _text(
-            surface,
-            text,
-            words,
-            size,
-            theme.TEXT,
-            (x + size + 8, rect.centery),
-            "midleft",
-            width=half - size - 12,
+        where = _text(
+            surface, text, words, size, theme.TEXT, (x + size + 6, rect.centery), "midleft"
         )
+        x = where.right + size
 
 
 # ---------------------------------------------------------------- rows of fingerprints
@@ -299,18 +296,7 @@ def _fingerprint_rows(
                 "midright",
             )
         if i == n - 1:
-            for f, label in enumerate(FILTER_LABELS):
-                cell = cells[f * N_AXES + N_AXES - 1]
-                _text(
-                    surface,
-                    text,
-                    label,
-                    small,
-                    theme.TEXT_DIM,
-                    (cell.centerx, tile.bottom + 3),
-                    "midtop",
-                    width=cell.width,
-                )
+            _filter_labels(surface, text, tile, small)
 
 
 # ---------------------------------------------------------------- global importance
