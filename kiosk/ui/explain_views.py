@@ -233,7 +233,7 @@ def draw_saliency_fingerprint(
 def _push_legend(
     surface: pygame.Surface, text: TextCache, rect: Rect, size: int, action_name: str
 ) -> None:
-    """ "(up) pushed towards <action>   (down) pushed away", one text size, in one line."""
+    """(up) towards <action>, (down) away from it: one text size, on one line."""
     items = ((True, f"towards {action_name}"), (False, "away from it"))
     joined = "  ".join(words for _, words in items)
     size = text.fit_size(joined, size, max(1, rect.width - 2 * (size + 8) - size), minimum=9)
