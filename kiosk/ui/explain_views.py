@@ -227,7 +227,19 @@ def draw_saliency_fingerprint(
     draw_fingerprint_tile(surface, tile, fingerprint)
     draw_saliency_overlay(surface, tile, strength)
     _fingerprint_labels(surface, text, tile, small)
-    _push_legend(surface, text, legend, small, action_name)
+    if np.any(np.asarray(strength) != 0):
+        _push_legend(surface, text, legend, small, action_name)
+    else:  # e.g. a movement just like the average one: say so rather than show nothing
+        _text(
+            surface,
+            text,
+            "No square stands out: this looks like an average movement",
+            small,
+            theme.TEXT_DIM,
+            legend.midleft,
+            "midleft",
+            width=legend.width,
+        )
 
 
 def _push_legend(

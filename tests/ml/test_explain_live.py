@@ -173,3 +173,24 @@ def test_real_recordings_nearest_of_a_training_row_is_itself(load_real) -> None:
         assert live.similar[0].row == row and live.similar[0].distance == 0.0
         np.testing.assert_allclose(live.map_point, explainer.data_map.points[row], atol=1e-9)
     assert explainer.picture.wrong.sum() == round((1 - evaluation.accuracy) * len(y))
+
+
+def test_explained_network_is_the_one_the_tflite_model_runs(trained_model) -> None:
+    from kiosk.ml.runtime import TFLiteClassifier
+
+    model, X, y = trained_model
+    classifier = TFLiteClassifier.from_bytes(model.to_tflite())
+    explainer = LiveExplainer(model, X, y, np.zeros_like(X))
+    shipped = classifier.predict_proba(X.astype(np.float32))
+    logits = explainer.saliency_explainer.logits(X)
+    # The explanation's winner is the shipped model's answer, and its log-odds are the
+    # shipped model's log-odds.
+    assert np.array_equal(logits.argmax(axis=1), shipped.argmax(axis=1))
+    for target in range(3):
+        p = np.clip(shipped[:, target].astype(np.float64), 1e-6, 1 - 1e-6)
+        mask = (p > 1e-4) & (p < 1 - 1e-4)  # float32 probabilities resolve log-odds here
+        np.testing.assert_allclose(
+            explainer.saliency_explainer.log_odds(X, target)[mask],
+            (np.log(p) - np.log1p(-p))[mask],
+            atol=1e-2,
+        )

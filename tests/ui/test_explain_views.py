@@ -206,3 +206,15 @@ def test_comparison_view(text) -> None:
     assert theme.ACCENT in pixels  # the big accuracy figures
     assert theme.GOOD in pixels  # a fully-right diagonal cell
     views.draw_comparison(blank(), AREA, text, [])
+
+
+def test_saliency_view_says_so_when_no_square_stands_out(text) -> None:
+    marked, unmarked = blank(), blank()
+    strength = np.zeros(24)
+    views.draw_saliency_fingerprint(unmarked, AREA, text, np.full(24, 0.5), strength, "still")
+    strength[0] = 1.0
+    views.draw_saliency_fingerprint(marked, AREA, text, np.full(24, 0.5), strength, "still")
+    dim = np.all(pygame.surfarray.array3d(unmarked) == theme.TEXT_DIM, axis=-1)
+    assert dim.any()  # the explanation text
+    colours = {tuple(c) for c in pygame.surfarray.array3d(unmarked).reshape(-1, 3)}
+    assert views.PUSH_UP not in colours and views.PUSH_DOWN not in colours
