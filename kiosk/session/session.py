@@ -22,7 +22,10 @@ import numpy as np
 from kiosk.errors import KioskError
 from kiosk.microbit.link import ButtonEvent, Link, LinkState, StateChange
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
+from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
 from kiosk.session.boards import BoardSource
+from kiosk.session.compare import Comparer
+from kiosk.session.explore import Explorer, ExploreView, WhyView
 from kiosk.session.idle import IdleWatch, is_moving
 from kiosk.session.live import LiveTester
 from kiosk.session.pairing import PairGrid
@@ -81,8 +84,10 @@ class Session:
         clock: Callable[[], float] = time.monotonic,
         pin_check: Callable[[str], bool] | None = None,
         window: DataWindow = CURRENT_WINDOW,
+        settings_file: SettingsFile | None = None,
     ) -> None:
         self.settings = settings or SessionSettings()
+        self.settings_file = settings_file or SettingsFile(None)  # where admin changes go
         self.store = store
         self.boards = boards
         self.window = window
@@ -127,6 +132,8 @@ class Session:
         self.tester: LiveTester | None = None
         self.showing_why = False
         self.explainer = None  # kiosk.ml.explain.LiveExplainer, built when first asked "why?"
+        self.explore = Explorer()  # pictures of what the model learned, built after training
+        self.why_view = WhyView.SQUARES
         self.explanation = None  # the LiveExplanation of the newest live sample
         self._explained_sequence = -1
         self.pretend_gesture = "still"
@@ -136,6 +143,8 @@ class Session:
         self.keyboard_text = ""
         self.keyboard_open = False
         self.quit_requested = False
+        self.exit_code = 0  # EXIT_TO_SHELL after "Exit to shell"
+        self.compare = Comparer(store, self.data.project_id)
         # for the UI
         self.message: Message | None = None
         self.cues: list[str] = []  # sounds to play, drained by the UI
@@ -317,6 +326,7 @@ class Session:
             return
         samples, labels = self.data.training_set()
         self.training_error = None
+        self.explore.reset()  # the pictures of the old model no longer apply
         self.training = TrainingJob(samples, labels, self.data.names, self.window).start()
         self.trained_version = self.data.version
         self.tester: LiveTester | None = None
@@ -348,6 +358,7 @@ class Session:
         """Show (or hide) why the model answers as it does: saliency and similar recordings."""
         self.touch()
         self.showing_why = not self.showing_why
+        self.explainer = self.explainer or self.explore.explainer
         if self.showing_why and self.explainer is None and self.trained is not None:
             from kiosk.ml.explain import LiveExplainer
 
@@ -359,6 +370,22 @@ class Session:
                 result.fingerprints,
                 predicted=result.evaluation.predicted,
             )
+
+    def show_why_view(self, view: str) -> None:
+        """The "Why?" panel's tab: the marked squares or the map with the live movement."""
+        self.touch()
+        if view in WhyView.ALL:
+            self.why_view = view
+
+    def show_explore(self, view: str = ExploreView.MAP) -> None:
+        """Train screen: look at what the model learned (map, squares per move, averages)."""
+        self.touch()
+        if self.screen is Screen.TRAIN and self.trained is not None and self.training is None:
+            self.explore.show(view)
+
+    def close_explore(self) -> None:
+        self.touch()
+        self.explore.close()
 
     def set_pretend_gesture(self, gesture: str) -> None:
         """What the pretend micro:bit does now (only with the simulated board)."""
@@ -410,6 +437,7 @@ class Session:
         self.touch()
         self.admin_unlocked = False
         self.keyboard_open = False
+        self.compare.close()
         self.pin_entry = ""
         back = self.screen_before_admin
         self._go(back if back is not Screen.ADMIN else Screen.ATTRACT)
@@ -417,6 +445,7 @@ class Session:
     def admin_set_keep_data(self, keep: bool) -> None:
         if self._admin():
             self.settings.keep_data_between_visitors = keep
+            self._persist("keep_data_between_visitors")
 
     def admin_cycle_idle_timeout(self) -> None:
         if self._admin():
@@ -425,10 +454,12 @@ class Session:
             later = [c for c in choices if c > current]
             self.settings.idle_timeout_s = later[0] if later else choices[0]
             self.idle.timeout_s = self.settings.idle_timeout_s
+            self._persist("idle_timeout_s")
 
     def admin_set_sound(self, enabled: bool) -> None:
         if self._admin():
             self.settings.sound_enabled = enabled
+            self._persist("sound_enabled")
 
     def admin_rotate(self) -> None:
         if self._admin():
@@ -438,6 +469,7 @@ class Session:
                 else 0
             )
             self.settings.rotation = ROTATIONS[(i + 1) % len(ROTATIONS)]
+            self._persist("rotation")
 
     def admin_wipe_now(self) -> None:
         if self._admin():
@@ -457,6 +489,7 @@ class Session:
     def admin_forget_fixed_board(self) -> None:
         if self._admin():
             self.settings.fixed_pattern = ""
+            self._persist("fixed_pattern")
 
     def admin_open_keyboard(self) -> None:
         if self._admin():
@@ -496,7 +529,34 @@ class Session:
 
     def admin_exit_to_shell(self) -> None:
         if self._admin():
+            self.exit_code = EXIT_TO_SHELL
             self.quit_requested = True
+
+    def admin_save_snapshot(self) -> None:
+        """Freeze the current recordings so they can be compared later."""
+        if self._admin():
+            name = self._store_call(lambda: self.compare.save_snapshot(self.data.n_recordings))
+            if name is not None:
+                self._say(f"Saved the {self.data.n_recordings} recordings as {name}.", "good")
+
+    def admin_open_compare(self) -> None:
+        if self._admin():
+            self._store_call(lambda: self.compare.show(self.data.n_recordings))
+
+    def admin_close_compare(self) -> None:
+        self.touch()
+        self.compare.close()
+
+    def admin_compare_pick(self, side_id: int) -> None:
+        if self._admin():
+            self.compare.pick(side_id)
+
+    def admin_compare_start(self) -> None:
+        """Train both picked sets of recordings (on a worker thread)."""
+        if self._admin() and not self._store_call(
+            lambda: self.compare.start(lambda: self.store.load_dataset(self.data.project_id))
+        ):
+            self._say("Pick two sets of recordings first.", "problem")
 
     # ---- time passing ------------------------------------------------------------------
 
@@ -516,6 +576,9 @@ class Session:
                 self._keep_take(take)
         if self.training is not None and self.training.done:
             self._finish_training()
+        self.explore.poll()
+        if self.compare.open and self.screen is Screen.ADMIN:
+            self.compare.tick(self.link.samples if self.connected else None, now)
         testing = self.screen is Screen.TEST and self.tester is not None
         if (
             testing
@@ -546,6 +609,14 @@ class Session:
         self.message = Message(text, kind, self._clock() + MESSAGE_S)
         if kind == "problem":
             self.cues.append("problem")
+
+    def _persist(self, setting: str) -> None:
+        """Write an admin change to kiosk.toml (it applies to this run either way)."""
+        outcome = self.settings_file.save(setting, getattr(self.settings, setting))
+        if outcome.saved:
+            self._say(outcome.text, "good")
+        else:  # no file configured (a demo, a test) is not a problem; an unwritable one is
+            self._say(outcome.text, "info" if self.settings_file.path is None else "problem")
 
     def _admin(self) -> bool:
         self.touch()
@@ -629,7 +700,9 @@ class Session:
         if self.pairing_fixed_board:
             self.settings.fixed_pattern = self.pair_grid.columns_text
             self.pairing_fixed_board = False
-            self._say("This micro:bit is now the kiosk's board.", "good")
+            kept = self.settings_file.save("fixed_pattern", self.settings.fixed_pattern)
+            note = "" if kept.saved else " (for this run only: the settings file is read-only)"
+            self._say(f"This micro:bit is now the kiosk's board{note}.", "good")
         if self.screen is Screen.PAIR:
             self._go(Screen.ACTIONS if len(self.data.actions) < MIN_ACTIONS else Screen.RECORD)
 
@@ -656,6 +729,7 @@ class Session:
             return
         self.trained = job.result
         self.explainer = self.explanation = None
+        self.explore.start(job.result, self.window)  # map, importance, averages: off the UI thread
         metrics = {
             "cv_accuracy": job.result.evaluation.accuracy,
             "classes": list(job.result.classes),
@@ -697,6 +771,9 @@ class Session:
         self.tester: LiveTester | None = None
         self.training_error = None
         self.showing_why = False
+        self.why_view = WhyView.SQUARES
+        self.explore.reset()
+        self.explainer = self.explanation = None
         self.viewing_recording = None
         if not self.settings.keep_data_between_visitors:
             self._store_call(self.data.wipe)

@@ -1,0 +1,212 @@
+"""Compare two sets of recordings (staff): did more or better recordings make a better model?
+
+Reached from the admin screen. The admin first freezes the current recordings
+as a snapshot ("Save these recordings"), then picks two sides from the saved
+snapshots and the current data, and trains both on a worker thread (the same
+honest cross-validation and final training as the train screen, via
+``kiosk.ml.compare``). Both models then predict the same live movement from
+the micro:bit. Each side's model is stored with its snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from kiosk.errors import KioskError
+from kiosk.ml.compare import Comparison, ComparisonPicture, comparison_pictures, train_side
+from kiosk.signal import SampleBuffer
+from kiosk.store.database import SnapshotSummary, Store
+
+log = logging.getLogger(__name__)
+
+CURRENT = 0  # the side id meaning "the recordings on the kiosk now" (snapshot ids start at 1)
+LIVE_EVERY_S = 0.05  # both models predict the live movement at most 20 times a second
+
+
+@dataclass(frozen=True)
+class SideChoice:
+    """One pickable side: the current data or a snapshot."""
+
+    id: int  # CURRENT or a snapshot id
+    name: str
+    recordings: int
+
+
+def snapshot_name(index: int, when_ms: int) -> str:
+    """A name a teacher recognises: "Set 2 (14:05)"."""
+    return f"Set {index} ({time.strftime('%H:%M', time.localtime(when_ms / 1000))})"
+
+
+class CompareJob:
+    """Trains both sides on its own thread; poll ``done``."""
+
+    def __init__(self, store_loads: tuple, names: tuple[str, str]) -> None:
+        self._datasets = store_loads  # two kiosk.dataset.Dataset, loaded on the UI thread
+        self._names = names
+        self.stage = "Getting ready…"
+        self.progress = 0.0
+        self.result: Comparison | None = None
+        self.error: str | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="compare", daemon=True)
+
+    def start(self) -> CompareJob:
+        self._thread.start()
+        return self
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def _main(self) -> None:
+        try:
+            left_data, right_data = self._datasets
+            self.stage, self.progress = f"Learning from {self._names[0]}…", 0.1
+            left = train_side(self._names[0], left_data)
+            self.stage, self.progress = f"Learning from {self._names[1]}…", 0.55
+            right = train_side(self._names[1], right_data)
+            self.result = Comparison(left, right)
+            self.stage, self.progress = "Done!", 1.0
+        except KioskError as error:
+            self.error = str(error)
+        except Exception as error:  # a bug: log it, say it plainly
+            log.exception("comparison training failed")
+            self.error = f"Something went wrong while learning ({error})."
+        finally:
+            self._done.set()
+
+
+class Comparer:
+    """The compare page's state; its intents are called by the session's admin intents."""
+
+    def __init__(self, store: Store, project_id: int) -> None:
+        self.store = store
+        self.project_id = project_id
+        self.open = False
+        self.choices: list[SideChoice] = []
+        self.picked: list[int] = []  # up to two side ids, in the order tapped
+        self.job: CompareJob | None = None
+        self.comparison: Comparison | None = None
+        self.error: str | None = None
+        self.live: tuple[np.ndarray, np.ndarray] | None = None
+        self._live_at = -1e9
+        self._live_sequence = -1
+        self.version = 0  # bumped whenever what the page shows (besides live bars) changes
+
+    # ---- reading ------------------------------------------------------------------
+
+    def refresh(self, current_recordings: int) -> None:
+        """Re-read the list of snapshots from the store (raises StorageError)."""
+        snapshots: list[SnapshotSummary] = self.store.list_snapshots(self.project_id)
+        self.choices = [SideChoice(CURRENT, "Recordings now", current_recordings)] + [
+            SideChoice(s.id, s.name, s.recordings) for s in snapshots
+        ]
+        known = {c.id for c in self.choices}
+        self.picked = [p for p in self.picked if p in known]
+        self.version += 1
+
+    def choice(self, side_id: int) -> SideChoice | None:
+        return next((c for c in self.choices if c.id == side_id), None)
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def pictures(self) -> tuple[ComparisonPicture, ComparisonPicture] | None:
+        if self.comparison is None:
+            return None
+        return comparison_pictures(self.comparison, self.live)
+
+    # ---- intents (via the session) ---------------------------------------------------
+
+    def save_snapshot(self, current_recordings: int) -> str:
+        """Freeze the current recordings; returns the snapshot's name (raises StorageError)."""
+        n = len(self.store.list_snapshots(self.project_id)) + 1
+        name = snapshot_name(n, int(time.time() * 1000))
+        while any(c.name == name for c in self.choices):
+            n += 1
+            name = snapshot_name(n, int(time.time() * 1000))
+        self.store.create_snapshot(self.project_id, name)
+        self.refresh(current_recordings)
+        return name
+
+    def show(self, current_recordings: int) -> None:
+        self.open = True
+        self.refresh(current_recordings)
+
+    def close(self) -> None:
+        self.open = False
+        self.job = None  # a running job finishes on its own; its result is dropped
+        self.version += 1
+
+    def pick(self, side_id: int) -> None:
+        """Tap a side: picked sides toggle; a third pick replaces the oldest."""
+        if self.busy or self.choice(side_id) is None:
+            return
+        if side_id in self.picked:
+            self.picked.remove(side_id)
+        else:
+            self.picked = [*self.picked, side_id][-2:]
+        self.comparison = None
+        self.live = None
+        self.error = None
+        self.version += 1
+
+    def start(self, load_current) -> bool:
+        """Train both picked sides on a worker thread; False when two are not picked."""
+        if self.busy or len(self.picked) != 2:
+            return False
+        datasets = tuple(
+            load_current() if side == CURRENT else self.store.load_snapshot(side)
+            for side in self.picked
+        )
+        names = tuple(self.choice(side).name for side in self.picked)  # type: ignore[union-attr]
+        self.comparison, self.live, self.error = None, None, None
+        self.job = CompareJob(datasets, names).start()  # type: ignore[arg-type]
+        self.version += 1
+        return True
+
+    # ---- time passing ------------------------------------------------------------------
+
+    def tick(self, samples: SampleBuffer | None, now: float) -> None:
+        job = self.job
+        if job is not None and job.done:
+            self.job = None
+            self.comparison, self.error = job.result, job.error
+            if job.result is not None:
+                self._store_models(job.result)
+            self.version += 1
+        if self.comparison is None or samples is None or now - self._live_at < LIVE_EVERY_S:
+            return
+        if samples.sequence == self._live_sequence:
+            return
+        self._live_at, self._live_sequence = now, samples.sequence
+        window = self.comparison.left.window
+        recent = samples.last_seconds(window.duration_ms / 1000.0)
+        try:
+            self.live = self.comparison.predict_samples(np.asarray(recent.xyz, np.float64))
+        except KioskError:  # too few samples yet (the board just connected)
+            self.live = None
+
+    def _store_models(self, comparison: Comparison) -> None:
+        """Keep each snapshot's model with it (the current data's model is the train screen's)."""
+        for side_id, side in zip(self.picked, (comparison.left, comparison.right), strict=False):
+            if side_id == CURRENT:
+                continue
+            try:
+                metrics = {
+                    "cv_accuracy": side.evaluation.accuracy,
+                    "classes": list(side.classes),
+                    "recordings": side.n_recordings,
+                }
+                self.store.save_model(self.project_id, side.model.to_tflite(), metrics, side_id)
+            except KioskError as error:
+                log.warning("could not keep the model of snapshot %s: %s", side_id, error)
