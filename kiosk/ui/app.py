@@ -165,7 +165,7 @@ class KioskApp:
                 break
             self.clock.tick(FPS)
         self.notifier.stopping()
-        return 0
+        return self.session.exit_code  # EXIT_TO_SHELL keeps systemd from restarting us
 
     def step(self) -> None:
         """One frame: events, session tick, drawing, flip."""
