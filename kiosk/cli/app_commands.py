@@ -110,10 +110,12 @@ def run_app(args: argparse.Namespace) -> int:
     locked = not args.windowed
     apply_sdl_hints(locked)
 
+    from kiosk.session.admin_settings import SettingsFile
     from kiosk.session.boards import HardwareBoards
     from kiosk.session.session import Session
     from kiosk.session.settings import SessionSettings
     from kiosk.store.database import Store
+    from kiosk.system.config import config_path_from_env
     from kiosk.system.notify import ServiceNotifier
     from kiosk.system.pin import verify_pin
     from kiosk.ui.app import AppOptions, KioskApp
@@ -127,6 +129,7 @@ def run_app(args: argparse.Namespace) -> int:
         HardwareBoards(settings),
         settings,
         pin_check=lambda pin: verify_pin(pin, config.admin.pin_hash),
+        settings_file=SettingsFile(args.config or config_path_from_env()),  # admin changes kept
     )
     size = args.size or (
         (config.display.width, config.display.height) if config.display.width else None
