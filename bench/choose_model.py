@@ -67,7 +67,7 @@ def main() -> None:
     flip = rng.random(len(noisy_y)) < 0.15
     noisy_y[flip] = rng.integers(0, len(syn_classes), flip.sum())
     syn_folds = [test for _, test in stratified_folds(syn_y)]
-    candidates = [
+    candidates = [  # the chosen default is (16,), lbfgs, 1.0
         (h, s, a)
         for h in [(8,), (16,), (32,), (16, 16)]
         for s in ["lbfgs", "adam"]

@@ -36,14 +36,18 @@ from kiosk.ml.windows import DataWindow
 ModelKind = Literal["nn", "knn"]
 MODEL_KINDS: tuple[str, ...] = ("nn", "knn")
 
-# Chosen with bench/choose_model.py (see its output in the repository's notes):
-# one hidden layer of 16 ReLU units (CreateAI's size), full-batch L-BFGS (no
-# batch order, no learning-rate schedule: deterministic and fast on a few
-# hundred rows) and an L2 penalty strong enough to keep the softmax from
-# becoming over-confident on a dozen recordings.
+# Chosen with bench/choose_model.py (32 candidates x 5 seeds): one hidden layer
+# of 16 ReLU units (CreateAI's size), full-batch L-BFGS and L2 alpha 1.0. It was
+# at 1.000 on all three CreateAI protocols for every seed, 1.000 on synthetic
+# gestures and among the best with 15 % flipped labels (0.845), training in
+# ~45 ms. Adam lost on the small real sets (0.90-0.97 on shake-still-circle) and
+# varied with the seed; weak L2 (1e-4) dropped to 0.857 for some seeds. The
+# penalty is scaled by 1/n in scikit-learn, so it fades as recordings grow; the
+# true-class probability stays high (mean 0.98 on the held-out test file), so
+# CreateAI's 0.8 recognition threshold still works.
 HIDDEN_UNITS: tuple[int, ...] = (16,)
 SOLVER = "lbfgs"
-L2_ALPHA = 0.1
+L2_ALPHA = 1.0
 MAX_ITERATIONS = 500
 KNN_NEIGHBOURS = 3
 
