@@ -1,7 +1,11 @@
 """What can appear over any screen: a lost-micro:bit banner, a short message, the idle countdown.
 
-Layout functions say where; draw functions draw. The banner's "Connect
-again" button joins the scene's buttons while the board is lost for good.
+Layout functions say where; draw functions draw. Neither covers what a
+visitor needs: a message (it times out after a few seconds) takes the
+title's strip, and the banner has a strip of its own that the frame makes
+room for while the board is lost (``frame_layout(banner=True)``). The
+banner's "Connect again" button joins the scene's buttons while the board is
+lost for good.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import pygame
 from kiosk.microbit.link import LinkState
 from kiosk.session.session import Session
 from kiosk.ui import draw, theme
-from kiosk.ui.geometry import Rect, inset, take_right
+from kiosk.ui.geometry import Rect, inset, take_bottom, take_right
 from kiosk.ui.metrics import Metrics
 from kiosk.ui.scenes.base import Frame
 from kiosk.ui.text import TextCache
@@ -21,14 +25,16 @@ _KIND_COLOURS = {"good": theme.GOOD, "problem": theme.PROBLEM, "info": theme.INF
 
 
 def banner_rect(frame: Frame, m: Metrics) -> Rect:
+    """The banner's own strip (laid out by the frame); above the body if a scene has none."""
+    if frame.notice is not None:
+        return frame.notice
     body = frame.body
-    return Rect(body.x, body.y, body.width, min(body.height, int(m.unit * 1.5)))
+    return Rect(body.x, body.y, body.width, min(body.height, m.unit))
 
 
 def message_rect(frame: Frame, m: Metrics) -> Rect:
-    body = frame.body
-    height = min(body.height, int(m.body_px * 2.6))
-    return Rect(body.x, body.bottom - height, body.width, height)
+    """A message replaces the title for a few seconds, so it hides nothing the visitor uses."""
+    return frame.title
 
 
 def needs_reconnect(session: Session) -> bool:
@@ -39,9 +45,15 @@ def needs_reconnect(session: Session) -> bool:
 def chrome_buttons(session: Session, frame: Frame, m: Metrics) -> list[Button]:
     if not needs_reconnect(session):
         return []
-    button_rect, _ = take_right(inset(banner_rect(frame, m), m.gap), int(m.unit * 2.2), m.gap)
-    button_rect.height = max(button_rect.height, m.unit)
+    button_rect, _ = _split(banner_rect(frame, m), m)
     return [Button(button_rect, "Connect again", session.reconnect, "primary", name="reconnect")]
+
+
+def _split(rect: Rect, m: Metrics) -> tuple[Rect, Rect]:
+    """(the "Connect again" button, the rest for words): at the right, or below when narrow."""
+    if rect.width >= int(m.unit * 5):
+        return take_right(rect, int(m.unit * 2.2), m.gap)
+    return take_bottom(rect, m.unit, m.gap)
 
 
 def draw_banner(
@@ -53,10 +65,10 @@ def draw_banner(
     buttons: list[Button],
 ) -> None:
     rect = banner_rect(frame, m)
+    if needs_reconnect(session):
+        rect = _split(rect, m)[1]
     pygame.draw.rect(surface, theme.PROBLEM, rect, border_radius=10)
     text_rect = inset(rect, m.gap * 2)
-    if needs_reconnect(session):
-        text_rect.width -= int(m.unit * 2.2) + m.gap
     draw.wrapped(
         surface,
         cache,
@@ -85,7 +97,7 @@ def draw_message(
         message.text,
         m.body_px,
         theme.TEXT,
-        inset(rect, m.gap * 2),
+        rect.inflate(-4 * m.gap, -m.gap),
         "center",
         "center",
     )

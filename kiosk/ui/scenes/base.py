@@ -9,10 +9,15 @@ costs one blit plus its live parts.
 Landscape screens put "Start again" and the next step in a sidebar on the
 right; portrait screens put "Start again" at the top and the next step at the
 bottom, always in the same place so a visitor can find them.
+
+Nothing is drawn over what a visitor needs: short messages take the title's
+strip for a few seconds, and while the micro:bit is lost the frame is laid
+out again with a strip of its own for that banner above the body.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -34,23 +39,38 @@ class Frame:
     side: Rect  # a panel beside (landscape) or below (portrait) the body
     start_again: Rect
     primary: Rect  # the next step
+    notice: Rect | None = None  # the lost-micro:bit banner's own strip (only while shown)
 
 
-def frame_layout(m: Metrics, portrait_side_share: float = 0.33) -> Frame:
+def frame_layout(m: Metrics, portrait_side_share: float = 0.33, banner: bool = False) -> Frame:
     g, u = m.gap, m.unit
     screen = Rect(0, 0, m.width, m.height).inflate(-2 * g, -2 * g)
+    notice = None
     if not m.portrait:
         side_w = max(int(2.4 * u), int(0.25 * m.width))
         sidebar, main = take_right(screen, side_w, g)
         start_again, sidebar = take_top(sidebar, u, g)
         primary, side = take_bottom(sidebar, u, g)
         title, body = take_top(main, int(m.title_px * 1.3), g)
-        return Frame(title, body, side, start_again, primary)
+        if banner:
+            notice, body = take_top(body, u, g)
+        return Frame(title, body, side, start_again, primary, notice)
     top, rest = take_top(screen, u, g)
     start_again, title = take_right(top, max(int(2.4 * u), m.width // 3), g)
     primary, middle = take_bottom(rest, u, g)
+    if banner:
+        notice, middle = take_top(middle, int(u * 1.3), g)
     side, body = take_bottom(middle, int(middle.height * portrait_side_share), g)
-    return Frame(title, body, side, start_again, primary)
+    return Frame(title, body, side, start_again, primary, notice)
+
+
+def shows_banner(session: Session) -> bool:
+    """Whether the lost-micro:bit banner is on this screen (not where no board is needed)."""
+    return session.link_problem is not None and session.screen not in (
+        Screen.ATTRACT,
+        Screen.ADMIN,
+        Screen.PAIR,
+    )
 
 
 class Scene:
@@ -68,10 +88,29 @@ class Scene:
 
     # ---- layout ------------------------------------------------------------------
 
-    def layout(self, metrics: Metrics) -> None:
+    def layout(self, metrics: Metrics, banner: bool = False) -> None:
         self.m = metrics
-        self.frame = frame_layout(metrics, self.portrait_side_share)
+        elsewhere = self.banner_place() if banner else None
+        self.frame = frame_layout(metrics, self.portrait_side_share, banner and not elsewhere)
         self.arrange()
+        if elsewhere:
+            self.frame = dataclasses.replace(self.frame, notice=self.banner_rect())
+
+    def banner_place(self) -> bool:
+        """True when this scene has a region that means nothing while the board is lost.
+
+        The banner then goes there (``banner_rect``) instead of taking a strip off the body.
+        """
+        return False
+
+    def banner_rect(self) -> Rect:
+        raise NotImplementedError
+
+    def fit_frame(self, session: Session) -> None:
+        """Lay out again when the lost-micro:bit banner comes or goes (it gets its own strip)."""
+        banner = shows_banner(session)
+        if (self.frame.notice is not None) != banner:
+            self.layout(self.m, banner)
 
     def arrange(self) -> None:
         """Compute this scene's own rects from ``self.m`` and ``self.frame``."""
@@ -83,6 +122,7 @@ class Scene:
         return ()
 
     def buttons(self, session: Session) -> list[Button]:
+        self.fit_frame(session)  # the app asks for buttons first whenever the state changes
         out = []
         if self.shows_start_again:
             out.append(

@@ -55,6 +55,14 @@ class TestScene(Scene):
         if not m.portrait:
             self.fp_rect.height -= m.small_px + m.gap  # room for the pretend-board hint
 
+    def banner_place(self) -> bool:
+        # While the board is lost the live graph and fingerprint have nothing to show, so
+        # the banner covers them and the finger-sized sliders keep their room.
+        return True
+
+    def banner_rect(self) -> Rect:
+        return self.live
+
     def bar_rows(self, n: int, simulated: bool) -> list[tuple[Rect, Rect, Rect | None]]:
         """(icon, bar track, pretend button) per move."""
         m = self.m
