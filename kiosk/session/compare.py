@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kiosk.errors import KioskError
+from kiosk.dataset import Dataset
+from kiosk.errors import DatasetFormatError, KioskError
 from kiosk.ml.compare import Comparison, ComparisonPicture, comparison_pictures, train_side
 from kiosk.signal import SampleBuffer
 from kiosk.store.database import SnapshotSummary, Store
@@ -40,6 +41,19 @@ class SideChoice:
 def snapshot_name(index: int, when_ms: int) -> str:
     """A name a teacher recognises: "Set 2 (14:05)"."""
     return f"Set {index} ({time.strftime('%H:%M', time.localtime(when_ms / 1000))})"
+
+
+def trainable(dataset: Dataset, name: str) -> Dataset:
+    """The set without moves that have no recordings (picked but never recorded).
+
+    Raises DatasetFormatError when fewer than two moves are left to tell apart.
+    """
+    kept = tuple(action for action in dataset.actions if action.recordings)
+    if len(kept) < 2:
+        raise DatasetFormatError(
+            f"{name} has fewer than two moves with recordings, so there is nothing to learn"
+        )
+    return Dataset(kept)
 
 
 class CompareJob:
@@ -70,9 +84,9 @@ class CompareJob:
         try:
             left_data, right_data = self._datasets
             self.stage, self.progress = f"Learning from {self._names[0]}…", 0.1
-            left = train_side(self._names[0], left_data)
+            left = train_side(self._names[0], trainable(left_data, self._names[0]))
             self.stage, self.progress = f"Learning from {self._names[1]}…", 0.55
-            right = train_side(self._names[1], right_data)
+            right = train_side(self._names[1], trainable(right_data, self._names[1]))
             self.result = Comparison(left, right)
             self.stage, self.progress = "Done!", 1.0
         except KioskError as error:
@@ -139,7 +153,9 @@ class Comparer:
         return name
 
     def show(self, current_recordings: int) -> None:
+        """Open the page afresh: nothing picked, nothing learned yet."""
         self.open = True
+        self.picked, self.comparison, self.live, self.error = [], None, None, None
         self.refresh(current_recordings)
 
     def close(self) -> None:

@@ -31,11 +31,16 @@ def trained(tmp_path_factory):
     journey.pick(*MOVES)
     for index in range(len(MOVES)):
         journey.record(index, 3)
+        if index == len(MOVES) - 2:  # a saved set to compare with: one move fewer
+            journey.session.compare.save_snapshot(journey.session.data.n_recordings)
     journey.session.custom_action_names.extend(["Hop", "Skip"])
     journey.session.train()
     journey.session.training.wait(120)
     journey.advance(0.05)
     assert journey.session.trained is not None, journey.session.training_error
+    journey.session.explore.job.wait(120)  # map, importance and averages (worker thread)
+    journey.advance(0.05)
+    assert journey.session.explore.importance_ready
     yield journey
     journey.session.link.close()
     journey.store.close()
@@ -65,6 +70,44 @@ def _states(j: Journey):
 
         return go
 
+    def explore(view: str):
+        def go():
+            s.screen = Screen.TRAIN
+            s.show_explore(view)
+
+        return go
+
+    def score():
+        s.close_explore()
+
+    def why_map():
+        s.show_why_view("map")
+        j.advance(0.2)
+
+    def record_lost():
+        s.show_why_view("squares")
+        s.toggle_why()
+        s.screen = Screen.RECORD
+        s.link.drop_out(6.0)
+        j.advance(0.1)
+        assert s.link_problem is not None
+
+    def compare_pick():
+        s.close_admin()
+        j.advance(6.5)  # the board comes back
+        s.open_admin()
+        for digit in "1234":
+            s.enter_pin_digit(digit)
+        s.admin_open_compare()
+        for choice in s.compare.choices[:2]:
+            s.admin_compare_pick(choice.id)
+
+    def compared():
+        s.admin_compare_start()
+        s.compare.job.wait(120)
+        j.advance(0.3)
+        assert s.compare.comparison is not None and s.compare.live is not None
+
     def recording():
         s.screen = Screen.RECORD
         s.record(2)
@@ -86,8 +129,7 @@ def _states(j: Journey):
         assert s.explanation is not None
 
     def lost():
-        s.toggle_why()
-        s.link.drop_out(3.0)
+        s.screen = Screen.TEST
         j.advance(0.1)
 
     return [
@@ -98,12 +140,20 @@ def _states(j: Journey):
         ("recording", recording),
         ("viewer", viewer),
         ("train", go_to(Screen.TRAIN)),
+        ("explore_map", explore("map")),
+        ("explore_squares", explore("squares")),
+        ("explore_averages", explore("averages")),
+        ("score", score),
         ("test", testing),
         ("why", why),
+        ("why_map", why_map),
+        ("record_lost", record_lost),
         ("lost", lost),
         ("pin", admin(False)),
         ("settings", admin(True)),
         ("keyboard", admin(True, keyboard=True)),
+        ("compare_pick", compare_pick),
+        ("compared", compared),
     ]
 
 
@@ -146,6 +196,6 @@ def test_every_state_at_every_size(trained, size, tmp_path) -> None:
             _check_targets(app, state)
             app.screenshot(str(out / f"{state}.png"))
         trained.session.close_admin()
-        trained.advance(3.5)  # the board comes back
+        trained.advance(3.5)
     finally:
         app.close()

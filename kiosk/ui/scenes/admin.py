@@ -2,7 +2,9 @@
 
 Reached by holding a corner of any screen (see the app); locked until the
 PIN is typed on the keypad. An on-screen keyboard adds move names visitors
-can then pick.
+can then pick. Staff can also freeze the current recordings as a set ("Save
+these recordings") and compare two sets: both are trained, then shown side
+by side (accuracy, confusion matrix, live answer to the same movement).
 """
 
 from __future__ import annotations
@@ -13,12 +15,21 @@ import pygame
 
 from kiosk.session.screens import Screen
 from kiosk.session.session import PIN_LENGTH, Session
-from kiosk.ui import draw, theme
-from kiosk.ui.geometry import Rect, grid, inset, square_in, take_bottom, take_top
+from kiosk.ui import draw, explain_views, theme
+from kiosk.ui.geometry import (
+    Rect,
+    columns,
+    grid,
+    inset,
+    square_in,
+    take_bottom,
+    take_top,
+)
 from kiosk.ui.scenes.base import Scene
 from kiosk.ui.widgets import Button
 
 KEYS = (*string.ascii_uppercase, "-")
+MAX_SETS_SHOWN = 6  # the current recordings and the newest saved sets
 
 
 class AdminScene(Scene):
@@ -28,6 +39,8 @@ class AdminScene(Scene):
     def title_for(self, session: Session) -> str:
         if not session.admin_unlocked:
             return "Staff only: type the PIN"
+        if session.compare.open:
+            return "Compare two sets of recordings"
         return "Add a move name" if session.keyboard_open else "Kiosk settings (staff)"
 
     title = "Kiosk settings"
@@ -49,6 +62,17 @@ class AdminScene(Scene):
         controls, keys_area = take_bottom(keys_area, m.unit, m.gap)
         self.key_cells = grid(keys_area, n_rows, n_cols, m.gap)
         self.control_cells = grid(controls, 1, 4, m.gap)
+        # Settings page: two snapshot buttons under the info panel.
+        if m.portrait:
+            row, self.info_rect = take_bottom(f.side, m.unit, m.gap)
+            self.snapshot_cells = columns(row, [1, 1], m.gap)
+        else:
+            second, rest = take_bottom(f.side, m.unit, m.gap)
+            first, self.info_rect = take_bottom(rest, m.unit, m.gap)
+            self.snapshot_cells = [first, second]
+        # Compare page: the sets to pick in the body, "Learn both" under the side text.
+        self.set_cells = grid(f.body, 3, 2, m.gap)
+        self.learn_rect, self.compare_note = take_bottom(f.side, m.unit, m.gap)
 
     def static_key(self, session: Session):
         s = session.settings
@@ -64,6 +88,8 @@ class AdminScene(Scene):
             s.fixed_pattern,
             session.data.n_recordings,
             session.message,
+            session.compare.open,
+            session.compare.version,
         )
 
     def scene_buttons(self, session: Session) -> list[Button]:
@@ -115,6 +141,8 @@ class AdminScene(Scene):
                     )
                 )
             return out
+        if session.compare.open:
+            return self._compare_buttons(session)
         s = session.settings
         keep = "Yes" if s.keep_data_between_visitors else "No"
         sound = "On" if s.sound_enabled else "Off"
@@ -179,8 +207,64 @@ class AdminScene(Scene):
                 "danger",
                 name="exit",
             ),
+            Button(
+                self.snapshot_cells[0],
+                "Save these\nrecordings",
+                session.admin_save_snapshot if session.data.n_recordings else None,
+                name="save_snapshot",
+            ),
+            Button(
+                self.snapshot_cells[1],
+                "Compare\nsets",
+                session.admin_open_compare,
+                name="compare",
+            ),
             Button(self.frame.primary, "Close", session.close_admin, "primary", name="close_admin"),
         ]
+
+    def _compare_buttons(self, session: Session) -> list[Button]:
+        compare = session.compare
+        out = [
+            Button(
+                self.frame.primary,
+                "Back",
+                session.admin_close_compare,
+                "primary",
+                name="compare_back",
+            )
+        ]
+        if compare.comparison is not None:
+            again = compare.picked[-1]
+            out.append(
+                Button(
+                    self.learn_rect,
+                    "Pick again",
+                    lambda: session.admin_compare_pick(again),
+                    name="compare_again",
+                )
+            )
+            return out
+        for choice, cell in zip(compare.choices[:MAX_SETS_SHOWN], self.set_cells, strict=False):
+            out.append(
+                Button(
+                    cell,
+                    f"{choice.name}\n{choice.recordings} recordings",
+                    None if compare.busy else lambda i=choice.id: session.admin_compare_pick(i),
+                    "selected" if choice.id in compare.picked else "normal",
+                    name=f"set_{choice.id}",
+                )
+            )
+        ready = len(compare.picked) == 2 and not compare.busy
+        out.append(
+            Button(
+                self.learn_rect,
+                "Learn both",
+                session.admin_compare_start if ready else None,
+                "primary",
+                name="compare_start",
+            )
+        )
+        return out
 
     def draw_title(self, surface: pygame.Surface, words: str) -> None:
         if words != "Add a move name":  # the keyboard needs the whole screen; its field says it
@@ -206,10 +290,60 @@ class AdminScene(Scene):
                 "midleft",
             )
             return
+        if session.compare.open:
+            self._draw_compare_note(surface, session)
+            return
         link = session.link.description if session.link is not None else "no micro:bit connected"
         counts = f"{len(session.data.actions)} moves, {session.data.n_recordings} recordings"
         info = f"{counts}. Board: {link}."
-        draw.panel(surface, f.side)
+        draw.panel(surface, self.info_rect)
         draw.wrapped(
-            surface, self.cache, info, m.small_px, theme.TEXT_DIM, inset(f.side, m.gap * 2)
+            surface, self.cache, info, m.small_px, theme.TEXT_DIM, inset(self.info_rect, m.gap * 2)
         )
+
+    def _draw_compare_note(self, surface: pygame.Surface, session: Session) -> None:
+        m, compare = self.m, session.compare
+        if compare.error:
+            words, colour = compare.error, theme.PROBLEM
+        elif compare.comparison is not None:
+            words, colour = (
+                "Move the micro:bit: both models answer the same movement.",
+                theme.TEXT_DIM,
+            )
+        elif len(compare.choices) < 2:
+            words, colour = (
+                "Only one set so far. Go back and tap \u201cSave these recordings\u201d, "
+                "record more, then compare.",
+                theme.TEXT_DIM,
+            )
+        else:
+            words, colour = "Pick two sets, then tap \u201cLearn both\u201d.", theme.TEXT_DIM
+        draw.panel(surface, self.compare_note)
+        draw.wrapped(
+            surface, self.cache, words, m.small_px, colour, inset(self.compare_note, m.gap * 2)
+        )
+
+    def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
+        compare = session.compare
+        if not (session.admin_unlocked and compare.open):
+            return
+        job = compare.job
+        if job is not None:  # both sets are learning: a bar and the step, over the note
+            m = self.m
+            area = inset(self.compare_note, m.gap * 2)
+            pygame.draw.rect(surface, theme.PANEL, area)
+            bar = Rect(area.left, area.centery, area.width, max(16, m.unit // 4))
+            draw.bar(surface, bar, job.progress, theme.ACCENT)
+            draw.wrapped(
+                surface,
+                self.cache,
+                job.stage,
+                m.small_px,
+                theme.TEXT,
+                Rect(area.left, area.top, area.width, bar.top - area.top - m.gap),
+            )
+            return
+        pictures = compare.pictures()
+        if pictures is not None:
+            pygame.draw.rect(surface, theme.BACKGROUND, self.frame.body)
+            explain_views.draw_comparison(surface, self.frame.body, self.cache, pictures)

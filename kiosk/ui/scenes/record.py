@@ -67,6 +67,16 @@ class RecordScene(Scene):
         viewer = inset(f.body, m.gap)
         self.viewer = viewer
 
+    def banner_place(self) -> bool:
+        # While the board is lost the live graph shows nothing and recording is off, so the
+        # banner covers them; the recordings (which are safe) stay in view.
+        return True
+
+    def banner_rect(self) -> Rect:
+        if self.m.portrait:
+            return self.graph_rect
+        return self.graph_rect.union(self.stop_rect)
+
     def row_rects(self, n: int) -> list[Rect]:
         gap = max(3, self.m.gap // 2)
         height = min(self.body.height, int(self.m.unit * 1.3) * n + gap * (n - 1))

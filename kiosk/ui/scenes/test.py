@@ -11,12 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pygame
 
+from kiosk.session.explore import WhyView
 from kiosk.session.presets import gesture_for
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.ui import draw, explain_views, theme
 from kiosk.ui.geometry import (
     Rect,
+    columns,
     graph_points,
     inset,
     rows,
@@ -25,7 +27,7 @@ from kiosk.ui.geometry import (
     take_top,
     x_to_value,
 )
-from kiosk.ui.scenes.base import Scene
+from kiosk.ui.scenes.base import Scene, shows_banner
 from kiosk.ui.widgets import Button
 
 GRAPH_SPAN_S = 3.0
@@ -51,6 +53,9 @@ class TestScene(Scene):
             live, self.bars_area = take_left(f.body, int(f.body.width * 0.42), m.gap * 2)
             self.why_rect, self.big_rect = take_top(f.side, m.unit, m.gap)
         self.live = live
+        # The "Why?" panel's tabs sit at the top of the live area.
+        tabs, self.why_body = take_top(live, m.unit, m.gap)
+        self.why_tabs = columns(tabs, [1, 1], m.gap)
         self.graph_rect, self.fp_rect = take_top(live, int(live.height * 0.55), m.gap)
         if not m.portrait:
             self.fp_rect.height -= m.small_px + m.gap  # room for the pretend-board hint
@@ -91,6 +96,7 @@ class TestScene(Scene):
             session.data.names,
             session.simulated,
             session.showing_why,
+            session.why_view,
             tuple(session.thresholds()),
             session.pretend_gesture,
         )
@@ -123,6 +129,19 @@ class TestScene(Scene):
                         lambda g=gesture: session.set_pretend_gesture(g),
                         style,
                         name=f"pretend_{i}",
+                    )
+                )
+        if session.showing_why and not shows_banner(session):  # the banner covers the panel
+            for (view, label), rect in zip(
+                ((WhyView.SQUARES, "Squares"), (WhyView.MAP, "Map")), self.why_tabs, strict=True
+            ):
+                out.append(
+                    Button(
+                        rect,
+                        label,
+                        lambda v=view: session.show_why_view(v),
+                        "selected" if view == session.why_view else "quiet",
+                        name=f"why_{view}",
                     )
                 )
         why = "Hide why" if session.showing_why else "Why?"
@@ -199,8 +218,9 @@ class TestScene(Scene):
             draw.bar(surface, self.track(slider), float(probabilities[i]), colour, action.threshold)
 
     def _draw_why(self, surface: pygame.Surface, session: Session, prediction) -> None:
-        """Saliency over the live fingerprint, then the most similar recordings (so labelled)."""
-        pygame.draw.rect(surface, theme.BACKGROUND, self.live)
+        """Saliency over the live fingerprint and the most similar recordings, or the map."""
+        area = self.why_body
+        pygame.draw.rect(surface, theme.BACKGROUND, area)
         explanation = session.explanation
         if explanation is None or prediction is None:
             draw.wrapped(
@@ -209,10 +229,14 @@ class TestScene(Scene):
                 "Move the micro:bit…",
                 self.m.body_px,
                 theme.TEXT_DIM,
-                self.live,
+                area,
             )
             return
-        top, bottom = take_top(self.live, int(self.live.height * 0.55), self.m.gap)
+        if session.why_view == WhyView.MAP and session.explainer is not None:
+            picture = session.explainer.picture.with_live(explanation.map_point)
+            explain_views.draw_data_map(surface, area, self.cache, picture)
+            return
+        top, bottom = take_top(area, int(area.height * 0.55), self.m.gap)
         explain_views.draw_saliency_fingerprint(
             surface,
             top,

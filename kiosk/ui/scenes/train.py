@@ -4,6 +4,11 @@ The score is cross-validated: every recording is judged by a model that never
 saw it, so it is what to expect from new movements. The confusion matrix has
 the moves' pictures on both axes ("what you did" down, "what the computer
 guessed" across) so a child can read it without words.
+
+Once trained, tabs above the score let the visitor explore what the model
+learned: a map of every recording (mistakes marked), which squares each move
+needs, and the average fingerprints (labelled as averages). The pictures are
+computed by the session off the UI thread; this scene only draws them.
 """
 
 from __future__ import annotations
@@ -13,12 +18,20 @@ import math
 import numpy as np
 import pygame
 
+from kiosk.session.explore import ExploreView
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
-from kiosk.ui import draw, theme
-from kiosk.ui.geometry import Rect, inset, square_in, take_bottom, take_top
+from kiosk.ui import draw, explain_views, theme
+from kiosk.ui.geometry import Rect, columns, inset, square_in, take_bottom, take_top
 from kiosk.ui.scenes.base import Scene
 from kiosk.ui.widgets import Button
+
+TABS = (
+    (None, "Score"),
+    (ExploreView.MAP, "Map"),
+    (ExploreView.SQUARES, "Squares"),
+    (ExploreView.AVERAGES, "Averages"),
+)
 
 
 def accuracy_sentence(correct: int, total: int) -> str:
@@ -33,24 +46,54 @@ class TrainScene(Scene):
 
     def title_for(self, session: Session) -> str:
         if session.trained is not None and session.training is None:
+            if session.explore.view is not None:
+                return "What did it learn?"
             return "How well did it learn?"
         return self.title
 
     def arrange(self) -> None:
         m, f = self.m, self.frame
-        self.headline, self.matrix_area = take_top(f.body, int(m.body_px * 2.8), m.gap)
+        self.tabs_rect, self.tab_body = take_top(f.body, m.unit, m.gap)
+        self.tab_rects = columns(self.tabs_rect, [1] * len(TABS), m.gap)
+        self.headline, self.matrix_area = take_top(self.tab_body, int(m.body_px * 2.8), m.gap)
         self.more_rect, self.note_rect = take_bottom(f.side, m.unit, m.gap)
 
+    @staticmethod
+    def _showing_results(session: Session) -> bool:
+        return session.training is None and session.trained is not None
+
     def static_key(self, session: Session):
+        explore = session.explore
         return (
             session.training is None,
             session.trained is not None and id(session.trained),
             session.training_error,
+            explore.view,
+            explore.result is not None and id(explore.result),
+            explore.busy,
         )
 
     def scene_buttons(self, session: Session) -> list[Button]:
         busy = session.training is not None
-        out = [
+        out = []
+        if self._showing_results(session):
+            for (view, label), rect in zip(TABS, self.tab_rects, strict=True):
+                chosen = view == session.explore.view
+                tap = (
+                    session.close_explore
+                    if view is None
+                    else (lambda v=view: session.show_explore(v))
+                )
+                out.append(
+                    Button(
+                        rect,
+                        label,
+                        tap,
+                        "selected" if chosen else "quiet",
+                        name=f"tab_{label.lower()}",
+                    )
+                )
+        out += [
             Button(
                 self.more_rect,
                 "Record more",
@@ -97,6 +140,9 @@ class TrainScene(Scene):
         result = session.trained
         if result is None:
             return
+        if session.explore.view is not None:
+            self._draw_explore(surface, session)
+            return
         evaluation = result.evaluation
         confusion = np.asarray(evaluation.confusion)
         correct, total = int(np.trace(confusion)), int(confusion.sum())
@@ -109,6 +155,41 @@ class TrainScene(Scene):
             "Down: what you did. Across: what the computer guessed. "
             "Numbers on the green squares were right."
         )
+        draw.wrapped(surface, self.cache, note, m.small_px, theme.TEXT_DIM, self.note_rect)
+
+    def _draw_explore(self, surface: pygame.Surface, session: Session) -> None:
+        """One explore page in the body, and a line beside it saying how to read it."""
+        m, explore = self.m, session.explore
+        area, view, found = self.tab_body, explore.view, explore.result
+        names = found.class_names if found is not None else ()
+        if found is None or (view == ExploreView.SQUARES and found.importance is None):
+            waiting = (
+                "Working out which squares each move needs…"
+                if explore.busy
+                else "These pictures are not ready. Train again to see them."
+            )
+            draw.wrapped(surface, self.cache, waiting, m.body_px, theme.TEXT_DIM, area)
+            return
+        if view == ExploreView.MAP:
+            explain_views.draw_data_map(surface, area, self.cache, found.map_picture)
+            note = (
+                "Each dot is one of your recordings. Dots close together have similar "
+                "fingerprints. A cross: the computer got that one wrong when tested."
+            )
+        elif view == ExploreView.SQUARES:
+            explain_views.draw_global_importance(surface, area, self.cache, found.importance, names)
+            note = (
+                "Bright squares: the computer gets that move wrong if it cannot see them. "
+                "Dark squares hardly matter."
+            )
+        else:
+            explain_views.draw_average_fingerprints(
+                surface, area, self.cache, found.averages, names
+            )
+            note = (
+                "The average of each move's recordings. The computer never sees an "
+                "average: it learns from every single recording."
+            )
         draw.wrapped(surface, self.cache, note, m.small_px, theme.TEXT_DIM, self.note_rect)
 
     def _draw_matrix(
