@@ -331,7 +331,7 @@ def draw_global_importance(
     _text(
         surface,
         text,
-        "Which squares each action needs (bright = needed a lot)",
+        "Which squares each move needs (bright = needed a lot)",
         size,
         theme.TEXT,
         title.midleft,
@@ -428,10 +428,23 @@ def map_point_to_pixel(plot: Rect, point: np.ndarray) -> tuple[int, int]:
     return round(x), round(y)
 
 
-def map_plot_rect(rect: Rect, text: TextCache) -> Rect:
-    """Where the dots go inside a ``draw_data_map`` rectangle (title above, legend below)."""
+def _legend_columns(rect: Rect, size: int, k: int) -> int:
+    """How many move names fit side by side in the map's legend (about nine letters each)."""
+    slot = int(size * 0.8 * 0.62 * 9) + 3 * size
+    return max(1, min(k, rect.width // max(1, slot)))
+
+
+def map_plot_rect(rect: Rect, text: TextCache, picture: MapPicture | None = None) -> Rect:
+    """Where the dots go inside a ``draw_data_map`` rectangle (title above, legend below).
+
+    A narrow map puts the move names of ``picture`` on more than one legend line.
+    """
     size = _font_px(rect, 0.06)
-    legend_h = int(size * 1.8) * 2
+    name_rows = 1
+    if picture is not None:
+        k = len(picture.class_names)
+        name_rows = -(-k // _legend_columns(rect, size, k))
+    legend_h = int(size * 1.8) * (name_rows + 1)
     return Rect(
         rect.left + 6,
         rect.top + int(size * 1.6) + 6,
@@ -447,17 +460,11 @@ def draw_data_map(
     size = _font_px(rect, 0.06)
     small = max(10, int(size * 0.8))
     title, _ = _split_top(rect, int(size * 1.6))
-    _text(
-        surface,
-        text,
-        "Map of your recordings: close dots have similar fingerprints",
-        size,
-        theme.TEXT,
-        title.midleft,
-        "midleft",
-        width=title.width,
-    )
-    plot = map_plot_rect(rect, text)
+    words = "Map of your recordings: close dots have similar fingerprints"
+    if text.fit_size(words, size, title.width, minimum=10) < min(size, 16):
+        words = "Close dots: similar fingerprints"  # a narrow panel: fewer, bigger words
+    _text(surface, text, words, size, theme.TEXT, title.midleft, "midleft", width=title.width)
+    plot = map_plot_rect(rect, text, picture)
     pygame.draw.rect(surface, theme.PANEL, plot, border_radius=8)
     r = max(4, min(plot.width, plot.height) // 40)
     for point, label, wrong in zip(picture.points, picture.labels, picture.wrong, strict=True):
@@ -474,6 +481,7 @@ def draw_data_map(
         small,
         picture,
         r,
+        _legend_columns(rect, size, len(picture.class_names)),
     )
 
 
@@ -497,13 +505,21 @@ def _live_mark(surface: pygame.Surface, centre: tuple[int, int], r: int) -> None
 
 
 def _map_legend(
-    surface: pygame.Surface, text: TextCache, rect: Rect, size: int, picture: MapPicture, r: int
+    surface: pygame.Surface,
+    text: TextCache,
+    rect: Rect,
+    size: int,
+    picture: MapPicture,
+    r: int,
+    n_cols: int,
 ) -> None:
-    line_h = rect.height // 2
     names = picture.class_names
-    slot = rect.width // max(1, len(names))
+    n_rows = -(-len(names) // n_cols)
+    line_h = rect.height // (n_rows + 1)
+    slot = rect.width // n_cols
     for c, name in enumerate(names):
-        centre = (rect.left + c * slot + r + 4, rect.top + line_h // 2)
+        row, col = divmod(c, n_cols)
+        centre = (rect.left + col * slot + r + 4, rect.top + row * line_h + line_h // 2)
         _marker(surface, MARKERS[c % len(MARKERS)], centre, r, action_colour(c))
         _text(
             surface,
@@ -515,17 +531,20 @@ def _map_legend(
             "midleft",
             width=slot - 2 * r - 14,
         )
-    y = rect.top + line_h + line_h // 2
-    x = rect.left + 4 * r + 4
-    _live_mark(surface, (x, y), max(2, r * 2 // 3))
-    words = _text(surface, text, "you, now", size, theme.TEXT, (x + 3 * r + 6, y), "midleft")
-    x = words.right + 24 + r
+    y = rect.top + n_rows * line_h + line_h // 2
+    x = rect.left + r + 4
+    if picture.live is not None:  # the live point is only explained where there is one
+        x += 3 * r
+        _live_mark(surface, (x, y), max(2, r * 2 // 3))
+        words = _text(surface, text, "you, now", size, theme.TEXT, (x + 3 * r + 6, y), "midleft")
+        x = words.right + 24 + r
     _marker(surface, "circle", (x, y), r, theme.TEXT_DIM)
     _wrong_mark(surface, (x, y), r)
+    wide = rect.right - x > text.font(size).size("the model mixed this one up when tested")[0]
     _text(
         surface,
         text,
-        "the model mixed this one up when tested",
+        "the model mixed this one up when tested" if wide else "mixed up when tested",
         size,
         theme.TEXT,
         (x + 2 * r + 8, y),
@@ -582,10 +601,21 @@ def _comparison_side(
     )
     y += big + int(small * 1.8)
     k = len(side.classes)
-    live_h = (int(small * 1.6) * k + small * 2) if side.live is not None else 0
+    bars_h = int(small * 1.6) * k + small * 2
+    compact = bars_h > 0.3 * rect.height  # a small panel: the answer in words, not k bars
+    live_h = 0 if side.live is None else (int(small * 3.2) if compact else bars_h)
     matrix_rect = Rect(rect.left, y, rect.width, rect.bottom - y - live_h)
     _confusion(surface, matrix_rect, text, side.confusion, side.classes, small)
-    if side.live is not None:
+    if side.live is not None and compact:
+        _live_answer(
+            surface,
+            Rect(rect.left, rect.bottom - live_h, rect.width, live_h),
+            text,
+            side.live,
+            side.classes,
+            small,
+        )
+    elif side.live is not None:
         _live_bars(
             surface,
             Rect(rect.left, rect.bottom - live_h, rect.width, live_h),
@@ -621,11 +651,13 @@ def _confusion(
     top = rect.top + int(size * 1.4)
     cell = max(4, min((rect.width - label_w) // k, (rect.bottom - top - size - 4) // k))
     grid_left = rect.left + label_w
-    for c, name in enumerate(classes):  # column headers: short names
+    header = max(10, size - 2)
+    for c, name in enumerate(classes):  # column headers: short names (two letters if narrow)
+        short = name[:6] if text.font(header).size(name[:6])[0] <= cell - 2 else name[:2]
         _text(
             surface,
             text,
-            name[:6],
+            short,
             max(10, size - 2),
             action_colour(c),
             (grid_left + c * cell + cell // 2, top),
@@ -666,6 +698,31 @@ def _confusion(
                 "center",
                 width=box.width - 2,
             )
+
+
+def _live_answer(
+    surface: pygame.Surface,
+    rect: Rect,
+    text: TextCache,
+    live: np.ndarray,
+    classes: Sequence[str],
+    size: int,
+) -> None:
+    """The model's answer to the movement now, in words: "It says: Shake (97%)"."""
+    _text(surface, text, "Your movement now:", size, theme.TEXT, rect.topleft, width=rect.width)
+    if not len(live):
+        return
+    winner = int(np.argmax(live))
+    words = f"It says: {classes[winner]} ({round(100 * float(live[winner]))}%)"
+    _text(
+        surface,
+        text,
+        words,
+        int(size * 1.3),
+        action_colour(winner),
+        (rect.left, rect.top + int(size * 1.5)),
+        width=rect.width,
+    )
 
 
 def _live_bars(
