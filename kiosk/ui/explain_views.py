@@ -429,8 +429,8 @@ def map_point_to_pixel(plot: Rect, point: np.ndarray) -> tuple[int, int]:
 
 
 def _legend_columns(rect: Rect, size: int, k: int) -> int:
-    """How many move names fit side by side in the map's legend (about nine letters each)."""
-    slot = int(size * 0.8 * 0.62 * 9) + 3 * size
+    """How many move names fit side by side in the map's legend (about seven letters each)."""
+    slot = int(size * 0.8 * 0.6 * 7) + 2 * size
     return max(1, min(k, rect.width // max(1, slot)))
 
 
@@ -444,7 +444,7 @@ def map_plot_rect(rect: Rect, text: TextCache, picture: MapPicture | None = None
     if picture is not None:
         k = len(picture.class_names)
         name_rows = -(-k // _legend_columns(rect, size, k))
-    legend_h = int(size * 1.8) * (name_rows + 1)
+    legend_h = int(size * (1.8 if name_rows == 1 else 1.4)) * (name_rows + 1)
     return Rect(
         rect.left + 6,
         rect.top + int(size * 1.6) + 6,
