@@ -1,11 +1,14 @@
-"""Live recognition: on every new sample, the model's confidences for the last window.
+"""Live recognition: on every new sample, the model's confidences for the window ending there.
 
 The UI thread calls ``LivePredictor.update(buffer)`` once per frame. It does
 nothing when no sample has arrived since the last call (cheap: one integer
-compare), and otherwise cuts the last ``window.duration_ms`` of samples by
-time (BLE delivers in bursts, so counting samples would cut the wrong span),
-computes the 24 features with the same function training used, and runs the
-TFLite model. CreateAI's rule then picks the recognised action, if any.
+compare); otherwise it makes one prediction for *each* new sample: the window
+of the last ``window.duration_ms`` ending at that sample, cut by time (BLE
+delivers in bursts, so counting samples would cut the wrong span), its 24
+features from the same function training used, and the TFLite model's
+confidences. So the model runs at the board's rate (50 Hz), not at the frame
+rate, however the samples bunch up. CreateAI's rule then picks the recognised
+action, if any.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from kiosk.signal.buffer import SampleBuffer, Window
 # how many of the newest samples can fall in one window, so ``update`` copies
 # those rather than the whole ring buffer.
 MAX_SAMPLE_RATE_HZ = 250
+# After a stall (the first call, a slow frame) at most this many of the newest
+# samples get a prediction: half a second at 50 Hz, ~3 ms of work; older ones
+# are stale and nobody will see their answer.
+MAX_CATCH_UP = 25
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,7 @@ class Prediction:
 
 
 class LivePredictor:
-    """Runs a TFLite classifier on the newest window of a sample buffer."""
+    """Runs a TFLite classifier on the window ending at each new sample of a buffer."""
 
     def __init__(self, classifier: TFLiteClassifier, window: DataWindow) -> None:
         self.classifier = classifier
@@ -56,34 +63,50 @@ class LivePredictor:
         """Forget what was seen, e.g. after the buffer was cleared."""
         self._last_sequence = -1
 
-    def update(self, buffer: SampleBuffer) -> Prediction | None:
-        """A prediction for the newest window, or None if nothing new or too few samples."""
+    def update(self, buffer: SampleBuffer) -> list[Prediction]:
+        """One prediction per sample that arrived since the last call, oldest first.
+
+        Empty when nothing is new. A window with fewer than ``min_samples``
+        samples (the board just connected, or came back) gets no prediction.
+        """
         if buffer.sequence == self._last_sequence:
-            return None
-        t, xyz, newest = self._last_window(buffer)
+            return []
+        recent: Window = buffer.latest(self._max_samples + MAX_CATCH_UP)
+        newest = recent.last_sequence
+        if len(recent) == 0:
+            self._last_sequence = newest
+            return []
+        if self._last_sequence < 0 or newest < self._last_sequence:  # first call, or cleared
+            new = 1
+        else:
+            new = newest - self._last_sequence
+        new = min(new, MAX_CATCH_UP, len(recent))
         self._last_sequence = newest
-        if len(t) < self.window.min_samples:
-            return None
-        features = compute_features(xyz, self.window)
+        t, xyz = recent.t, recent.xyz
+        ends = np.arange(len(recent) - new, len(recent))
+        starts = np.searchsorted(t, t[ends] - self._duration_s, side="left")
+        predictions = []
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            if start == 0 and len(recent) == self._max_samples + MAX_CATCH_UP:
+                # Samples arrived faster than any micro:bit sends: take the slow, exact path.
+                exact = buffer.between(t[end] - self._duration_s, t[end])
+                samples = exact.xyz
+            else:
+                samples = xyz[start : end + 1]
+            if len(samples) < self.window.min_samples:
+                continue
+            predictions.append(
+                self._predict(samples, newest - (len(recent) - 1 - end), float(t[end]))
+            )
+        return predictions
+
+    def _predict(self, samples: np.ndarray, sequence: int, t: float) -> Prediction:
+        features = compute_features(samples, self.window)
         probabilities = self.classifier.predict_proba(features)
         scaled = features - self._low
         scaled *= self._inverse_span
         np.clip(scaled, 0.0, 1.0, out=scaled)
-        return Prediction(
-            probabilities, features, scaled, newest, float(t[-1])
-        )
-
-    def _last_window(self, buffer: SampleBuffer) -> tuple[np.ndarray, np.ndarray, int]:
-        """Times, samples and newest sequence of the last ``duration_ms``, as ``last_seconds``."""
-        recent: Window = buffer.latest(self._max_samples)
-        if len(recent) == 0:
-            return recent.t, recent.xyz, recent.last_sequence
-        start = int(np.searchsorted(recent.t, recent.t[-1] - self._duration_s, side="left"))
-        if start == 0 and len(recent) == self._max_samples:
-            # Samples arrived faster than any micro:bit sends: take the slow, exact path.
-            recent = buffer.last_seconds(self._duration_s)
-            return recent.t, recent.xyz, recent.last_sequence
-        return recent.t[start:], recent.xyz[start:], recent.last_sequence
+        return Prediction(probabilities, features, scaled, sequence, t)
 
 
 def detect_action(probabilities: np.ndarray, thresholds: Sequence[float]) -> int | None:

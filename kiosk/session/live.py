@@ -1,9 +1,11 @@
 """Live testing: the trained model's confidences for every new sample, and what it recognises.
 
-Each ``update`` asks the ``LivePredictor`` whether a new sample arrived; if
-so, the model runs on the last window (so with a real board the model runs
-at the board's 50 Hz, not on a timer). Recognition uses each action's own
-threshold (CreateAI's rule, ``detect_action``).
+Each ``update`` (once per frame) takes the ``LivePredictor``'s predictions,
+one per sample that arrived since the last frame, so with a real board the
+model runs at the board's 50 Hz whatever the frame rate or the radio's bursts.
+Every prediction is counted and goes through the recognition rule (each
+action's own threshold, CreateAI's ``detect_action``) in order; the screen
+shows the newest.
 """
 
 from __future__ import annotations
@@ -33,20 +35,24 @@ class LiveTester:
         self.predictor = LivePredictor(self.classifier, self.window)
 
     def update(self, buffer: SampleBuffer, thresholds: list[float], now: float) -> bool:
-        """Predict if a new sample arrived; True when the recognised action changed."""
-        prediction = self.predictor.update(buffer)
-        if prediction is None:
+        """Predict on each new sample; True when the recognised action changed since the last call.
+
+        ``now`` is the frame's time; predictions are timed by their samples.
+        """
+        predictions = self.predictor.update(buffer)
+        if not predictions:
             return False
-        self.latest = prediction
-        self.predictions += 1
-        self._times.append(now)
-        detected = detect_action(prediction.probabilities, np.asarray(thresholds))
-        changed = detected != self.detected
-        self.detected = detected
-        return changed
+        before = self.detected
+        limits = np.asarray(thresholds, dtype=np.float64)
+        for prediction in predictions:
+            self.detected = detect_action(prediction.probabilities, limits)
+            self._times.append(prediction.t)
+        self.latest = predictions[-1]
+        self.predictions += len(predictions)
+        return self.detected != before
 
     def rate_hz(self) -> float:
-        """Predictions per second over the recent past."""
+        """Predictions per second of sample time over the recent past."""
         if len(self._times) < 2 or self._times[-1] <= self._times[0]:
             return 0.0
         return (len(self._times) - 1) / (self._times[-1] - self._times[0])
