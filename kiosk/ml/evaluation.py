@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
 from kiosk.errors import DatasetFormatError
 from kiosk.ml.training import train_model
@@ -64,6 +63,8 @@ def choose_k(y: np.ndarray) -> int:
 
 def stratified_folds(y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """The (train rows, test rows) folds ``cross_validate`` uses, fixed for given labels."""
+    from sklearn.model_selection import StratifiedKFold  # here: the UI process never needs it
+
     y = np.asarray(y, dtype=np.int64)
     splitter = StratifiedKFold(n_splits=choose_k(y), shuffle=True, random_state=FOLD_SEED)
     return list(splitter.split(np.zeros((len(y), 1)), y))

@@ -12,6 +12,11 @@ The network's shape and solver were chosen by measurement, not habit:
 CreateAI protocols, a label-noise sanity check and synthetic gestures, and
 over several seeds (a setting that only wins for one seed is luck). A KNN
 option exists for comparison and for the explanations; it is not exported.
+
+scikit-learn is imported inside the fitting functions, not at module level: a
+``TrainedModel`` with a network is plain numpy, so the touchscreen process can
+receive one from the training worker (``kiosk.ml.train_worker``) and use it
+without ever loading scikit-learn and scipy (~75 MB).
 """
 
 from __future__ import annotations
@@ -19,19 +24,19 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_limits
 
 from kiosk.errors import DatasetFormatError
 from kiosk.ml.features import FEATURE_NAMES, N_FEATURES
 from kiosk.ml.network import DenseLayer, DenseNetwork, ModelInfo
 from kiosk.ml.tflite_writer import network_to_tflite
 from kiosk.ml.windows import DataWindow
+
+if TYPE_CHECKING:  # scikit-learn is imported only where a model is fitted (see train_model)
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
 
 ModelKind = Literal["nn", "knn"]
 MODEL_KINDS: tuple[str, ...] = ("nn", "knn")
@@ -124,6 +129,8 @@ def train_model(
         "training_labels": y,
     }
     if kind == "knn":
+        from sklearn.neighbors import KNeighborsClassifier
+
         knn = KNeighborsClassifier(n_neighbors=min(KNN_NEIGHBOURS, len(y)), weights="distance")
         knn.fit(Z, y)
         return TrainedModel(network=None, _knn=knn, **common)
@@ -155,6 +162,10 @@ def _checked(X: np.ndarray, y: np.ndarray, classes: Sequence[str]) -> tuple[np.n
 
 
 def _fit_mlp(Z: np.ndarray, y: np.ndarray, seed: int) -> MLPClassifier:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+    from threadpoolctl import threadpool_limits
+
     mlp = MLPClassifier(
         hidden_layer_sizes=HIDDEN_UNITS,
         activation="relu",
