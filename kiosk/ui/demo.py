@@ -254,6 +254,14 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     if s.trained is None:
         raise DemoFailed(f"training failed: {s.training_error}")
     d.shot("accuracy")
+    # Explore what it learned: the map, the squares each move needs, the averages.
+    d.until(lambda: s.explore.importance_ready, 60, "the explore pictures")
+    for tab in ("map", "squares", "averages"):
+        d.tap(f"tab_{tab}")
+        if s.explore.view != tab:
+            raise DemoFailed(f"the {tab} tab did not open")
+        d.shot(f"explore_{tab}")
+    d.tap("tab_score")
     recordings = s.data.n_recordings
     stored = s.store.latest_model(s.data.project_id)
     if stored is None:
@@ -281,7 +289,12 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     d.shot("threshold_dragged")
     if d.app.button("why").enabled:
         d.tap("why")
+        d.run_for(0.3)
         d.shot("why")
+        d.tap("why_map")
+        d.run_for(0.3)
+        d.shot("why_map")
+        d.tap("why_squares")
         d.tap("why")
     # Staff: hold the corner, type the PIN, look at the settings and the keyboard.
     d.hold_corner(1.0)
@@ -289,6 +302,29 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     for digit in "1234":
         d.tap(f"pin_{digit}")
     d.shot("settings")
+    # Staff: freeze these recordings as a set, record a few more, then compare the two.
+    d.tap("save_snapshot")
+    d.tap("close_admin")
+    d.tap("record_more")
+    d.tap("action_1")
+    d.tap("record")
+    d.until(lambda: s.recorder.busy, 2, "the extra recording")
+    d.until(lambda: not s.recorder.busy, 15, "the extra recording")
+    d.hold_corner(1.0)
+    for digit in "1234":
+        d.tap(f"pin_{digit}")
+    d.tap("compare")
+    for choice in s.compare.choices[:2]:
+        d.tap(f"set_{choice.id}")
+    d.shot("compare_pick")
+    d.tap("compare_start")
+    d.until(lambda: s.compare.comparison is not None or s.compare.error, 120, "the comparison")
+    if s.compare.comparison is None:
+        raise DemoFailed(f"the comparison failed: {s.compare.error}")
+    s.link.set_gesture("shake")
+    d.run_for(1.5)
+    d.shot("compare")
+    d.tap("compare_back")
     d.tap("keyboard")
     for key in "hop":
         d.tap(f"key_{key}")
