@@ -24,6 +24,8 @@ def test_demo_runs_the_whole_journey_and_reports_it(tmp_path) -> None:
     assert summary["predictions_per_s"] > 10  # the model runs on new samples, many per second
     assert 0 < summary["frame_ms_p50"] <= summary["frame_ms_p95"]
     shots = [tmp_path / name for name in summary["screenshots"]]
+    for state in ("explore_map", "explore_squares", "explore_averages", "why_map", "compare"):
+        assert any(name.endswith(f"_{state}.png") for name in summary["screenshots"]), state
     assert len(shots) >= 20 and all(p.is_file() for p in shots)
     images = [pygame.surfarray.array3d(pygame.image.load(str(p))) for p in shots]
     for name, image in zip(summary["screenshots"], images, strict=True):
