@@ -4,8 +4,8 @@ Reached from the admin screen. The admin first freezes the current recordings
 as a snapshot ("Save these recordings"), then picks two sides from the saved
 snapshots and the current data, and trains both on a worker thread (the same
 honest cross-validation and final training as the train screen, via
-``kiosk.ml.compare``). Both models then predict the same live movement from
-the micro:bit. Each side's model is stored with its snapshot.
+``kiosk.ml.compare``, in the training worker process). Both models then
+predict the same live movement from the micro:bit. Each side's model is stored with its snapshot.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import numpy as np
 
 from kiosk.dataset import Dataset
 from kiosk.errors import DatasetFormatError, KioskError
-from kiosk.ml.compare import Comparison, ComparisonPicture, comparison_pictures, train_side
+from kiosk.ml.compare import Comparison, ComparisonPicture, comparison_pictures
+from kiosk.ml.train_worker import compare_in_worker
 from kiosk.signal import SampleBuffer
 from kiosk.store.database import SnapshotSummary, Store
 
@@ -80,14 +81,18 @@ class CompareJob:
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
+    def _progress(self, fraction: float, stage: str) -> None:
+        self.stage, self.progress = stage, fraction
+
     def _main(self) -> None:
         try:
             left_data, right_data = self._datasets
-            self.stage, self.progress = f"Learning from {self._names[0]}…", 0.1
-            left = train_side(self._names[0], trainable(left_data, self._names[0]))
-            self.stage, self.progress = f"Learning from {self._names[1]}…", 0.55
-            right = train_side(self._names[1], trainable(right_data, self._names[1]))
-            self.result = Comparison(left, right)
+            datasets = (
+                trainable(left_data, self._names[0]),
+                trainable(right_data, self._names[1]),
+            )
+            # In a child process: this (touchscreen) process never loads scikit-learn.
+            self.result = compare_in_worker(datasets, self._names, self._progress)
             self.stage, self.progress = "Done!", 1.0
         except KioskError as error:
             self.error = str(error)

@@ -118,7 +118,8 @@ class Explorer:
     def start(self, trained, window: DataWindow) -> None:
         """Begin preparing the pictures for a freshly trained model (forgets the old ones)."""
         self.result = None
-        self.job = ExploreJob(trained, window).start()
+        # The training worker measures the importance too (scikit-learn stays out of this process).
+        self.job = ExploreJob(trained, window, getattr(trained, "importance", None)).start()
 
     def reset(self) -> None:
         self.job = None

@@ -1,10 +1,17 @@
-"""Training on a worker thread, so the touchscreen keeps animating while the model learns.
+"""Training in a child process, so the touchscreen keeps animating while the model learns.
 
-One job: compute every recording's features, estimate the accuracy honestly
-with cross-validation (models tested on recordings they never saw), train the
-final model on everything, export it to TFLite and load it into the TFLite
-runtime that will predict live. The UI reads ``progress`` and ``stage``; the
-session collects ``result`` (or ``error``) once ``done``.
+One job: send the recordings to the training worker (``kiosk.ml.train_worker``,
+a separate Python process, so this process never loads scikit-learn and the
+GIL never stalls a frame), which computes every recording's features,
+estimates the accuracy honestly with cross-validation (models tested on
+recordings they never saw), trains the final model on everything and exports
+it to TFLite. Here the model is loaded into the TFLite runtime that will
+predict live. The UI reads ``progress`` and ``stage``; the session collects
+``result`` (or ``error``) once ``done``.
+
+The worker goes on to measure which fingerprint squares each move relies on
+(global importance, which trains more models); ``TrainingResult.importance``
+waits for that answer, for the explore pictures' worker thread.
 """
 
 from __future__ import annotations
@@ -12,15 +19,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from kiosk.errors import KioskError
-from kiosk.ml.evaluation import Evaluation, cross_validate
-from kiosk.ml.features import feature_matrix, fingerprint
+from kiosk.ml.evaluation import Evaluation
 from kiosk.ml.runtime import TFLiteClassifier
-from kiosk.ml.training import TrainedModel, train_model
+from kiosk.ml.train_worker import DEFAULT_TIMEOUT_S, Message, TrainingWorkerError, WorkerRun
+from kiosk.ml.training import TrainedModel
 from kiosk.ml.windows import DataWindow
 
 log = logging.getLogger(__name__)
@@ -37,10 +44,13 @@ class TrainingResult:
     fingerprints: np.ndarray  # (m, 24) 0..1
     labels: np.ndarray  # (m,) action index per row
     seconds: float
+    # (features, labels, classes, window) -> (k, 24) global importance, computed by the
+    # worker after the model; blocks until it arrives, raises KioskError if it cannot.
+    importance: Callable[..., np.ndarray] | None = None
 
 
 class TrainingJob:
-    """Runs once on its own thread; poll ``done``."""
+    """Runs once in a worker process; poll ``done``."""
 
     def __init__(
         self,
@@ -49,65 +59,97 @@ class TrainingJob:
         classes: tuple[str, ...],
         window: DataWindow,
         kind: str = "nn",
+        timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
-        self._samples = samples
-        self._labels = np.asarray(labels, dtype=np.int64)
-        self._classes = classes
+        self._classes = tuple(classes)
         self._window = window
-        self._kind = kind
         self.progress = 0.0
         self.stage = "Getting ready…"
         self.result: TrainingResult | None = None
         self.error: str | None = None
+        self._started = 0.0
         self._done = threading.Event()
-        self._thread = threading.Thread(target=self._main, name="training", daemon=True)
+        self._importance: object = None  # an array, or the exception the worker sent
+        self._importance_arrived = threading.Event()
+        self._run = WorkerRun(
+            "train",
+            {
+                "samples": [np.asarray(s, dtype=np.float64) for s in samples],
+                "labels": np.asarray(labels, dtype=np.int64),
+                "classes": self._classes,
+                "window": window,
+                "kind": kind,
+            },
+            self._message,
+            timeout_s,
+        )
+        self._watcher = threading.Thread(target=self._watch, name="training", daemon=True)
 
     def start(self) -> TrainingJob:
-        self._thread.start()
+        self._started = time.perf_counter()
+        self._run.start()
+        self._watcher.start()
         return self
 
     @property
     def done(self) -> bool:
         return self._done.is_set()
 
+    @property
+    def worker_pid(self) -> int | None:
+        """The training process's id while it runs (for tests and the log)."""
+        return self._run.pid
+
     def wait(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
-    def _step(self, progress: float, stage: str) -> None:
-        self.progress, self.stage = progress, stage
+    def stop(self) -> None:
+        """Stop the worker (the visitor left, or trained again); nothing is kept."""
+        self._run.stop()
 
-    def _main(self) -> None:
-        started = time.perf_counter()
-        try:
-            self.result = self._train(started)
-            self._step(1.0, "Done!")
-        except KioskError as error:
-            self.error = str(error)
-        except Exception as error:  # a bug: log it, tell the visitor plainly
-            log.exception("training failed")
-            self.error = f"Something went wrong while learning ({error}). Please try again."
-        finally:
+    def _message(self, message: Message) -> None:
+        """Called on the worker's reader thread for each message."""
+        if message[0] == "progress":
+            _, self.progress, self.stage = message
+        elif message[0] == "result" and message[1] == "trained":
+            self.result = self._result(message[2])
+            self.progress, self.stage = 1.0, "Done!"
             self._done.set()
+        elif message[0] == "result" and message[1] == "importance":
+            self._importance = message[2]
+            self._importance_arrived.set()
 
-    def _train(self, started: float) -> TrainingResult:
-        classes, window, y = list(self._classes), self._window, self._labels
-        self._step(0.05, "Measuring the fingerprints…")
-        X = feature_matrix(self._samples, window)
-        self._step(0.2, "Testing how well it learns…")
-        evaluation = cross_validate(X, y, classes, window, kind=self._kind)
-        self._step(0.65, "Learning from all your recordings…")
-        model = train_model(X, y, classes, window, kind=self._kind)
-        self._step(0.9, "Getting the model ready…")
-        tflite = model.to_tflite()
-        classifier = TFLiteClassifier.from_bytes(tflite)
+    def _result(self, parts: dict) -> TrainingResult:
         return TrainingResult(
-            classes=tuple(classes),
-            evaluation=evaluation,
-            model=model,
-            tflite=tflite,
-            classifier=classifier,
-            features=X,
-            fingerprints=np.vstack([fingerprint(row, window) for row in X]),
-            labels=y,
-            seconds=time.perf_counter() - started,
+            classes=self._classes,
+            evaluation=parts["evaluation"],
+            model=parts["model"],
+            tflite=parts["tflite"],
+            classifier=TFLiteClassifier.from_bytes(parts["tflite"]),
+            features=parts["features"],
+            fingerprints=parts["fingerprints"],
+            labels=parts["labels"],
+            seconds=time.perf_counter() - self._started,
+            importance=self._wait_importance,
+        )
+
+    def _watch(self) -> None:
+        """Turn the worker's end into ``error`` when it ended without a model."""
+        self._run.wait()
+        if self.result is None:
+            self.error = self._run.error or "Learning failed. Please try again."
+            log.warning("training failed: %s", self.error)
+        self._importance_arrived.set()  # nobody waits for an answer that will not come
+        self._done.set()
+
+    def _wait_importance(self, *_ignored: object) -> np.ndarray:
+        """The worker's global importance (blocks until it is sent or the worker ends)."""
+        self._importance_arrived.wait()
+        value = self._importance
+        if isinstance(value, np.ndarray):
+            return value
+        if isinstance(value, Exception):
+            raise value
+        raise TrainingWorkerError(
+            self._run.error or "The squares each move needs could not be measured."
         )
