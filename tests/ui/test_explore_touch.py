@@ -1,0 +1,103 @@
+"""The explore tabs, the Why? map and the staff compare page, driven by touch events."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kiosk.session.screens import Screen
+from tests.ui.conftest import assert_not_blank
+
+MOVES = ("Still", "Shake", "Circle")
+
+
+def _trained(d) -> None:
+    j = d.journey
+    j.connect_pretend()
+    j.pick(*MOVES)
+    for index in range(len(MOVES)):
+        j.record(index, 3)
+    d.session.train()
+    d.session.training.wait(120)
+    d.frames(2)
+    assert d.session.trained is not None
+    d.session.explore.job.wait(120)
+    d.frames(2)
+
+
+def test_explore_tabs_and_the_why_map_follow_touches(make_driver) -> None:
+    d = make_driver((800, 480))
+    s = d.session
+    _trained(d)
+    assert s.screen is Screen.TRAIN
+    body = d.app.scene.tab_body
+    shots = {"score": d.pixels(body)}
+    for tab in ("map", "squares", "averages"):
+        d.tap(f"tab_{tab}")
+        assert s.explore.view == tab
+        shots[tab] = d.pixels(body)
+        assert_not_blank(shots[tab])
+    names = list(shots)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert np.abs(shots[a].astype(int) - shots[b]).mean() > 3, (a, b)
+    d.tap("tab_score")
+    assert s.explore.view is None
+    assert np.abs(d.pixels(body).astype(int) - shots["score"]).mean() < 1
+
+    d.tap("test")
+    d.tap("pretend_1")
+    d.seconds(1.0)
+    d.tap("why")
+    d.seconds(0.3)
+    panel = d.app.scene.why_body
+    squares = d.pixels(panel)
+    d.tap("why_map")
+    assert s.why_view == "map"
+    d.seconds(0.3)
+    first = d.pixels(panel)
+    assert np.abs(first.astype(int) - squares).mean() > 3
+    d.tap("pretend_0")  # a different move: the live point moves on the map
+    d.seconds(1.5)
+    assert np.abs(d.pixels(panel).astype(int) - first).mean() > 0.05
+
+
+def test_staff_save_a_set_and_compare_by_touch(make_driver) -> None:
+    d = make_driver((800, 480))
+    s = d.session
+    _trained(d)
+    s.open_admin()
+    for digit in "1234":
+        d.tap(f"pin_{digit}")
+    settings = d.pixels()
+    d.tap("save_snapshot")
+    assert len(s.store.list_snapshots(s.data.project_id)) == 1
+    title = d.app.scene.frame.title
+    assert (
+        np.abs(
+            d.pixels(title).astype(int)
+            - settings[title.left : title.right, title.top : title.bottom]
+        ).mean()
+        > 5
+    )
+    d.tap("compare")
+    assert s.compare.open
+    for choice in s.compare.choices:
+        d.tap(f"set_{choice.id}")
+    assert len(s.compare.picked) == 2
+    picking = d.pixels()
+    d.tap("compare_start")
+    s.compare.job.wait(120)  # both sets learn on a worker thread
+    d.frames(2)
+    assert s.compare.comparison is not None, s.compare.error
+    d.seconds(0.5)
+    compared = d.pixels(d.app.scene.frame.body)
+    assert_not_blank(compared)
+    body = d.app.scene.frame.body
+    assert (
+        np.abs(
+            compared.astype(int) - picking[body.left : body.right, body.top : body.bottom]
+        ).mean()
+        > 5
+    )
+    d.tap("compare_back")
+    assert not s.compare.open and s.screen is Screen.ADMIN
