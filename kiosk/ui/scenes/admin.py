@@ -295,7 +295,12 @@ class AdminScene(Scene):
             return
         link = session.link.description if session.link is not None else "no micro:bit connected"
         counts = f"{len(session.data.actions)} moves, {session.data.n_recordings} recordings"
-        info = f"{counts}. Board: {link}."
+        kept = (
+            "Changes are saved in kiosk.toml."
+            if session.settings_file.writable()
+            else "Changes last until the next restart (kiosk.toml cannot be written)."
+        )
+        info = f"{counts}. Board: {link}. {kept}"
         draw.panel(surface, self.info_rect)
         draw.wrapped(
             surface, self.cache, info, m.small_px, theme.TEXT_DIM, inset(self.info_rect, m.gap * 2)
