@@ -129,5 +129,3 @@ class Journey:
     def record(self, index: int, count: int) -> None:
         self.session.record_many(index, count)
         self.until(lambda: not self.session.recorder.busy)
-
-
