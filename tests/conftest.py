@@ -42,3 +42,17 @@ def load_real(createai_dir: Path) -> Callable[[str], Dataset]:
         return cache[name]
 
     return load
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keep every test away from the developer's own kiosk data and settings.
+
+    The default database (and the admin screen's settings beside it) live in
+    the user's data directory or the service's state directory; a test must
+    never read a developer's leftovers there, nor write into them.
+    """
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.delenv("INVOCATION_ID", raising=False)
+    monkeypatch.delenv("JOURNAL_STREAM", raising=False)

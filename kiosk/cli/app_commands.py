@@ -92,7 +92,7 @@ def _display_available() -> bool:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from kiosk.system.config import load_config
+    from kiosk.system.config import ADMIN_SETTINGS_FILENAME, load_config
     from kiosk.system.lockdown import apply_sdl_hints
 
     if not _display_available():
@@ -104,7 +104,12 @@ def run_app(args: argparse.Namespace) -> int:
                 headless=True, out=Path("demo-out"), size=(800, 480), per_move=5, test_seconds=3.0
             )
         )
-    config, problems = load_config(args.config)
+    # The admin screen's changes live beside the database (see load_config), so
+    # find the database first, then read the settings with those changes on top.
+    base_config, _ = load_config(args.config, admin_settings=False)
+    db_path = Path(args.db or base_config.storage.database_path())
+    admin_settings = db_path.parent / ADMIN_SETTINGS_FILENAME
+    config, problems = load_config(args.config, admin_settings=admin_settings)
     for problem in problems:
         log.warning("configuration: %s", problem)
     locked = not args.windowed
@@ -115,13 +120,11 @@ def run_app(args: argparse.Namespace) -> int:
     from kiosk.session.session import Session
     from kiosk.session.settings import SessionSettings
     from kiosk.store.database import Store
-    from kiosk.system.config import config_path_from_env
     from kiosk.system.notify import ServiceNotifier
     from kiosk.system.pin import verify_pin
     from kiosk.ui.app import AppOptions, KioskApp
 
     settings = settings_from_config(config, SessionSettings)
-    db_path = args.db or config.storage.database_path()
     store = Store.open(db_path)
     notifier = ServiceNotifier()
     session = Session(
@@ -129,7 +132,7 @@ def run_app(args: argparse.Namespace) -> int:
         HardwareBoards(settings),
         settings,
         pin_check=lambda pin: verify_pin(pin, config.admin.pin_hash),
-        settings_file=SettingsFile(args.config or config_path_from_env()),  # admin changes kept
+        settings_file=SettingsFile(admin_settings),  # admin changes kept across restarts
     )
     size = args.size or (
         (config.display.width, config.display.height) if config.display.width else None

@@ -1,11 +1,15 @@
-"""Keep the admin screen's changes: write them back to kiosk.toml, one line at a time.
+"""Keep the admin screen's changes across restarts, one line at a time.
 
 The admin screen changes the running session at once; this module also
-writes each change to the appliance's configuration file (with
-``kiosk.system.config_edit``, which keeps the technician's comments) so the
-next start uses it. When the file cannot be written (a read-only root file
-system, a service sandbox, no file configured) the change still applies to
-this run and the admin is told plainly that it will not survive a restart.
+writes each change to ``admin-settings.toml`` beside the database (the
+service's state directory, on the data partition: /etc is read-only inside
+the service's sandbox and under the read-only root overlay). Its keys override
+the technician's kiosk.toml when the kiosk starts (see
+``kiosk.system.config.load_config``). Writing goes through
+``kiosk.system.config_edit`` (atomic, keeps comments). When the file cannot be
+written (a full or read-only disk, no file configured) the change still
+applies to this run and the admin is told plainly that it will not survive a
+restart.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ class SaveOutcome:
 
 
 class SettingsFile:
-    """Writes admin changes to one kiosk.toml; ``path=None`` means "this run only"."""
+    """Writes admin changes to one settings file; ``path=None`` means "this run only"."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path

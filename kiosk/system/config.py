@@ -287,30 +287,72 @@ def _cross_check(name: str, section: Any, default: Any, where: str, problems: li
     return section
 
 
-def load_config(path: Path | None = None) -> tuple[KioskConfig, list[str]]:
+def load_config(
+    path: Path | None = None, *, admin_settings: Path | bool | None = None
+) -> tuple[KioskConfig, list[str]]:
     """The configuration in ``path`` (default: ``$KIOSK_CONFIG`` or /etc/...) and its problems.
 
-    Never raises for anything in the file. A missing file gives the defaults
+    The admin screen's changes live in a second file, ``admin-settings.toml``
+    beside the database (the service's state directory): /etc is read-only
+    under the unit's sandbox and is thrown away at reboot under the read-only
+    root overlay, while the state directory sits on the data partition. Its
+    keys override the technician's file; deleting it returns to that file.
+    ``admin_settings=None`` finds it from the loaded storage settings, a path
+    uses that file, ``False`` ignores it.
+
+    Never raises for anything in the files. A missing file gives the defaults
     and no problem (a fresh box); an unreadable or invalid file gives the
     defaults and one problem.
     """
     path = Path(path) if path is not None else config_path_from_env()
+    data, problems = _read_tables(path)
+    base = _config_from_tables(data, str(path), problems)
+    if admin_settings is False:
+        return base, problems
+    overrides_path = (
+        admin_settings_path(base) if admin_settings in (None, True) else Path(admin_settings)
+    )
+    overrides, override_problems = _read_tables(overrides_path)
+    problems.extend(override_problems)
+    if not overrides:
+        return base, problems
+    merged = {key: dict(table) if isinstance(table, dict) else table for key, table in data.items()}
+    for key, table in overrides.items():
+        if isinstance(table, dict) and isinstance(merged.get(key), dict):
+            merged[key].update(table)
+        else:
+            merged[key] = table
+    return _config_from_tables(merged, f"{path} + {overrides_path}", problems), problems
+
+
+ADMIN_SETTINGS_FILENAME = "admin-settings.toml"
+
+
+def admin_settings_path(config: KioskConfig) -> Path:
+    """Where the admin screen keeps its changes: beside the database."""
+    return config.storage.database_path().parent / ADMIN_SETTINGS_FILENAME
+
+
+def _read_tables(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """The TOML tables in ``path`` ({} when missing) and at most one problem."""
     where = str(path)
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        return KioskConfig(), []
+        return {}, []
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return KioskConfig(), [f"{where}: cannot read the file ({reason}); using all defaults."]
+        return {}, [f"{where}: cannot read the file ({reason}); using all defaults."]
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text), []
     except tomllib.TOMLDecodeError as exc:
-        return KioskConfig(), [
+        return {}, [
             f"{where}: not valid TOML ({exc}); using all defaults. "
             "Compare it with /opt/microbit-kiosk/deploy/kiosk.toml."
         ]
-    problems: list[str] = []
+
+
+def _config_from_tables(data: dict[str, Any], where: str, problems: list[str]) -> KioskConfig:
     sections = {f.name: f.default_factory for f in dataclasses.fields(KioskConfig)}
     loaded: dict[str, Any] = {}
     for key, table in data.items():
@@ -321,4 +363,4 @@ def load_config(path: Path | None = None) -> tuple[KioskConfig, list[str]]:
             )
             continue
         loaded[key] = _load_section(key, sections[key], table, where, problems)  # type: ignore[arg-type]
-    return KioskConfig(**loaded), problems
+    return KioskConfig(**loaded)

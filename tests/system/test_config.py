@@ -15,6 +15,7 @@ from kiosk.system.config import (
     DATABASE_FILENAME,
     DEFAULT_CONFIG_PATH,
     KioskConfig,
+    admin_settings_path,
     default_database_path,
     load_config,
 )
@@ -228,3 +229,45 @@ def test_never_raises_and_always_returns_valid_values(tmp_path_factory: pytest.T
     assert config.session.idle_countdown_s < config.session.idle_timeout_s
     assert (config.display.width == 0) == (config.display.height == 0)
     assert os.path.isabs(config.storage.database) or config.storage.database == ""
+
+
+def test_admin_screen_changes_override_the_technicians_file(tmp_path: Path) -> None:
+    """Admin changes live beside the database (writable, on the data partition), not in /etc."""
+    database = tmp_path / "state" / "kiosk.sqlite3"
+    etc = tmp_path / "kiosk.toml"
+    etc.write_text(
+        f'[storage]\ndatabase = "{database}"\n'
+        "[session]\nidle_timeout_s = 90\nkeep_data_between_visitors = false\n"
+        "[sound]\nvolume = 0.3\n"
+    )
+    config, problems = load_config(etc)
+    assert problems == []
+    overrides = admin_settings_path(config)
+    assert overrides == database.parent / "admin-settings.toml"
+
+    overrides.parent.mkdir()
+    overrides.write_text("[session]\nkeep_data_between_visitors = true\n[sound]\nenabled = false\n")
+    config, problems = load_config(etc)
+    assert problems == []
+    assert config.session.keep_data_between_visitors is True  # from the admin screen
+    assert config.sound.enabled is False  # from the admin screen
+    assert config.session.idle_timeout_s == 90  # still the technician's
+    assert config.sound.volume == 0.3  # still the technician's
+
+    # Ignoring the overrides gives the technician's file alone.
+    alone, _ = load_config(etc, admin_settings=False)
+    assert alone.session.keep_data_between_visitors is False
+
+
+def test_a_broken_admin_settings_file_is_reported_not_fatal(tmp_path: Path) -> None:
+    etc = tmp_path / "kiosk.toml"
+    etc.write_text("[session]\nidle_timeout_s = 90\n")
+    broken = tmp_path / "admin-settings.toml"
+    broken.write_text("[session\nnot toml")
+    config, problems = load_config(etc, admin_settings=broken)
+    assert config.session.idle_timeout_s == 90
+    assert len(problems) == 1 and "admin-settings.toml" in problems[0]
+
+    broken.write_text('[session]\nidle_timeout_s = "soon"\n')
+    config, problems = load_config(etc, admin_settings=broken)
+    assert len(problems) == 1 and "idle_timeout_s" in problems[0]
