@@ -101,6 +101,21 @@ class TestScene(Scene):
             session.pretend_gesture,
         )
 
+    def live_rects(self, session: Session) -> list[Rect] | None:
+        """Everywhere ``draw_dynamic`` may paint differently from one frame to the next.
+
+        The app restores only these from the static layer each frame instead of the
+        whole screen (see ``KioskApp._draw``); the margin covers line widths and the
+        rounded ends of a short bar. The recognised panel is an opaque blit. None
+        (restore everything) while "Why?" is open: its views may paint past their area.
+        """
+        if session.showing_why:
+            return None
+        areas = [self.graph_rect, self.fp_rect]
+        for _, slider, _ in self.bar_rows(len(session.data.actions), session.simulated):
+            areas.append(self.track(slider))
+        return [area.inflate(6, 6) for area in areas]
+
     def scene_buttons(self, session: Session) -> list[Button]:
         out = []
         for i, (_, slider, pretend) in enumerate(
