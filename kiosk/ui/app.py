@@ -109,7 +109,6 @@ class KioskApp:
         self._last_screen: Screen | None = None
         self._overlay_drawn = True  # something besides the scene is on the canvas
         self._static_changed = True  # the static layer was redrawn since it was last blitted
-        self._live_key: Hashable = None  # what the scene's live parts showed last frame
         self._arrange()
 
     # ---- layout ---------------------------------------------------------------------
@@ -292,24 +291,17 @@ class KioskApp:
         # or the rotation canvas) keeps its pixels between frames, so this saves most of
         # a full-screen blit (~0.4 ms at 1280x720 here, more on a Pi).
         # AppOptions.full_redraw turns it off for a display that loses its pixels.
-        # Such a scene may also say what its live parts show (``live_key``): when that
-        # has not changed since the last frame (no new sample yet), the canvas already
-        # shows it and the frame costs only the flip.
         live_rects = getattr(scene, "live_rects", None)
-        live_key = getattr(scene, "live_key", None)
-        key = live_key(session) if live_key is not None else None
         rects = None
         if not (self.options.full_redraw or self._overlay_drawn or self._static_changed):
             rects = live_rects(session) if live_rects is not None else None
         if rects is None:
             canvas.blit(self._static, (0, 0))
-            scene.draw_dynamic(canvas, session, now)
-        elif key is None or key != self._live_key:
+        else:
             for rect in rects:
                 canvas.blit(self._static, rect, rect)
-            scene.draw_dynamic(canvas, session, now)
-        self._live_key = key
         self._static_changed = False
+        scene.draw_dynamic(canvas, session, now)
         overlay = False
         if self._pressed is not None and self._pressed.on_tap is not None:
             draw.button(canvas, self.cache, self._pressed, self.metrics.body_px, pressed=True)

@@ -116,20 +116,6 @@ class TestScene(Scene):
             areas.append(self.track(slider))
         return [area.inflate(6, 6) for area in areas]
 
-    def live_key(self, session: Session):
-        """What ``draw_dynamic`` shows, in a few numbers: unchanged means nothing to redraw.
-
-        Everything live follows the newest sample: the graph ends at it, the
-        fingerprint, bars and explanation come from the prediction it brought.
-        """
-        tester = session.tester
-        link = session.link
-        return (
-            link.samples.sequence if link is not None else -1,
-            tester.predictions if tester is not None else -1,
-            tester.detected if tester is not None else None,
-        )
-
     def scene_buttons(self, session: Session) -> list[Button]:
         out = []
         for i, (_, slider, pretend) in enumerate(
