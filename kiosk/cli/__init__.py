@@ -62,6 +62,9 @@ def _with_default_command(argv: list[str], parser: argparse.ArgumentParser) -> l
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # pygame prints a banner to stdout on import; `--json` output must be only JSON.
+    # Set before anything imports pygame, and inherited by child processes.
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     parser = build_parser()
     args_list = _with_default_command(list(sys.argv[1:] if argv is None else argv), parser)
     args = parser.parse_args(args_list)
