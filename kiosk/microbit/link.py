@@ -94,8 +94,14 @@ class Link(ABC):
 
     def connect(self) -> None:
         """Start the I/O thread; returns at once. Progress arrives as StateChange events."""
-        if self._thread is not None and self._thread.is_alive() and not self._stop.is_set():
-            return
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            if not self._stop.is_set() and self._state is not LinkState.FAILED:
+                return  # already running
+            # A thread that just gave up sets FAILED a moment before it returns:
+            # let it finish rather than run two at once (bounded: never hang the UI).
+            self._stop.set()
+            thread.join(1.0)
         # A fresh stop event per thread: an old thread still stuck in a blocking
         # radio call after close() keeps its own (set) event and exits when the
         # call returns, instead of being revived alongside the new one.
