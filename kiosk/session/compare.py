@@ -11,7 +11,6 @@ predict the same live movement from the micro:bit. Each side's model is stored w
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ from kiosk.dataset import Dataset
 from kiosk.errors import DatasetFormatError, KioskError
 from kiosk.ml.compare import Comparison, ComparisonPicture, comparison_pictures
 from kiosk.ml.train_worker import compare_in_worker
+from kiosk.session.background import BackgroundJob
 from kiosk.signal import SampleBuffer
 from kiosk.store.database import SnapshotSummary, Store
 
@@ -57,50 +57,32 @@ def trainable(dataset: Dataset, name: str) -> Dataset:
     return Dataset(kept)
 
 
-class CompareJob:
+class CompareJob(BackgroundJob):
     """Trains both sides on its own thread; poll ``done``."""
 
+    name = "compare"
+    failure = "Something went wrong while learning ({error})."
+
     def __init__(self, store_loads: tuple, names: tuple[str, str]) -> None:
+        super().__init__()
         self._datasets = store_loads  # two kiosk.dataset.Dataset, loaded on the UI thread
         self._names = names
         self.stage = "Getting ready…"
         self.progress = 0.0
         self.result: Comparison | None = None
-        self.error: str | None = None
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._main, name="compare", daemon=True)
-
-    def start(self) -> CompareJob:
-        self._thread.start()
-        return self
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
 
     def _progress(self, fraction: float, stage: str) -> None:
         self.stage, self.progress = stage, fraction
 
-    def _main(self) -> None:
-        try:
-            left_data, right_data = self._datasets
-            datasets = (
-                trainable(left_data, self._names[0]),
-                trainable(right_data, self._names[1]),
-            )
-            # In a child process: this (touchscreen) process never loads scikit-learn.
-            self.result = compare_in_worker(datasets, self._names, self._progress)
-            self.stage, self.progress = "Done!", 1.0
-        except KioskError as error:
-            self.error = str(error)
-        except Exception as error:  # a bug: log it, say it plainly
-            log.exception("comparison training failed")
-            self.error = f"Something went wrong while learning ({error})."
-        finally:
-            self._done.set()
+    def _work(self) -> None:
+        left_data, right_data = self._datasets
+        datasets = (
+            trainable(left_data, self._names[0]),
+            trainable(right_data, self._names[1]),
+        )
+        # In a child process: this (touchscreen) process never loads scikit-learn.
+        self.result = compare_in_worker(datasets, self._names, self._progress)
+        self.stage, self.progress = "Done!", 1.0
 
 
 class Comparer:

@@ -12,7 +12,6 @@ thread; the screens only draw what ``ExploreResult`` holds.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ import numpy as np
 from kiosk.errors import KioskError
 from kiosk.ml.explain import LiveExplainer, MapPicture, global_importance, importance_strength
 from kiosk.ml.windows import DataWindow
+from kiosk.session.background import BackgroundJob
 
 log = logging.getLogger(__name__)
 
@@ -53,58 +53,43 @@ class ExploreResult:
     importance: np.ndarray | None  # (k, 24) 0..1 per move; None until computed (or if it failed)
 
 
-class ExploreJob:
+class ExploreJob(BackgroundJob):
     """Builds the live explainer, then the global importance, on its own thread."""
 
+    name = "explore"
+    # The score screen still works without the pictures.
+    failure = "Could not prepare the pictures ({error})."
+
     def __init__(self, trained, window: DataWindow, importance: Callable | None = None) -> None:
+        super().__init__()
         self._trained = trained  # kiosk.session.training.TrainingResult
         self._window = window
         self._importance = importance or global_importance
         self.explainer_ready: ExploreResult | None = None  # set as soon as the explainer exists
         self.result: ExploreResult | None = None
-        self.error: str | None = None
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._main, name="explore", daemon=True)
 
-    def start(self) -> ExploreJob:
-        self._thread.start()
-        return self
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    def _main(self) -> None:
+    def _work(self) -> None:
         r = self._trained
+        explainer = LiveExplainer(
+            r.model, r.features, r.labels, r.fingerprints, predicted=r.evaluation.predicted
+        )
+        first = ExploreResult(
+            explainer,
+            tuple(r.classes),
+            explainer.picture,
+            explainer.averages,
+            None,
+        )
+        self.explainer_ready = first
+        strength = None
         try:
-            explainer = LiveExplainer(
-                r.model, r.features, r.labels, r.fingerprints, predicted=r.evaluation.predicted
-            )
-            first = ExploreResult(
-                explainer,
-                tuple(r.classes),
-                explainer.picture,
-                explainer.averages,
-                None,
-            )
-            self.explainer_ready = first
-            strength = None
-            try:
-                raw = self._importance(r.features, r.labels, list(r.classes), self._window)
-                strength = importance_strength(raw)
-            except (KioskError, ValueError) as error:  # too few recordings for folds, say
-                log.warning("global importance skipped: %s", error)
-            self.result = ExploreResult(
-                explainer, first.class_names, first.map_picture, first.averages, strength
-            )
-        except Exception as error:  # a bug: log it; the score screen still works without it
-            log.exception("explaining the model failed")
-            self.error = f"Could not prepare the pictures ({error})."
-        finally:
-            self._done.set()
+            raw = self._importance(r.features, r.labels, list(r.classes), self._window)
+            strength = importance_strength(raw)
+        except (KioskError, ValueError) as error:  # too few recordings for folds, say
+            log.warning("global importance skipped: %s", error)
+        self.result = ExploreResult(
+            explainer, first.class_names, first.map_picture, first.averages, strength
+        )
 
 
 class Explorer:
