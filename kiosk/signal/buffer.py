@@ -5,6 +5,9 @@ windows cut by time (CreateAI windows are defined in milliseconds, and BLE
 delivers samples in bursts, so counting samples would cut the wrong span).
 Every sample gets a running sequence number, so a reader can tell cheaply
 whether anything new arrived since it last looked ("predict on every sample").
+A reader on another thread can also ``watch`` the buffer with a
+``threading.Event`` that every append sets, so it sleeps until a sample comes
+instead of polling.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ class SampleBuffer:
         self._rows = np.zeros((capacity, 4), dtype=np.float64)
         self._written = 0  # total samples ever appended; the next sequence number
         self._lock = threading.Lock()
+        # Events set after every append/extend/clear; a tuple replaced on change, so
+        # writers iterate it without the lock (empty: one loop over nothing).
+        self._watchers: tuple[threading.Event, ...] = ()
 
     @property
     def capacity(self) -> int:
@@ -55,7 +61,9 @@ class SampleBuffer:
         with self._lock:
             self._rows[self._written % self._capacity] = (t, x, y, z)
             self._written += 1
-            return self._written - 1
+            sequence = self._written - 1
+        self._notify()
+        return sequence
 
     def extend(self, rows: np.ndarray) -> int:
         """Store samples given as an (n, 4) array of t, x, y, z; returns the last sequence."""
@@ -68,11 +76,24 @@ class SampleBuffer:
             self._rows[start : start + first] = rows[:first]
             self._rows[: len(rows) - first] = rows[first:]
             self._written += len(rows)
-            return self._written - 1
+            sequence = self._written - 1
+        self._notify()
+        return sequence
 
     def clear(self) -> None:
         with self._lock:
             self._written = 0
+        self._notify()
+
+    def watch(self, event: threading.Event) -> None:
+        """Set ``event`` whenever samples are added (or the buffer is cleared)."""
+        with self._lock:
+            self._watchers = (*self._watchers, event)
+
+    def unwatch(self, event: threading.Event) -> None:
+        """Stop setting ``event``; a no-op if it was not watching."""
+        with self._lock:
+            self._watchers = tuple(w for w in self._watchers if w is not event)
 
     def latest(self, count: int) -> Window:
         """The newest ``count`` samples (fewer if fewer have arrived), oldest first."""
@@ -99,6 +120,10 @@ class SampleBuffer:
                 return Window(np.zeros(0), np.zeros((0, 3)), -1)
             t_end = self._rows[(self._written - 1) % self._capacity, 0]
         return self.between(t_end - duration_s, t_end)
+
+    def _notify(self) -> None:
+        for event in self._watchers:
+            event.set()
 
     def _ordered_tail(self, count: int) -> np.ndarray:
         """The newest ``count`` rows, oldest first (caller holds the lock)."""
