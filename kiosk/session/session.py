@@ -85,6 +85,7 @@ class Session:
         pin_check: Callable[[str], bool] | None = None,
         window: DataWindow = CURRENT_WINDOW,
         settings_file: SettingsFile | None = None,
+        predict_in_thread: bool | None = None,
     ) -> None:
         self.settings = settings or SessionSettings()
         self.settings_file = settings_file or SettingsFile(None)  # where admin changes go
@@ -93,6 +94,9 @@ class Session:
         self.window = window
         self._clock = clock
         self._pin_check = pin_check or (lambda pin: pin == DEFAULT_PIN)
+        # Live predictions on a worker thread: None = when the link delivers in real
+        # time (a stepped pretend board in tests does not, so tests stay deterministic).
+        self._predict_in_thread = predict_in_thread
         now = clock()
         self.screen = Screen.ATTRACT
         self.screen_before_admin = Screen.ATTRACT
@@ -329,7 +333,7 @@ class Session:
         self.explore.reset()  # the pictures of the old model no longer apply
         self.training = TrainingJob(samples, labels, self.data.names, self.window).start()
         self.trained_version = self.data.version
-        self.tester: LiveTester | None = None
+        self._drop_tester()  # the new model replaces the old one
         self._go(Screen.TRAIN)
 
     def test(self) -> None:
@@ -337,14 +341,20 @@ class Session:
         self.touch()
         if self.trained is None:
             return
-        self.tester = LiveTester(self.trained.classifier, self.window)
+        self._drop_tester()
+        self.tester = LiveTester(
+            self.trained.classifier,
+            self.window,
+            threaded=self._threaded_prediction(),
+            model_bytes=self.trained.tflite,
+        )
         self._act_out(None)
         self._go(Screen.TEST)
 
     def add_more_recordings(self) -> None:
         """Back to recording (from train or test) to improve the model."""
         self.touch()
-        self.tester: LiveTester | None = None
+        self._drop_tester()
         self._go(Screen.RECORD)
 
     def set_threshold(self, index: int, value: float) -> None:
@@ -580,12 +590,14 @@ class Session:
         if self.compare.open and self.screen is Screen.ADMIN:
             self.compare.tick(self.link.samples if self.connected else None, now)
         testing = self.screen is Screen.TEST and self.tester is not None
-        if (
-            testing
-            and self.link is not None
-            and self.tester.update(self.link.samples, self.thresholds(), now)
-        ):
-            self._announce(self.tester.detected)
+        if testing and self.link is not None:
+            if self.tester.update(self.link.samples, self.thresholds(), now):
+                self._announce(self.tester.detected)
+            problem = self.tester.take_problem()
+            if problem is not None:
+                self._say(problem, "problem")
+        elif self.tester is not None and self.tester.running:
+            self.tester.pause()  # off the test screen (admin, pairing again): no live guesses
         if testing and self.showing_why and self.explainer is not None:
             latest = self.tester.latest
             if latest is not None and (
@@ -740,6 +752,17 @@ class Session:
         )
         self.cues.append("trained")
 
+    def _threaded_prediction(self) -> bool:
+        if self._predict_in_thread is not None:
+            return self._predict_in_thread
+        return self.link is not None and bool(getattr(self.link, "realtime", True))
+
+    def _drop_tester(self) -> None:
+        """Forget the live tester, stopping its prediction thread (bounded join)."""
+        tester, self.tester = self.tester, None
+        if tester is not None:
+            tester.stop()
+
     def _announce(self, detected: int | None) -> None:
         if detected is None or self.link is None:
             return
@@ -768,7 +791,7 @@ class Session:
         self.recorder.cancel()
         self.training = None
         self.trained = None
-        self.tester: LiveTester | None = None
+        self._drop_tester()
         self.training_error = None
         self.showing_why = False
         self.why_view = WhyView.SQUARES
