@@ -160,6 +160,8 @@ def run() -> dict[str, float]:
             for size in SIZES:
                 figures.update(_frame_figures(size, session))
         finally:
+            if session.tester is not None:
+                session.tester.stop()  # the live prediction thread, when the link is real-time
             session.link.close()
             store.close()
     figures["startup_s"] = round(_startup_s(), 3)
