@@ -59,6 +59,11 @@ class LivePredictor:
         self._low = low
         self._inverse_span = 1.0 / (high - low)
 
+    @property
+    def last_sequence(self) -> int:
+        """Sequence number of the newest sample seen by the last ``update`` (-1: none yet)."""
+        return self._last_sequence
+
     def reset(self) -> None:
         """Forget what was seen, e.g. after the buffer was cleared."""
         self._last_sequence = -1

@@ -59,6 +59,11 @@ class LiveTester:
         """True while a prediction thread is working for this tester."""
         return self._thread is not None and self._thread.alive
 
+    @property
+    def worker(self) -> PredictionThread | None:
+        """The prediction thread while there is one (threaded mode)."""
+        return self._thread
+
     def update(self, buffer: SampleBuffer, thresholds: Sequence[float], now: float) -> bool:
         """Use the new samples' predictions; True when the recognised action changed.
 

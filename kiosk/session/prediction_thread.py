@@ -60,6 +60,7 @@ class PredictionThread:
         self._thread = threading.Thread(target=self._main, name="live-predictor", daemon=True)
         self.problem: str | None = None  # set (once) by the worker when it fails
         self.made = 0  # predictions made by the worker (read by tests and the bench)
+        self.seen = -1  # sequence of the newest sample the worker has looked at
 
     @property
     def alive(self) -> bool:
@@ -105,6 +106,7 @@ class PredictionThread:
                 if predictions:
                     self.made += len(predictions)
                     self._ready.extend(predictions)
+                self.seen = predictor.last_sequence
         except Exception:  # a failure here must never take the kiosk down
             log.exception("the live predictor thread failed")
             self.problem = PROBLEM
