@@ -181,3 +181,110 @@ def test_fingerprint_uses_createai_ranges_and_clamps() -> None:
     assert fingerprint(features, LEGACY_WINDOW)[15] == pytest.approx(44 / 80)
     batch = fingerprint(np.stack([features, features]), CURRENT_WINDOW)
     assert batch.shape == (2, 24) and ((batch >= 0) & (batch <= 1)).all()
+
+
+# Series where some point is exactly 3.5 standard deviations from its window mean, in
+# floating point too (found by searching dyadic values; the window mean is exact).
+_AT_THRESHOLD_STD = [
+    [-0.625, 0.25, 1.0, 1.25, 0.0, 0.0, -0.625, 0.0, 0.0, 0.0, 0.0, -1.0],
+    [0.625, 0.0, 0.0, 0.0, 0.625, 0.0, 0.0, 0.0, 0.625, 1.0, 1.0, 0.5, -1.0, 0.625],
+    [0.625, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, -0.625, 0.25],
+    [0.25, 0.0, -0.625, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.625, 1.0, 0.0],
+    [-0.625, 0.0, 0.0, 0.0, 0.0, 1.0, -1.0, 0.0, -0.625, 0.625, -1.0],
+    [0.0, -1.0, -0.625, 0.0, -0.625, -1.0, 0.0, 0.0, 0.625, 0.0, 0.0, 1.0, 1.0, 0.5],
+]
+
+
+def _knife_edge_windows() -> list[np.ndarray]:
+    """Windows with points exactly on the detector's thresholds, in floating point too."""
+    rng = np.random.default_rng(11)
+    windows = []
+    for series in _AT_THRESHOLD_STD:
+        for offset in (0.0, 1.0, -2.0):  # keeps every sum exact
+            base = np.asarray(series) + offset
+            windows.append(np.stack([base, -base, base * 2], axis=1))
+    for scale in (0.25, 1.0, 2.0):
+        # A point 0.1 g from a flat window is at the 0.1 g threshold.
+        flat = [scale] * 11 + [scale + 0.1, scale - 0.1, scale, scale, scale + 0.1]
+        base = np.asarray(flat)
+        windows.append(np.stack([base, base[::-1].copy(), -base], axis=1))
+    # Integer milli-g grids put many points exactly on a threshold too.
+    for _ in range(300):
+        n = int(rng.integers(MIN_FEATURE_SAMPLES, 60))
+        windows.append(rng.integers(-3, 4, size=(n, 3)) * rng.choice([0.025, 0.05, 0.1]))
+    return windows
+
+
+def test_peak_detector_on_knife_edges_equals_plain_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fast loop decides most points from running sums and hands points close
+    # to a threshold to the exact test; these windows must reach that hand-over.
+    from kiosk.ml import features
+
+    exact_checks = 0
+    exact = features._signal
+
+    def counted(*args: float) -> int:
+        nonlocal exact_checks
+        exact_checks += 1
+        return exact(*args)
+
+    monkeypatch.setattr(features, "_signal", counted)
+    for samples in _knife_edge_windows():
+        result = compute_features(samples, CURRENT_WINDOW)
+        expected = [_reference_peaks(samples[:, k].tolist()) for k in range(3)]
+        assert result[12:15].tolist() == expected, samples
+    assert exact_checks > 100
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(*[st.integers(-2048, 2047)] * 3), min_size=MIN_FEATURE_SAMPLES, max_size=90),
+    st.sampled_from([0.001, 0.016]),
+)
+def test_exact_test_alone_equals_plain_one(rows: list[tuple[int, int, int]], unit: float) -> None:
+    # With an enormous slack every point after the lead-in takes the exact test.
+    from kiosk.ml import features
+
+    samples = np.array(rows, dtype=np.float64) * unit
+    original = features._RUNNING_SUM_SLACK
+    features._RUNNING_SUM_SLACK = 1e6
+    try:
+        result = compute_features(samples, CURRENT_WINDOW)
+    finally:
+        features._RUNNING_SUM_SLACK = original
+    expected = [_reference_peaks(samples[:, k].tolist()) for k in range(3)]
+    assert result[12:15].tolist() == expected
+
+
+def test_odd_values_take_the_exact_path() -> None:
+    # NaN, infinities and huge values must give what the plain detector gives.
+    rng = np.random.default_rng(5)
+    for trial in range(200):
+        n = int(rng.integers(MIN_FEATURE_SAMPLES, 40))
+        samples = np.round(rng.normal(0, 1, size=(n, 3)), 2) * (1e6 if trial % 3 == 0 else 1)
+        holes = rng.random((n, 3)) < 0.05
+        samples[holes] = rng.choice([np.nan, np.inf, -np.inf, 1e100], size=int(holes.sum()))
+        with np.errstate(all="ignore"):
+            result = compute_features(samples, CURRENT_WINDOW)
+            expected = [_reference_peaks(samples[:, k].tolist()) for k in range(3)]
+        assert result[12:15].tolist() == expected, trial
+
+
+def test_features_are_independent_of_the_input_layout() -> None:
+    # Fortran-ordered, non-contiguous, integer and list inputs give the same features.
+    rng = np.random.default_rng(3)
+    samples = np.round(rng.normal(0, 0.8, size=(61, 3)), 3)
+    expected = compute_features(samples, CURRENT_WINDOW)
+    strided = np.zeros((61, 6))
+    strided[:, ::2] = samples
+    for variant in (
+        np.asfortranarray(samples),
+        strided[:, ::2],
+        np.repeat(samples, 2, axis=0)[::2],
+        samples.tolist(),
+    ):
+        np.testing.assert_array_equal(compute_features(variant, CURRENT_WINDOW), expected)
+    ints = rng.integers(-2, 3, size=(50, 3))
+    np.testing.assert_array_equal(
+        compute_features(ints, LEGACY_WINDOW), compute_features(ints.astype(float), LEGACY_WINDOW)
+    )
