@@ -66,6 +66,10 @@ class Link(ABC):
     kind: str = "micro:bit"
     #: True for boards the kiosk makes up (demo mode): the UI labels them clearly.
     simulated: bool = False
+    #: True when samples arrive on their own, as time passes (every real board);
+    #: False for a board a test steps by hand, which the session then predicts
+    #: for synchronously rather than on a prediction thread.
+    realtime: bool = True
 
     def __init__(self, buffer: SampleBuffer | None = None) -> None:
         self.samples = buffer if buffer is not None else SampleBuffer()

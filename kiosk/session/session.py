@@ -755,7 +755,7 @@ class Session:
     def _threaded_prediction(self) -> bool:
         if self._predict_in_thread is not None:
             return self._predict_in_thread
-        return self.link is not None and bool(getattr(self.link, "realtime", True))
+        return self.link is not None and self.link.realtime
 
     def _drop_tester(self) -> None:
         """Forget the live tester, stopping its prediction thread (bounded join)."""
