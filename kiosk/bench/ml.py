@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -85,7 +86,7 @@ def run() -> dict[str, float | int]:
     figures["train_with_features_and_export_ms"] = (time.perf_counter() - start) * 1e3
 
     figures["predictions_per_s"] = _sustained_rate(float_model, arrays, labels)
-    return {f"ml_{k}" if not k.startswith("ml_") else k: _round(v) for k, v in figures.items()}
+    return {key: _round(value) for key, value in figures.items()}
 
 
 def _shake_still_circle() -> tuple[list[np.ndarray], np.ndarray, list[str], DataWindow, bool]:
@@ -116,7 +117,7 @@ def _sklearn_equivalent(X: np.ndarray, labels: np.ndarray) -> Any:
     """The same kind of model as scikit-learn would serve it: scaler + MLPClassifier."""
     pipeline = make_pipeline(
         StandardScaler(),
-        training.MLPClassifier(
+        MLPClassifier(
             hidden_layer_sizes=training.HIDDEN_UNITS, solver=training.SOLVER,
             alpha=training.L2_ALPHA, max_iter=training.MAX_ITERATIONS, random_state=0,
         ),
