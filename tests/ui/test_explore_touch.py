@@ -49,7 +49,7 @@ def test_explore_tabs_and_the_why_map_follow_touches(make_driver) -> None:
     d.seconds(1.0)
     d.tap("why")
     d.seconds(0.3)
-    panel = d.app.scene.why_body
+    panel = d.app.scene.why_area(s)
     squares = d.pixels(panel)
     d.tap("why_map")
     assert s.why_view == "map"
@@ -59,6 +59,29 @@ def test_explore_tabs_and_the_why_map_follow_touches(make_driver) -> None:
     d.tap("pretend_0")  # a different move: the live point moves on the map
     d.seconds(1.5)
     assert np.abs(d.pixels(panel).astype(int) - first).mean() > 0.05
+
+
+def test_portrait_why_joins_the_room_under_the_bars_to_the_live_column(make_driver) -> None:
+    d = make_driver((720, 1280))
+    s = d.session
+    _trained(d)
+    d.tap("test")
+    d.tap("pretend_1")
+    d.seconds(1.0)
+    scene = d.app.scene
+    d.tap("why")
+    d.seconds(0.3)
+    tabs, area = scene.why_layout(s)
+    # Much taller than the panel under the fixed tabs, and clear of every slider.
+    assert area.height > 1.5 * scene.why_body.height
+    bars_bottom = max(track.bottom for _, track, _ in scene.bar_rows(len(MOVES), s.simulated))
+    assert min(tab.top for tab in tabs) > bars_bottom
+    assert d.app.button("why_map").rect == tabs[1]
+    squares = d.pixels(area)
+    assert_not_blank(squares)
+    d.tap("why_map")
+    d.seconds(0.3)
+    assert np.abs(d.pixels(area).astype(int) - squares).mean() > 3
 
 
 def test_staff_save_a_set_and_compare_by_touch(make_driver) -> None:

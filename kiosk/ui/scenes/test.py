@@ -147,8 +147,9 @@ class TestScene(Scene):
                     )
                 )
         if session.showing_why and not shows_banner(session):  # the banner covers the panel
+            tabs, _ = self.why_layout(session)
             for (view, label), rect in zip(
-                ((WhyView.SQUARES, "Squares"), (WhyView.MAP, "Map")), self.why_tabs, strict=True
+                ((WhyView.SQUARES, "Squares"), (WhyView.MAP, "Map")), tabs, strict=True
             ):
                 out.append(
                     Button(
@@ -211,7 +212,7 @@ class TestScene(Scene):
         tester = session.tester
         prediction = tester.latest if tester is not None else None
         if session.showing_why:
-            self._draw_why(surface, session, prediction)
+            self._draw_why(surface, session, prediction, self.why_layout(session)[1])
         else:
             self._draw_live(surface, session, prediction)
         self._draw_recognised(surface, session)
@@ -232,9 +233,29 @@ class TestScene(Scene):
             colour = theme.GOOD if i == detected else theme.INFO
             draw.bar(surface, self.track(slider), float(probabilities[i]), colour, action.threshold)
 
-    def _draw_why(self, surface: pygame.Surface, session: Session, prediction) -> None:
+    def why_layout(self, session: Session) -> tuple[list[Rect], Rect]:
+        """The "Why?" panel: (its two tab rects, the area its views draw in).
+
+        Landscape: the live column. Portrait: the left column from just under the
+        confidence bars down, which joins the room the bars leave free to the
+        live column below (about twice the height), so the saliency squares and
+        the map stay readable on a tall screen.
+        """
+        if not self.m.portrait:
+            return self.why_tabs, self.why_body
+        m = self.m
+        bars = self.bar_rows(len(session.data.actions), session.simulated)
+        top = (bars[-1][1].bottom if bars else self.bars_area.top) + m.gap
+        column = Rect(self.live.x, top, self.live.width, self.live.bottom - top)
+        tabs, body = take_top(column, m.unit, m.gap)
+        return columns(tabs, [1, 1], m.gap), body
+
+    def why_area(self, session: Session) -> Rect:
+        """Where the "Why?" views draw (see ``why_layout``)."""
+        return self.why_layout(session)[1]
+
+    def _draw_why(self, surface: pygame.Surface, session: Session, prediction, area: Rect) -> None:
         """Saliency over the live fingerprint and the most similar recordings, or the map."""
-        area = self.why_body
         pygame.draw.rect(surface, theme.BACKGROUND, area)
         explanation = session.explanation
         if explanation is None or prediction is None:
