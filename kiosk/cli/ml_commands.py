@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from kiosk.dataset import Dataset
-from kiosk.errors import DatasetFormatError, StorageError
+from kiosk.errors import DatasetFormatError
 from kiosk.ml.evaluation import (
     Evaluation,
     NotEnoughRecordingsError,
@@ -33,6 +31,7 @@ from kiosk.ml.runtime import TFLiteClassifier
 from kiosk.ml.training import MODEL_KINDS, train_model
 from kiosk.ml.windows import DataWindow, choose_window, window_by_name
 from kiosk.store.createai_json import load_createai
+from kiosk.store.export import write_atomically
 
 MAX_FOLDS_FILE_BYTES = 8 * 1024 * 1024
 
@@ -121,7 +120,7 @@ def run_train(args: argparse.Namespace) -> int:
     X, y, classes = _features(dataset, window), dataset.labels(), dataset.class_names
     model = train_model(X, y, classes, window)
     model_bytes = model.to_tflite(int8=args.int8)
-    _write_atomically(Path(args.out), model_bytes)
+    write_atomically(Path(args.out), model_bytes)
     try:
         estimate: Evaluation | None = cross_validate(X, y, classes, window)
         note = ""
@@ -247,19 +246,3 @@ def _print_evaluation(result: Evaluation) -> None:
 
 def _print_json(document: dict[str, Any]) -> None:
     print(json.dumps(document))
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".model-", dir=path.parent or Path("."))
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from None

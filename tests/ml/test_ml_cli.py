@@ -101,7 +101,7 @@ def test_train_then_predict_float_and_int8(createai_dir: Path, tmp_path: Path, c
         (["evaluate", "{good}", "--folds", "{folds}"], "needs --set"),
         (["evaluate", "{good}", "--folds", "{folds}", "--set", "still-wave-clap"], "does not have"),
         (["predict", "{bad}", "{good}", "--json"], "model"),
-        (["train", "{good}", "--out", "/nonexistent-dir/m.tflite"], "cannot write"),
+        (["train", "{good}", "--out", "/nonexistent-dir/m.tflite"], "could not write"),
     ],
 )
 def test_malformed_inputs_give_one_line_and_exit_2(
