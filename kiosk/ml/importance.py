@@ -17,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
+from kiosk.ml import evaluation
 from kiosk.ml.windows import DataWindow
 
 
@@ -26,20 +27,6 @@ class Probabilistic(Protocol):
 
 Fit = Callable[[np.ndarray, np.ndarray], Probabilistic]
 Folds = Iterable[tuple[np.ndarray, np.ndarray]]
-
-
-def cv_folds(y: np.ndarray, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The stratified folds the ML core's ``cross_validate`` uses (train rows, test rows)."""
-    from kiosk.ml import evaluation
-
-    y = np.asarray(y, np.int64)
-    maker = getattr(evaluation, "stratified_folds", None)
-    if maker is not None:
-        return [(np.asarray(a), np.asarray(b)) for a, b in maker(y)]
-    from sklearn.model_selection import StratifiedKFold
-
-    splitter = StratifiedKFold(n_splits=evaluation.choose_k(y), shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros((len(y), 1)), y))
 
 
 def global_importance(
@@ -69,7 +56,8 @@ def global_importance(
         def fit(X_fit: np.ndarray, y_fit: np.ndarray) -> Probabilistic:
             return train_model(X_fit, y_fit, list(classes), window, kind=kind, seed=seed)
 
-    fold_list = cv_folds(y, seed) if folds is None else list(folds)
+    # The same folds as the accuracy estimate, so "important" means important there.
+    fold_list = evaluation.stratified_folds(y) if folds is None else list(folds)
     total = np.zeros((k, n_features))
     count = np.zeros(k)
     rng = np.random.default_rng(seed)
