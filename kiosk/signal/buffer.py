@@ -103,15 +103,20 @@ class SampleBuffer:
         return Window(rows[:, 0].copy(), rows[:, 1:].copy(), last)
 
     def between(self, t_start: float, t_end: float) -> Window:
-        """Samples with t_start <= t <= t_end, oldest first."""
+        """Samples with t_start <= t <= t_end, oldest first.
+
+        Searches the ring where it lies (times only increase, oldest first from
+        the write position) and copies just the rows in the span: the live
+        graph asks for the last 3 s of a 4096-row ring every frame.
+        """
         with self._lock:
-            rows = self._ordered_tail(len(self))
+            count = len(self)
             newest = self._written - 1
-        times = rows[:, 0]
-        lo = int(np.searchsorted(times, t_start, side="left"))
-        hi = int(np.searchsorted(times, t_end, side="right"))
-        last = newest - (len(rows) - hi) if hi > lo else -1
-        return Window(rows[lo:hi, 0].copy(), rows[lo:hi, 1:].copy(), last)
+            lo = self._search(t_start, "left", count)
+            hi = self._search(t_end, "right", count)
+            rows = self._logical_rows(lo, hi, count) if hi > lo else np.zeros((0, 4))
+        last = newest - (count - hi) if hi > lo else -1
+        return Window(rows[:, 0].copy(), rows[:, 1:].copy(), last)
 
     def last_seconds(self, duration_s: float) -> Window:
         """The samples in the ``duration_s`` seconds up to the newest sample."""
@@ -133,3 +138,31 @@ class SampleBuffer:
         if count <= end:
             return self._rows[end - count : end].copy()
         return np.concatenate((self._rows[self._capacity - (count - end) :], self._rows[:end]))
+
+    def _first(self, count: int) -> int:
+        """Where the oldest of ``count`` stored rows sits in the ring (caller holds the lock)."""
+        return (self._written - count) % self._capacity
+
+    def _search(self, value: float, side: str, count: int) -> int:
+        """``np.searchsorted`` over the stored times, oldest first, without reordering them.
+
+        The ring holds at most two runs of increasing times: from the oldest row
+        to the end of the array, then from its start to the newest row.
+        """
+        first = self._first(count)
+        head = min(count, self._capacity - first)  # rows in the first run
+        times = self._rows[:, 0]
+        older = times[first : first + head]
+        # The answer is in the first run unless ``value`` lies past all of it.
+        in_older = head == count or (value <= older[-1] if side == "left" else value < older[-1])
+        if in_older:
+            return int(np.searchsorted(older, value, side=side))
+        return head + int(np.searchsorted(times[: count - head], value, side=side))
+
+    def _logical_rows(self, lo: int, hi: int, count: int) -> np.ndarray:
+        """Rows ``lo``..``hi`` (oldest first) of the ``count`` stored, as one array."""
+        start = (self._first(count) + lo) % self._capacity
+        stop = start + (hi - lo)
+        if stop <= self._capacity:
+            return self._rows[start:stop]
+        return np.concatenate((self._rows[start:], self._rows[: stop - self._capacity]))

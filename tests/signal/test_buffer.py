@@ -6,6 +6,8 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk.signal import SampleBuffer
 
@@ -52,6 +54,34 @@ def test_windows_are_cut_by_time_not_count() -> None:
     middle = buffer.between(0.0015, 0.505)
     assert middle.t.tolist() == [0.002, 0.5]
     assert middle.last_sequence == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    capacity=st.integers(2, 12),
+    steps=st.lists(st.sampled_from([0.0, 0.01, 0.02, 0.5]), min_size=0, max_size=40),
+    start=st.floats(-0.1, 3.0),
+    span=st.floats(0.0, 3.0),
+)
+def test_between_on_a_wrapped_ring_matches_a_search_of_the_stored_samples_in_order(
+    capacity: int, steps: list[float], start: float, span: float
+) -> None:
+    """``between`` searches the ring in place; it must agree with sorting out a plain copy.
+
+    Repeated times (a burst stamped alike) and every wrap position are covered.
+    """
+    buffer = SampleBuffer(capacity=capacity)
+    times = np.cumsum(steps)
+    for i, t in enumerate(times):
+        buffer.append(float(t), float(i), 0.0, 0.0)
+    stored = times[-capacity:]
+    first = len(times) - len(stored)  # sequence number of the oldest stored sample
+    lo = int(np.searchsorted(stored, start, side="left"))
+    hi = int(np.searchsorted(stored, start + span, side="right"))
+    window = buffer.between(start, start + span)
+    assert window.t.tolist() == stored[lo:hi].tolist()
+    assert window.xyz[:, 0].tolist() == [float(first + i) for i in range(lo, hi)]
+    assert window.last_sequence == (first + hi - 1 if hi > lo else -1)
 
 
 def test_empty_buffer_gives_empty_windows() -> None:
