@@ -290,13 +290,16 @@ class KioskApp:
         # static layer, or an overlay drawn last frame. The canvas (the window surface,
         # or the rotation canvas) keeps its pixels between frames, so this saves most of
         # a full-screen blit (~0.4 ms at 1280x720 here, more on a Pi).
-        # AppOptions.full_redraw turns it off for a display that loses its pixels.
+        # AppOptions.full_redraw turns it off for a display that loses its pixels. After a
+        # whole restore the scene is told (``forget_painted``), so a scene that repaints
+        # only what changed paints everything again.
         live_rects = getattr(scene, "live_rects", None)
         rects = None
         if not (self.options.full_redraw or self._overlay_drawn or self._static_changed):
             rects = live_rects(session) if live_rects is not None else None
         if rects is None:
             canvas.blit(self._static, (0, 0))
+            scene.forget_painted()
         else:
             for rect in rects:
                 canvas.blit(self._static, rect, rect)

@@ -181,8 +181,22 @@ def fingerprint_surface(values: np.ndarray, size: tuple[int, int]) -> pygame.Sur
     return pygame.transform.scale(small, size)
 
 
+_fingerprint_cells: pygame.Surface | None = None  # 8x3, one pixel per feature, reused
+
+
 def fingerprint(surface: pygame.Surface, rect: Rect, values: np.ndarray) -> None:
-    surface.blit(fingerprint_surface(values, rect.size), rect)
+    """A fingerprint tile painted straight into ``rect`` (every pixel of it), with a border.
+
+    The live fingerprint changes with every sample, so this fills one reused
+    8x3 surface and scales it into the destination in place, with no new
+    surfaces per call (same picture as ``fingerprint_surface``).
+    """
+    global _fingerprint_cells
+    if _fingerprint_cells is None:
+        _fingerprint_cells = pygame.Surface((8, 3))
+    colours = viridis(np.asarray(values).reshape(8, 3))  # [filter, axis] -> rgb
+    pygame.surfarray.blit_array(_fingerprint_cells, colours)
+    pygame.transform.scale(_fingerprint_cells, rect.size, surface.subsurface(rect))
     pygame.draw.rect(surface, theme.PANEL_LIGHT, rect, 1)
 
 
@@ -192,9 +206,13 @@ def graph(surface: pygame.Surface, rect: Rect, lines: Sequence[np.ndarray], widt
     pygame.draw.line(
         surface, theme.PANEL_LIGHT, (rect.left, rect.centery), (rect.right - 1, rect.centery)
     )
+    # Clipped, so a graph paints exactly its rect: the test screen repaints it in place.
+    clip = surface.get_clip()
+    surface.set_clip(rect.clip(clip))
     for colour, points in zip(theme.AXES, lines, strict=False):
         if len(points) >= 2:
             pygame.draw.lines(surface, colour, False, points, width)
+    surface.set_clip(clip)
 
 
 def bar(
@@ -207,7 +225,7 @@ def bar(
     """A horizontal 0..1 bar, with a threshold marker when given."""
     pygame.draw.rect(surface, theme.PANEL_LIGHT, rect, border_radius=6)
     filled = rect.copy()
-    filled.width = int(rect.width * float(np.clip(value, 0.0, 1.0)))
+    filled.width = bar_fill_width(rect, value)
     if filled.width > 0:
         pygame.draw.rect(surface, colour, filled, border_radius=6)
     if threshold is not None:
@@ -216,6 +234,14 @@ def bar(
         pygame.draw.polygon(
             surface, theme.TEXT, [(x - 9, rect.top - 12), (x + 9, rect.top - 12), (x, rect.top - 2)]
         )
+
+
+def bar_fill_width(rect: Rect, value: float) -> int:
+    """How many pixels of a ``bar`` in ``rect`` a 0..1 value fills."""
+    value = float(value)
+    if not value > 0.0:  # also NaN: an empty bar, never a crash
+        return 0
+    return int(rect.width * min(value, 1.0))
 
 
 def panel(surface: pygame.Surface, rect: Rect, colour: theme.Colour = theme.PANEL) -> None:

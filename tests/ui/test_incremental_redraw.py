@@ -1,9 +1,11 @@
 """The test screen skips restoring its static layer each frame; the pixels must not notice.
 
 ``KioskApp._draw`` blits the static layer only when something besides the
-scene's self-clearing live parts touched the canvas. Each frame drawn that way
-must equal, pixel for pixel, the same state drawn from scratch, through live
-data, "Why?", a message coming and going, and a pressed button.
+scene's self-clearing live parts touched the canvas, and the test screen
+repaints a live part only when what it shows changed. Each frame drawn that
+way must equal, pixel for pixel, the same state drawn from scratch, through
+live data, frames with no new sample, "Why?", a message coming and going, and
+a pressed button.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def test_test_screen_frames_equal_full_redraws(make_driver, size) -> None:
         for _ in range(6):
             d.frames(4)
             _matches_a_full_redraw(d)
+            d.app.step()  # a frame with no new sample: the live parts are left as they are
+            _matches_a_full_redraw(d)
     s._say("A message for a few seconds", "info")
     d.frames(2)
     _matches_a_full_redraw(d)
@@ -69,3 +73,30 @@ def test_test_screen_frames_equal_full_redraws(make_driver, size) -> None:
     d.app._pressed = None  # let go away from the button: nothing tapped
     d.frames(2)
     _matches_a_full_redraw(d)
+
+
+def test_live_parts_are_repainted_only_when_a_sample_arrives(make_driver) -> None:
+    """Frames without a new sample leave the graph and fingerprint alone; a sample repaints them."""
+    d = make_driver((800, 480))
+    s = d.session
+    j = d.journey
+    j.connect_pretend()
+    j.pick("Still", "Shake")
+    for index in range(2):
+        j.record(index, 3)
+    s.train()
+    s.training.wait(120)
+    d.frames(3)
+    s.test()
+    s.set_pretend_gesture("shake")
+    d.frames(10)
+    scene = d.app.scene
+    marker = (255, 0, 255)
+    spots = [scene.graph_rect.center, scene.fp_rect.center]
+    for spot in spots:
+        d.app.canvas.set_at(spot, marker)
+    for _ in range(3):
+        d.app.step()  # the board sent nothing: nothing live to repaint
+    assert [tuple(d.app.canvas.get_at(spot))[:3] for spot in spots] == [marker, marker]
+    d.frames(1)  # a sample arrives: a new graph and a new prediction
+    assert all(tuple(d.app.canvas.get_at(spot))[:3] != marker for spot in spots)

@@ -160,3 +160,10 @@ class Scene:
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
         """Live content, drawn every frame over the static layer."""
+
+    def forget_painted(self) -> None:
+        """The app restored the whole static layer: everything live must be painted again.
+
+        A scene that skips repainting live parts whose content has not changed
+        (the test screen) forgets here what it believes is on the canvas.
+        """

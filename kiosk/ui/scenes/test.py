@@ -8,7 +8,6 @@ With the pretend micro:bit, a button per move makes the board act it out.
 
 from __future__ import annotations
 
-import numpy as np
 import pygame
 
 from kiosk.session.explore import WhyView
@@ -43,6 +42,9 @@ class TestScene(Scene):
     def arrange(self) -> None:
         m, f = self.m, self.frame
         self._recognised_cache: dict[tuple, pygame.Surface] = {}
+        self._bar_rows_cache: dict[tuple[int, bool], list[tuple[Rect, Rect, Rect | None]]] = {}
+        # What each live part last painted on the canvas (see ``draw_dynamic``).
+        self._painted: dict[str, object] = {}
         self.more_rect = f.primary
         if m.portrait:
             # The bars (finger-sized sliders) take the body; the live view goes below.
@@ -69,7 +71,14 @@ class TestScene(Scene):
         return self.live
 
     def bar_rows(self, n: int, simulated: bool) -> list[tuple[Rect, Rect, Rect | None]]:
-        """(icon, bar track, pretend button) per move."""
+        """(icon, bar track, pretend button) per move (worked out once per layout)."""
+        key = (n, simulated)
+        cached = self._bar_rows_cache.get(key)
+        if cached is None:
+            cached = self._bar_rows_cache[key] = self._lay_out_bar_rows(n, simulated)
+        return cached
+
+    def _lay_out_bar_rows(self, n: int, simulated: bool) -> list[tuple[Rect, Rect, Rect | None]]:
         m = self.m
         gap = max(3, m.gap // 2)
         height = min(self.bars_area.height, int(m.unit * 1.3) * n + gap * (n - 1))
@@ -102,19 +111,48 @@ class TestScene(Scene):
         )
 
     def live_rects(self, session: Session) -> list[Rect] | None:
-        """Everywhere ``draw_dynamic`` may paint differently from one frame to the next.
+        """Where the static layer must be restored before ``draw_dynamic`` paints this frame.
 
-        The app restores only these from the static layer each frame instead of the
-        whole screen (see ``KioskApp._draw``); the margin covers line widths and the
-        rounded ends of a short bar. The recognised panel is an opaque blit. None
-        (restore everything) while "Why?" is open: its views may paint past their area.
+        The app restores only these instead of the whole screen (see
+        ``KioskApp._draw``). The graph, the fingerprint and the recognised panel
+        paint every pixel of their rects, so they need no restoring; a
+        confidence bar does (it has rounded ends), and only when it will change
+        (the margin covers line widths). None (restore everything) while "Why?"
+        is open: its views may paint past their area.
         """
         if session.showing_why:
             return None
-        areas = [self.graph_rect, self.fp_rect]
-        for _, slider, _ in self.bar_rows(len(session.data.actions), session.simulated):
-            areas.append(self.track(slider))
-        return [area.inflate(6, 6) for area in areas]
+        return [
+            self.track(slider).inflate(6, 6)
+            for index, slider, _, shown in self._bar_states(session)
+            if self._painted.get(f"bar{index}") != shown
+        ]
+
+    def forget_painted(self) -> None:
+        self._painted.clear()
+
+    def _bar_states(self, session: Session) -> list[tuple[int, Rect, float, tuple]]:
+        """(index, slider, confidence, what its bar shows on screen) per move.
+
+        What a bar shows is its filled width in pixels, colour and threshold:
+        a confidence wobbling by less than a pixel repaints nothing.
+        """
+        tester = session.tester
+        prediction = tester.latest if tester is not None else None
+        detected = tester.detected if tester is not None else None
+        out = []
+        for i, (action, (_, slider, _)) in enumerate(
+            zip(
+                session.data.actions,
+                self.bar_rows(len(session.data.actions), session.simulated),
+                strict=False,
+            )
+        ):
+            value = float(prediction.probabilities[i]) if prediction is not None else 0.0
+            colour = theme.GOOD if i == detected else theme.INFO
+            filled = draw.bar_fill_width(self.track(slider), value)
+            out.append((i, slider, value, (filled, colour, action.threshold)))
+        return out
 
     def scene_buttons(self, session: Session) -> list[Button]:
         out = []
@@ -209,6 +247,15 @@ class TestScene(Scene):
             )
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
+        """The live parts, each painted only when what it shows changed.
+
+        The canvas keeps its pixels between frames (``KioskApp._draw``), and a
+        board sends 50 samples a second in bursts while the screen runs at
+        60 fps, so most frames have no new sample for the graph and no new
+        prediction for the fingerprint and bars. ``_painted`` remembers what
+        each part last showed; ``forget_painted`` clears it when the app
+        restored the whole screen.
+        """
         tester = session.tester
         prediction = tester.latest if tester is not None else None
         if session.showing_why:
@@ -217,21 +264,13 @@ class TestScene(Scene):
             self._draw_live(surface, session, prediction)
         self._draw_recognised(surface, session)
         # A confidence bar per move, with its draggable threshold.
-        detected = tester.detected if tester is not None else None
-        probabilities = (
-            prediction.probabilities
-            if prediction is not None
-            else np.zeros(len(session.data.actions))
-        )
-        for i, (action, (_, slider, _)) in enumerate(
-            zip(
-                session.data.actions,
-                self.bar_rows(len(session.data.actions), session.simulated),
-                strict=False,
-            )
-        ):
-            colour = theme.GOOD if i == detected else theme.INFO
-            draw.bar(surface, self.track(slider), float(probabilities[i]), colour, action.threshold)
+        for index, slider, value, shown in self._bar_states(session):
+            key = f"bar{index}"
+            if self._painted.get(key) == shown:
+                continue
+            _, colour, threshold = shown
+            draw.bar(surface, self.track(slider), value, colour, threshold)
+            self._painted[key] = shown
 
     def why_layout(self, session: Session) -> tuple[list[Rect], Rect]:
         """The "Why?" panel: (its two tab rects, the area its views draw in).
@@ -284,18 +323,25 @@ class TestScene(Scene):
         explain_views.draw_similar_recordings(surface, bottom, self.cache, explanation.similar)
 
     def _draw_live(self, surface: pygame.Surface, session: Session, prediction) -> None:
-        lines = []
-        if session.link is not None:
-            window = session.link.samples.last_seconds(GRAPH_SPAN_S)
-            if len(window):
-                lines = graph_points(
-                    window.t, window.xyz, self.graph_rect, float(window.t[-1]), GRAPH_SPAN_S
-                )
-        draw.graph(surface, self.graph_rect, lines)
-        if prediction is not None:
-            draw.fingerprint(surface, self.fp_rect, prediction.fingerprint)
-        else:
-            pygame.draw.rect(surface, theme.PANEL, self.fp_rect)
+        link = session.link
+        samples = link.samples if link is not None else None
+        shown = (samples, samples.sequence if samples is not None else -1)
+        if self._painted.get("graph") != shown:
+            lines = []
+            if samples is not None:
+                window = samples.last_seconds(GRAPH_SPAN_S)
+                if len(window):
+                    lines = graph_points(
+                        window.t, window.xyz, self.graph_rect, float(window.t[-1]), GRAPH_SPAN_S
+                    )
+            draw.graph(surface, self.graph_rect, lines)
+            self._painted["graph"] = shown
+        if self._painted.get("fingerprint", self) is not prediction:
+            if prediction is not None:
+                draw.fingerprint(surface, self.fp_rect, prediction.fingerprint)
+            else:
+                pygame.draw.rect(surface, theme.PANEL, self.fp_rect)
+            self._painted["fingerprint"] = prediction
 
     def _draw_recognised(self, surface: pygame.Surface, session: Session) -> None:
         """The recognised move big, from a panel cached per move (it changes rarely)."""
@@ -303,12 +349,15 @@ class TestScene(Scene):
         detected = tester.detected if tester is not None else None
         name = session.data.actions[detected].name if detected is not None else ""
         key = (detected, name, self.big_rect.size)
+        if self._painted.get("recognised") == key:
+            return
         panel = self._recognised_cache.get(key)
         if panel is None:
             panel = pygame.Surface(self.big_rect.size).convert()
             self._render_recognised(panel, session, detected)
             self._recognised_cache[key] = panel
         surface.blit(panel, self.big_rect)
+        self._painted["recognised"] = key
 
     def _render_recognised(
         self, panel: pygame.Surface, session: Session, detected: int | None
