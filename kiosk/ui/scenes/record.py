@@ -27,6 +27,7 @@ from kiosk.ui.geometry import (
     take_left,
     take_top,
 )
+from kiosk.ui.live_graph import LiveGraph
 from kiosk.ui.scenes.base import Scene
 from kiosk.ui.widgets import Button
 
@@ -66,6 +67,7 @@ class RecordScene(Scene):
         self.body = f.body
         viewer = inset(f.body, m.gap)
         self.viewer = viewer
+        self._graph = LiveGraph(self.graph_rect.size, GRAPH_SPAN_S)
 
     def banner_place(self) -> bool:
         # While the board is lost the live graph shows nothing and recording is off, so the
@@ -332,13 +334,10 @@ class RecordScene(Scene):
         rect = self.graph_rect
         if rect.height < 20:
             return
-        lines = []
-        if session.link is not None:
-            window = session.link.samples.last_seconds(GRAPH_SPAN_S)
-            if len(window):
-                lines = graph_points(window.t, window.xyz, rect, float(window.t[-1]), GRAPH_SPAN_S)
-        draw.graph(surface, rect, lines)
-        if not lines:
+        link = session.link
+        self._graph.update(link.samples if link is not None else None)
+        self._graph.blit(surface, rect)
+        if not self._graph.has_trace:
             draw.text(
                 surface,
                 self.cache,

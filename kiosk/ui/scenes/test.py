@@ -18,7 +18,6 @@ from kiosk.ui import draw, explain_views, theme
 from kiosk.ui.geometry import (
     Rect,
     columns,
-    graph_points,
     inset,
     rows,
     take_left,
@@ -26,6 +25,7 @@ from kiosk.ui.geometry import (
     take_top,
     x_to_value,
 )
+from kiosk.ui.live_graph import LiveGraph
 from kiosk.ui.scenes.base import Scene, shows_banner
 from kiosk.ui.widgets import Button
 
@@ -61,6 +61,7 @@ class TestScene(Scene):
         self.graph_rect, self.fp_rect = take_top(live, int(live.height * 0.55), m.gap)
         if not m.portrait:
             self.fp_rect.height -= m.small_px + m.gap  # room for the pretend-board hint
+        self._graph = LiveGraph(self.graph_rect.size, GRAPH_SPAN_S)
 
     def banner_place(self) -> bool:
         # While the board is lost the live graph and fingerprint have nothing to show, so
@@ -324,18 +325,10 @@ class TestScene(Scene):
 
     def _draw_live(self, surface: pygame.Surface, session: Session, prediction) -> None:
         link = session.link
-        samples = link.samples if link is not None else None
-        shown = (samples, samples.sequence if samples is not None else -1)
-        if self._painted.get("graph") != shown:
-            lines = []
-            if samples is not None:
-                window = samples.last_seconds(GRAPH_SPAN_S)
-                if len(window):
-                    lines = graph_points(
-                        window.t, window.xyz, self.graph_rect, float(window.t[-1]), GRAPH_SPAN_S
-                    )
-            draw.graph(surface, self.graph_rect, lines)
-            self._painted["graph"] = shown
+        changed = self._graph.update(link.samples if link is not None else None)
+        if changed or "graph" not in self._painted:
+            self._graph.blit(surface, self.graph_rect)
+            self._painted["graph"] = True
         if self._painted.get("fingerprint", self) is not prediction:
             if prediction is not None:
                 draw.fingerprint(surface, self.fp_rect, prediction.fingerprint)
