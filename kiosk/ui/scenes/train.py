@@ -13,8 +13,6 @@ computed by the session off the UI thread; this scene only draws them.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pygame
 
@@ -276,18 +274,21 @@ class TrainScene(Scene):
             (bar_rect.centerx, bar_rect.top - m.gap * 2),
             "midbottom",
         )
-        # Icons of the moves orbit while the worker thread learns.
+        # The moves in a row under the bar, the computer "looking at" each in turn: a
+        # highlight steps along while the worker learns, so the screen is plainly busy.
         icons = [a.icon for a in session.data.actions]
-        radius = min(area.width, area.height) * 0.3
-        side = max(16, int(m.unit * 0.5))
+        n = max(1, len(icons))
+        side = max(24, min(m.unit, int(area.width / (n * 1.4))))
+        pitch = int(side * 1.3)
+        first_x = area.centerx - (pitch * (n - 1)) // 2
+        top = bar_rect.bottom + m.gap * 2
+        looking = int(now * 3) % n
         for i, icon in enumerate(icons):
-            angle = now * 1.5 + 2 * math.pi * i / max(1, len(icons))
-            centre = (
-                int(area.centerx + math.cos(angle) * radius * 1.4),
-                int(bar_rect.bottom + side + m.gap + (math.sin(angle) + 1) * side * 0.4),
-            )
-            draw.led_icon(
-                surface,
-                Rect(0, 0, side, side).move(centre[0] - side // 2, centre[1] - side // 2),
-                icon,
-            )
+            tile = Rect(0, 0, side, side)
+            tile.midtop = (first_x + i * pitch, top - (m.gap if i == looking else 0))
+            if tile.bottom > area.bottom:
+                break  # no room under the bar (a very short screen): the bar says enough
+            draw.panel(surface, tile, theme.PANEL_LIGHT if i == looking else theme.PANEL)
+            if i == looking:
+                pygame.draw.rect(surface, theme.ACCENT, tile, 3, border_radius=10)
+            draw.led_icon(surface, tile.inflate(-side // 5, -side // 5), icon)
