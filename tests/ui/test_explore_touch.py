@@ -61,7 +61,7 @@ def test_explore_tabs_and_the_why_map_follow_touches(make_driver) -> None:
     assert np.abs(d.pixels(panel).astype(int) - first).mean() > 0.05
 
 
-def test_portrait_why_joins_the_room_under_the_bars_to_the_live_column(make_driver) -> None:
+def test_portrait_live_view_and_why_take_the_room_the_bars_leave(make_driver) -> None:
     d = make_driver((720, 1280))
     s = d.session
     _trained(d)
@@ -69,12 +69,17 @@ def test_portrait_why_joins_the_room_under_the_bars_to_the_live_column(make_driv
     d.tap("pretend_1")
     d.seconds(1.0)
     scene = d.app.scene
+    height = d.app.metrics.height
+    bars_bottom = max(track.bottom for _, track, _ in scene.bar_rows(len(MOVES), s.simulated))
+    # With 3 moves the bars need well under the fixed two thirds of the middle: the live
+    # graph and fingerprint start just under them and get the rest.
+    assert scene.graph_rect.top - bars_bottom < d.app.metrics.unit // 2
+    assert scene.graph_rect.height + scene.fp_rect.height > 0.33 * height
     d.tap("why")
     d.seconds(0.3)
     tabs, area = scene.why_layout(s)
-    # Much taller than the panel under the fixed tabs, and clear of every slider.
-    assert area.height > 1.5 * scene.why_body.height
-    bars_bottom = max(track.bottom for _, track, _ in scene.bar_rows(len(MOVES), s.simulated))
+    # Tall enough for the squares and the map, and clear of every slider.
+    assert area.height > 0.28 * height
     assert min(tab.top for tab in tabs) > bars_bottom
     assert d.app.button("why_map").rect == tabs[1]
     squares = d.pixels(area)

@@ -63,6 +63,28 @@ class TestScene(Scene):
             self.fp_rect.height -= m.small_px + m.gap  # room for the pretend-board hint
         self._graph = LiveGraph(self.graph_rect.size, GRAPH_SPAN_S)
 
+    def fit_frame(self, session: Session) -> None:
+        """Also, in portrait, size the bars' area to the moves and give the rest to the live view.
+
+        With 2-3 moves a fixed split left a band of empty screen under the bars
+        while the live graph and fingerprint were squeezed below it.
+        """
+        super().fit_frame(session)
+        if not self.m.portrait:
+            return
+        share = self._portrait_side_share(len(session.data.actions))
+        if share != self.portrait_side_share:
+            self.portrait_side_share = share
+            self.layout(self.m, shows_banner(session))
+
+    def _portrait_side_share(self, moves: int) -> float:
+        """The share of the middle of the screen the live view gets (0.33 to 0.6)."""
+        m, f = self.m, self.frame
+        middle = f.body.height + f.side.height + m.gap
+        bars = int(m.unit * 1.3) * moves + max(3, m.gap // 2) * max(0, moves - 1)
+        share = (middle - bars - m.gap) / max(1, middle)
+        return round(min(max(share, type(self).portrait_side_share), 0.6), 3)
+
     def banner_place(self) -> bool:
         # While the board is lost the live graph and fingerprint have nothing to show, so
         # the banner covers them and the finger-sized sliders keep their room.
@@ -277,9 +299,9 @@ class TestScene(Scene):
         """The "Why?" panel: (its two tab rects, the area its views draw in).
 
         Landscape: the live column. Portrait: the left column from just under the
-        confidence bars down, which joins the room the bars leave free to the
-        live column below (about twice the height), so the saliency squares and
-        the map stay readable on a tall screen.
+        confidence bars down (the live column starts there too once ``fit_frame``
+        has sized the bars' area). With five moves the finger-sized bars need most
+        of the height and the panel stays small (about 440x190 at 720x1280).
         """
         if not self.m.portrait:
             return self.why_tabs, self.why_body
