@@ -27,20 +27,25 @@ def _matches_a_full_redraw(driver) -> None:
     assert len(differing) == 0, f"{len(differing)} stale pixels, first at {differing[0]}"
 
 
-@pytest.mark.parametrize("size", [(800, 480), (1280, 720)])
-def test_test_screen_frames_equal_full_redraws(make_driver, size) -> None:
-    d = make_driver(size)
-    s = d.session
-    j = d.journey
+def _testing(driver, *moves: str):
+    """The driver's session trained on ``moves`` (3 recordings each) and on the test screen."""
+    s, j = driver.session, driver.journey
     j.connect_pretend()
-    j.pick("Still", "Shake", "Circle")
-    for index in range(3):
+    j.pick(*moves)
+    for index in range(len(moves)):
         j.record(index, 3)
     s.train()
     s.training.wait(120)
-    d.frames(3)
+    driver.frames(3)
     s.test()
     assert s.screen is Screen.TEST
+    return s
+
+
+@pytest.mark.parametrize("size", [(800, 480), (1280, 720)])
+def test_test_screen_frames_equal_full_redraws(make_driver, size) -> None:
+    d = make_driver(size)
+    s = _testing(d, "Still", "Shake", "Circle")
     for gesture in ("shake", "circle", "still"):
         s.set_pretend_gesture(gesture)
         for _ in range(6):
@@ -78,16 +83,7 @@ def test_test_screen_frames_equal_full_redraws(make_driver, size) -> None:
 def test_live_parts_are_repainted_only_when_a_sample_arrives(make_driver) -> None:
     """Frames without a new sample leave the graph and fingerprint alone; a sample repaints them."""
     d = make_driver((800, 480))
-    s = d.session
-    j = d.journey
-    j.connect_pretend()
-    j.pick("Still", "Shake")
-    for index in range(2):
-        j.record(index, 3)
-    s.train()
-    s.training.wait(120)
-    d.frames(3)
-    s.test()
+    s = _testing(d, "Still", "Shake")
     s.set_pretend_gesture("shake")
     d.frames(10)
     scene = d.app.scene
