@@ -109,6 +109,7 @@ class KioskApp:
         self._last_screen: Screen | None = None
         self._overlay_drawn = True  # something besides the scene is on the canvas
         self._static_changed = True  # the static layer was redrawn since it was last blitted
+        self._canvas_changed = True  # this frame painted something (the rotated copy is stale)
         self._arrange()
 
     # ---- layout ---------------------------------------------------------------------
@@ -186,7 +187,9 @@ class KioskApp:
         if self.session.screen is not self._last_screen:
             self._last_screen = self.session.screen
             self.notifier.status(f"screen: {self.session.screen.value}")
-        if self._rotation:
+        if self._rotation and self._canvas_changed:
+            # A turned copy of the whole canvas (~1 ms at 800x480 here), so only when
+            # something was painted: the window keeps the last one meanwhile.
             turned = pygame.transform.rotate(self.canvas, -self._rotation)
             self.window.blit(turned, (0, 0))
         pygame.display.flip()
@@ -303,8 +306,10 @@ class KioskApp:
         else:
             for rect in rects:
                 canvas.blit(self._static, rect, rect)
+        self._canvas_changed = rects is None or bool(rects)
         self._static_changed = False
         scene.draw_dynamic(canvas, session, now)
+        self._canvas_changed = self._canvas_changed or scene.painted
         overlay = False
         if self._pressed is not None and self._pressed.on_tap is not None:
             draw.button(canvas, self.cache, self._pressed, self.metrics.body_px, pressed=True)
@@ -324,6 +329,7 @@ class KioskApp:
             chrome.draw_idle_countdown(canvas, self.cache, left, self.metrics)
             overlay = True
         self._overlay_drawn = overlay
+        self._canvas_changed = self._canvas_changed or overlay
 
     def _play_cues(self, now: float) -> None:
         cues, self.session.cues = self.session.cues, []

@@ -96,3 +96,26 @@ def test_live_parts_are_repainted_only_when_a_sample_arrives(make_driver) -> Non
     assert [tuple(d.app.canvas.get_at(spot))[:3] for spot in spots] == [marker, marker]
     d.frames(1)  # a sample arrives: a new graph and a new prediction
     assert all(tuple(d.app.canvas.get_at(spot))[:3] != marker for spot in spots)
+
+
+def test_a_rotated_display_always_shows_the_canvas_turned(make_driver) -> None:
+    """The app turns the canvas only on frames that painted; the window must never lag behind."""
+    d = make_driver((480, 800))  # a landscape screen mounted on its side
+    s = _testing(d, "Still", "Shake")
+    s.settings.rotation = 90
+    s.set_pretend_gesture("shake")
+    d.frames(5)
+    assert d.app.canvas.get_size() == (800, 480)
+    for _ in range(6):
+        d.frames(1)  # a new sample
+        d.app.step()  # nothing new: the window keeps the last turned picture
+        turned = pygame.transform.rotate(d.app.canvas, -90)
+        window = pygame.surfarray.array3d(d.app.window)
+        assert np.array_equal(window, pygame.surfarray.array3d(turned))
+    s._say("A message for a few seconds", "info")
+    d.app.step()
+    s.message = None
+    d.app.step()  # the message goes: the window shows the canvas without it
+    d.app.step()
+    turned = pygame.transform.rotate(d.app.canvas, -90)
+    assert np.array_equal(pygame.surfarray.array3d(d.app.window), pygame.surfarray.array3d(turned))

@@ -78,6 +78,10 @@ class Scene:
 
     screen: Screen
     title = ""
+    # Whether the last ``draw_dynamic`` painted anything. Scenes paint every frame
+    # unless they say otherwise (the test screen); the app turns the canvas for a
+    # rotated display only on frames that changed it.
+    painted = True
     shows_start_again = True
     portrait_side_share = 0.33  # of the space between the top and bottom bars
 

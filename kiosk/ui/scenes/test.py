@@ -281,6 +281,7 @@ class TestScene(Scene):
         """
         tester = session.tester
         prediction = tester.latest if tester is not None else None
+        self.painted = session.showing_why  # the panel is drawn afresh every frame
         if session.showing_why:
             self._draw_why(surface, session, prediction, self.why_layout(session)[1])
         else:
@@ -294,6 +295,7 @@ class TestScene(Scene):
             _, colour, threshold = shown
             draw.bar(surface, self.track(slider), value, colour, threshold)
             self._painted[key] = shown
+            self.painted = True
 
     def why_layout(self, session: Session) -> tuple[list[Rect], Rect]:
         """The "Why?" panel: (its two tab rects, the area its views draw in).
@@ -351,12 +353,14 @@ class TestScene(Scene):
         if changed or "graph" not in self._painted:
             self._graph.blit(surface, self.graph_rect)
             self._painted["graph"] = True
+            self.painted = True
         if self._painted.get("fingerprint", self) is not prediction:
             if prediction is not None:
                 draw.fingerprint(surface, self.fp_rect, prediction.fingerprint)
             else:
                 pygame.draw.rect(surface, theme.PANEL, self.fp_rect)
             self._painted["fingerprint"] = prediction
+            self.painted = True
 
     def _draw_recognised(self, surface: pygame.Surface, session: Session) -> None:
         """The recognised move big, from a panel cached per move (it changes rarely)."""
@@ -373,6 +377,7 @@ class TestScene(Scene):
             self._recognised_cache[key] = panel
         surface.blit(panel, self.big_rect)
         self._painted["recognised"] = key
+        self.painted = True
 
     def _render_recognised(
         self, panel: pygame.Surface, session: Session, detected: int | None
