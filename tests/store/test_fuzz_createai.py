@@ -132,7 +132,7 @@ def mutated_document(seed: int) -> bytes:
     raw = json.dumps(document, allow_nan=True).encode()  # NaN/Infinity literals on purpose
     if rng.random() < 0.1:
         raw = raw[: rng.randrange(len(raw))]
-    if rng.random() < 0.1:
+    if raw and rng.random() < 0.1:  # (a cut may have left nothing to flip)
         position = rng.randrange(len(raw))
         raw = raw[:position] + bytes([rng.randrange(256)]) + raw[position + 1 :]
     return raw
