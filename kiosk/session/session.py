@@ -623,7 +623,7 @@ class Session:
             self.cues.append("problem")
 
     def _persist(self, setting: str) -> None:
-        """Write an admin change to kiosk.toml (it applies to this run either way)."""
+        """Write an admin change to the admin settings file (it applies to this run either way)."""
         outcome = self.settings_file.save(setting, getattr(self.settings, setting))
         if outcome.saved:
             self._say(outcome.text, "good")

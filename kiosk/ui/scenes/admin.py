@@ -295,11 +295,13 @@ class AdminScene(Scene):
             return
         link = session.link.description if session.link is not None else "no micro:bit connected"
         counts = f"{len(session.data.actions)} moves, {session.data.n_recordings} recordings"
-        kept = (
-            "Changes are saved in kiosk.toml."
-            if session.settings_file.writable()
-            else "Changes last until the next restart (kiosk.toml cannot be written)."
-        )
+        where = session.settings_file.path
+        if where is None:
+            kept = "Changes last until the next restart (no settings file in this mode)."
+        elif session.settings_file.writable():
+            kept = f"Changes are saved in {where.name}."
+        else:
+            kept = f"Changes last until the next restart ({where.name} cannot be written)."
         info = f"{counts}. Board: {link}. {kept}"
         draw.panel(surface, self.info_rect)
         draw.wrapped(
