@@ -245,6 +245,10 @@ class TestScene(Scene):
     def draw_static(self, surface: pygame.Surface, session: Session, buttons: list[Button]) -> None:
         super().draw_static(surface, session, buttons)
         m = self.m
+        # Every move's big panel now, with the screen, rather than in the live frame that
+        # first recognises the move (a few ms each: a dropped frame on a Pi).
+        for detected in (None, *range(len(session.data.actions))):
+            self._recognised_panel(session, detected)
         for action, (icon, slider, _) in zip(
             session.data.actions,
             self.bar_rows(len(session.data.actions), session.simulated),
@@ -366,18 +370,25 @@ class TestScene(Scene):
         """The recognised move big, from a panel cached per move (it changes rarely)."""
         tester = session.tester
         detected = tester.detected if tester is not None else None
-        name = session.data.actions[detected].name if detected is not None else ""
-        key = (detected, name, self.big_rect.size)
+        key, panel = self._recognised_panel(session, detected)
         if self._painted.get("recognised") == key:
             return
+        surface.blit(panel, self.big_rect)
+        self._painted["recognised"] = key
+        self.painted = True
+
+    def _recognised_panel(
+        self, session: Session, detected: int | None
+    ) -> tuple[tuple, pygame.Surface]:
+        """(cache key, panel) for a move (None: not sure yet), rendered on first use."""
+        name = session.data.actions[detected].name if detected is not None else ""
+        key = (detected, name, self.big_rect.size)
         panel = self._recognised_cache.get(key)
         if panel is None:
             panel = pygame.Surface(self.big_rect.size).convert()
             self._render_recognised(panel, session, detected)
             self._recognised_cache[key] = panel
-        surface.blit(panel, self.big_rect)
-        self._painted["recognised"] = key
-        self.painted = True
+        return key, panel
 
     def _render_recognised(
         self, panel: pygame.Surface, session: Session, detected: int | None
