@@ -92,8 +92,22 @@ def fit_aspect(rect: Rect, aspect: float) -> Rect:
     return out
 
 
+G_RANGE = 2.2  # +- this many g fill a graph's height
+
+
+def graph_rows(xyz: np.ndarray, top: int, height: int, g_range: float = G_RANGE) -> np.ndarray:
+    """Screen y (float, same shape as ``xyz``) of values in g: +``g_range`` at the top, clipped."""
+    half = (height - 1) / 2.0
+    return top + half - np.clip(xyz / g_range, -1.0, 1.0) * half
+
+
 def graph_points(
-    t: np.ndarray, xyz: np.ndarray, rect: Rect, t_end: float, span_s: float, g_range: float = 2.2
+    t: np.ndarray,
+    xyz: np.ndarray,
+    rect: Rect,
+    t_end: float,
+    span_s: float,
+    g_range: float = G_RANGE,
 ) -> list[np.ndarray]:
     """Screen points (n, 2) int per axis for samples in the last ``span_s`` up to ``t_end``.
 
@@ -102,8 +116,7 @@ def graph_points(
     if len(t) == 0:
         return []
     x = rect.left + (t - (t_end - span_s)) / span_s * (rect.width - 1)
-    half = (rect.height - 1) / 2.0
-    ys = rect.top + half - np.clip(xyz / g_range, -1.0, 1.0) * half
+    ys = graph_rows(xyz, rect.top, rect.height, g_range)
     keep = x >= rect.left
     x = x[keep]
     if len(x) < 2:

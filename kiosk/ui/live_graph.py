@@ -24,8 +24,8 @@ import pygame
 
 from kiosk.signal.buffer import SampleBuffer, Window
 from kiosk.ui import theme
+from kiosk.ui.geometry import G_RANGE, graph_rows
 
-G_RANGE = 2.2  # +- this many g fill the graph's height (as ``geometry.graph_points``)
 HISTORY_S = 0.25  # drawn left of the window: covers the gap between samples, even in bursts
 
 
@@ -81,7 +81,7 @@ class LiveGraph:
     @property
     def has_trace(self) -> bool:
         """Whether at least two samples are drawn (a line to see)."""
-        return self._drawn and self._segments
+        return self._segments
 
     def blit(self, surface: pygame.Surface, rect: pygame.Rect) -> None:
         """Paint the graph (every pixel of ``rect``, which has this graph's size)."""
@@ -102,12 +102,11 @@ class LiveGraph:
         return np.floor(t * self._per_second).astype(np.int64)
 
     def _rows(self, xyz: np.ndarray) -> np.ndarray:
-        """Strip rows (n, 3) for x, y, z in g: +g_range at the top, clipped."""
-        half = (self.height - 1) / 2.0
-        return (half - np.clip(xyz / self.g_range, -1.0, 1.0) * half).astype(np.int64)
+        """Strip rows (n, 3) for x, y, z in g."""
+        return graph_rows(xyz, 0, self.height, self.g_range).astype(np.int64)
 
     def _redraw(self, samples: SampleBuffer) -> None:
-        """Draw the newest ``span_s`` again with its window at the strip's left edge."""
+        """Draw the newest ``span_s`` again, its window just right of the history margin."""
         self._buffer = samples
         self._clear()
         window = samples.last_seconds(self.span_s + HISTORY_S)
