@@ -5,4 +5,5 @@ root=$(cd "$(dirname "$0")" && pwd)
 "$root/scripts/setup.sh"
 cd "$root"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 exec env SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy .venv/bin/python -m pytest "$@"

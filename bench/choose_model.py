@@ -75,8 +75,10 @@ def main() -> None:
     ]
     if len(sys.argv) > 1 and sys.argv[1] == "--quick":
         candidates = [c for c in candidates if c[0] == (16,)]
-    print(f"{'hidden':8} {'solver':6} {'alpha':>6} | {'ssc':>11} {'swc':>11} {'ds':>11} "
-          f"| {'syn':>11} {'syn15%':>11} | bad  | train ms")
+    print(
+        f"{'hidden':8} {'solver':6} {'alpha':>6} | {'ssc':>11} {'swc':>11} {'ds':>11} "
+        f"| {'syn':>11} {'syn15%':>11} | bad  | train ms"
+    )
     for hidden, solver, alpha in candidates:
         training.HIDDEN_UNITS, training.SOLVER, training.L2_ALPHA = hidden, solver, alpha
         keys = ("ssc", "swc", "ds", "syn", "noisy", "bad")
@@ -91,6 +93,7 @@ def main() -> None:
 
             training.train_model = seeded
             import kiosk.ml.evaluation as ev
+
             ev.train_model = seeded
             try:
                 t0 = time.perf_counter()
@@ -116,9 +119,12 @@ def main() -> None:
             values = scores[key]
             return f"{statistics.mean(values):.3f}/{min(values):.3f}"
 
-        print(f"{hidden!s:8} {solver:6} {alpha:6g} | {cell('ssc'):>11} {cell('swc'):>11} "
-              f"{cell('ds'):>11} | {cell('syn'):>11} {cell('noisy'):>11} | "
-              f"{statistics.mean(scores['bad']):.2f} | {statistics.median(times):6.0f}", flush=True)
+        print(
+            f"{hidden!s:8} {solver:6} {alpha:6g} | {cell('ssc'):>11} {cell('swc'):>11} "
+            f"{cell('ds'):>11} | {cell('syn'):>11} {cell('noisy'):>11} | "
+            f"{statistics.mean(scores['bad']):.2f} | {statistics.median(times):6.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

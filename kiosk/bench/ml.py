@@ -118,8 +118,11 @@ def _sklearn_equivalent(X: np.ndarray, labels: np.ndarray) -> Any:
     pipeline = make_pipeline(
         StandardScaler(),
         MLPClassifier(
-            hidden_layer_sizes=training.HIDDEN_UNITS, solver=training.SOLVER,
-            alpha=training.L2_ALPHA, max_iter=training.MAX_ITERATIONS, random_state=0,
+            hidden_layer_sizes=training.HIDDEN_UNITS,
+            solver=training.SOLVER,
+            alpha=training.L2_ALPHA,
+            max_iter=training.MAX_ITERATIONS,
+            random_state=0,
         ),
     )
     with warnings.catch_warnings():
@@ -128,8 +131,9 @@ def _sklearn_equivalent(X: np.ndarray, labels: np.ndarray) -> Any:
     return pipeline
 
 
-def _sustained_rate(classifier: TFLiteClassifier, arrays: list[np.ndarray],
-                    labels: np.ndarray) -> float:
+def _sustained_rate(
+    classifier: TFLiteClassifier, arrays: list[np.ndarray], labels: np.ndarray
+) -> float:
     """Predictions per second with a sample appended before every update, for ~1 s."""
     stream = np.concatenate(_one_per_class(arrays, labels) * 4)
     buffer = SampleBuffer(capacity=1024)

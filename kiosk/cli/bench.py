@@ -31,7 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
-        "--only", action="append", default=[], metavar="AREA",
+        "--only",
+        action="append",
+        default=[],
+        metavar="AREA",
         help="run only these areas (ml, links, explain, ui); repeatable",
     )
     parser.set_defaults(func=run)

@@ -44,8 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Read a new admin PIN twice and print the kiosk.toml line that stores "
         "its hash, or write it into the settings file with --write.",
     )
-    set_pin.add_argument("--write", action="store_true",
-                         help="write the hash into the settings file instead of printing it")
+    set_pin.add_argument(
+        "--write",
+        action="store_true",
+        help="write the hash into the settings file instead of printing it",
+    )
     set_pin.add_argument("--config", type=Path, default=None, help=_CONFIG_HELP)
     set_pin.set_defaults(func=run_set_pin)
 
@@ -117,8 +120,10 @@ def run_set_pin(args: argparse.Namespace) -> int:
     print(f"The new PIN is saved in {path}.")
     print("Apply it with: sudo systemctl restart microbit-kiosk")
     if _root_is_overlay():
-        print("WARNING: the root file system is read-only (overlay): this change is lost at "
-              "the next reboot. See deploy/README.md, 'Updating'.")
+        print(
+            "WARNING: the root file system is read-only (overlay): this change is lost at "
+            "the next reboot. See deploy/README.md, 'Updating'."
+        )
     return 0
 
 

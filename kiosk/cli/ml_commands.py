@@ -127,17 +127,20 @@ def run_train(args: argparse.Namespace) -> int:
     except NotEnoughRecordingsError as exc:
         estimate, note = None, str(exc)
     if args.json:
-        _print_json({
-            "out": str(args.out),
-            "bytes": len(model_bytes),
-            "int8": bool(args.int8),
-            "classes": list(classes),
-            "window": window.name,
-            "recordings": len(y),
-            "estimate": None if estimate is None else
-            {**estimate.to_json(), "k_folds": estimate.k_folds},
-            "note": note,
-        })
+        _print_json(
+            {
+                "out": str(args.out),
+                "bytes": len(model_bytes),
+                "int8": bool(args.int8),
+                "classes": list(classes),
+                "window": window.name,
+                "recordings": len(y),
+                "estimate": None
+                if estimate is None
+                else {**estimate.to_json(), "k_folds": estimate.k_folds},
+                "note": note,
+            }
+        )
     else:
         kind = "int8" if args.int8 else "float32"
         print(f"wrote {args.out} ({len(model_bytes)} bytes, {kind}, window {window.name})")
@@ -167,8 +170,11 @@ def run_predict(args: argparse.Namespace) -> int:
         for row in rows:
             p = row["probabilities"]
             best = classes[int(np.argmax(p))]
-            print(f"{row['action']} {row['recording']} "
-                  + " ".join(f"{v:.3f}" for v in p) + f" -> {best}")
+            print(
+                f"{row['action']} {row['recording']} "
+                + " ".join(f"{v:.3f}" for v in p)
+                + f" -> {best}"
+            )
     return 0
 
 

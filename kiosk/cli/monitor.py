@@ -30,16 +30,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Connect one micro:bit and report what arrives.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--pattern", metavar="COLUMNS",
-                        help="Bluetooth board by its pattern: five column heights 1-5, e.g. 31524")
-    source.add_argument("--serial", metavar="PORT",
-                        help="USB board (or radio bridge) on a device path, or 'auto'")
-    source.add_argument("--simulated", metavar="GESTURE",
-                        help="a simulated board making GESTURE (still, shake, circle, ...)")
-    parser.add_argument("--remote-id", default="", metavar="ID",
-                        help="with --serial: the remote micro:bit of a radio bridge")
-    parser.add_argument("--seconds", type=float, default=10.0, metavar="N",
-                        help="how long to listen (default 10)")
+    source.add_argument(
+        "--pattern",
+        metavar="COLUMNS",
+        help="Bluetooth board by its pattern: five column heights 1-5, e.g. 31524",
+    )
+    source.add_argument(
+        "--serial", metavar="PORT", help="USB board (or radio bridge) on a device path, or 'auto'"
+    )
+    source.add_argument(
+        "--simulated",
+        metavar="GESTURE",
+        help="a simulated board making GESTURE (still, shake, circle, ...)",
+    )
+    parser.add_argument(
+        "--remote-id",
+        default="",
+        metavar="ID",
+        help="with --serial: the remote micro:bit of a radio bridge",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, metavar="N", help="how long to listen (default 10)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
     parser.set_defaults(func=run)
 
@@ -50,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.pattern is not None:
         link = open_link("ble", pattern=parse_columns(args.pattern), buffer=buffer)
     elif args.serial is not None:
-        link = open_link("serial", serial_port=args.serial, remote_id=args.remote_id,
-                         buffer=buffer)
+        link = open_link("serial", serial_port=args.serial, remote_id=args.remote_id, buffer=buffer)
     else:
         link = open_link("simulated", buffer=buffer, gesture=args.simulated)
     started = time.monotonic()
@@ -97,16 +108,25 @@ def build_report(link: Link, events: list[LinkEvent], started: float, seconds: f
         "samples": link.samples.sequence + 1,
         "rate_hz": round((n - 1) / span, 2) if span > 0 else 0.0,
         "buttons": [
-            {"button": e.button, "pressed": e.pressed, "long_press": e.long_press,
-             "t": round(e.t - started, 3)}
-            for e in events if isinstance(e, ButtonEvent)
+            {
+                "button": e.button,
+                "pressed": e.pressed,
+                "long_press": e.long_press,
+                "t": round(e.t - started, 3),
+            }
+            for e in events
+            if isinstance(e, ButtonEvent)
         ],
         "states": [
             {"state": e.state.value, "reason": e.reason, "t": round(e.t - started, 3)}
-            for e in events if isinstance(e, StateChange)
+            for e in events
+            if isinstance(e, StateChange)
         ],
-        "last": None if last is None else {
-            "x": round(float(last[0]), 3), "y": round(float(last[1]), 3),
+        "last": None
+        if last is None
+        else {
+            "x": round(float(last[0]), 3),
+            "y": round(float(last[1]), 3),
             "z": round(float(last[2]), 3),
         },
     }
@@ -127,12 +147,16 @@ def _describe(event: LinkEvent, started: float) -> str:
 def _status_line(link: Link, started: float) -> str:
     latest = link.samples.latest(1)
     xyz = " ".join(f"{v:+.3f}" for v in latest.xyz[0]) if len(latest) else "-"
-    return (f"{time.monotonic() - started:7.2f} s  {link.state.value:12s} "
-            f"samples {link.samples.sequence + 1}  last x y z (g) {xyz}")
+    return (
+        f"{time.monotonic() - started:7.2f} s  {link.state.value:12s} "
+        f"samples {link.samples.sequence + 1}  last x y z (g) {xyz}"
+    )
 
 
 def _summary(report: dict) -> str:
     last = report["last"]
     xyz = "-" if last is None else f"{last['x']:+.3f} {last['y']:+.3f} {last['z']:+.3f} g"
-    return (f"{report['description']}: {report['samples']} samples at {report['rate_hz']} Hz, "
-            f"{len(report['buttons'])} button events, last {xyz}")
+    return (
+        f"{report['description']}: {report['samples']} samples at {report['rate_hz']} Hz, "
+        f"{len(report['buttons'])} button events, last {xyz}"
+    )

@@ -157,8 +157,12 @@ class _Notifications:
         self.bad_payloads += 1
         self._link.stats["bad_payloads"] += 1
         if self.bad_payloads in (1, 10, 100) or self.bad_payloads % 1000 == 0:
-            log.warning("micro:bit %s sent something unexpected (%d so far): %s",
-                        self._link.board_name, self.bad_payloads, what)
+            log.warning(
+                "micro:bit %s sent something unexpected (%d so far): %s",
+                self._link.board_name,
+                self.bad_payloads,
+                what,
+            )
 
 
 def board_name(board: str | Sequence[int]) -> str:
@@ -329,7 +333,8 @@ class BleLink(Link):
         except Exception as exc:  # permissions, no adapter, helper missing
             log.error(
                 "Bluetooth scan could not start (%r): the kiosk needs CAP_NET_RAW and "
-                "CAP_NET_ADMIN for bluepy-helper and a working adapter", exc,
+                "CAP_NET_ADMIN for bluepy-helper and a working adapter",
+                exc,
             )
             raise _AttemptFailed(
                 "Bluetooth is not available on this kiosk right now; trying again…",
@@ -340,13 +345,15 @@ class BleLink(Link):
             while not stop.is_set():
                 scanner.process(timing.scan_step_s)
                 found = [
-                    entry for entry in scanner.getDevices()
+                    entry
+                    for entry in scanner.getDevices()
                     if proto.matches_board(_local_name(entry), self.board_name)
                 ]
                 if found:
                     best = max(found, key=lambda e: e.rssi if e.rssi is not None else -999)
-                    log.info("found micro:bit %s at %s (rssi %s)",
-                             self.board_name, best.addr, best.rssi)
+                    log.info(
+                        "found micro:bit %s at %s (rssi %s)", self.board_name, best.addr, best.rssi
+                    )
                     return str(best.addr)
                 if self._clock.now() >= deadline:
                     raise _AttemptFailed(
@@ -382,8 +389,12 @@ class BleLink(Link):
             log.warning("could not read back the accelerometer period: %s", exc)
             self.period_ms = self.requested_period_ms
         if self.period_ms != self.requested_period_ms:
-            log.info("micro:bit %s chose a %d ms period (asked %d)",
-                     self.board_name, self.period_ms, self.requested_period_ms)
+            log.info(
+                "micro:bit %s chose a %d ms period (asked %d)",
+                self.board_name,
+                self.period_ms,
+                self.requested_period_ms,
+            )
         buttons: dict[int, str] = {}
         try:
             service = peripheral.getServiceByUUID(proto.BUTTON_SERVICE)
@@ -391,8 +402,9 @@ class BleLink(Link):
                 for char in service.getCharacteristics(uuid):
                     buttons[char.getHandle()] = button
         except self._gatt_errors() as exc:
-            log.info("micro:bit %s has no button service (%r); no button events",
-                     self.board_name, exc)
+            log.info(
+                "micro:bit %s has no button service (%r); no button events", self.board_name, exc
+            )
         led: int | None = None
         try:
             chars = peripheral.getServiceByUUID(proto.LED_SERVICE).getCharacteristics(
@@ -402,8 +414,9 @@ class BleLink(Link):
         except self._gatt_errors():
             led = None
         if led is None and self.led_supported is not False:
-            log.info("micro:bit %s has no LED service; icons will not be shown on it",
-                     self.board_name)
+            log.info(
+                "micro:bit %s has no LED service; icons will not be shown on it", self.board_name
+            )
         self.led_supported = led is not None
         self._read_model(peripheral)
         return _Handles(data.getHandle(), buttons, led)
@@ -415,9 +428,11 @@ class BleLink(Link):
             service = peripheral.getServiceByUUID(proto.DEVICE_INFORMATION_SERVICE)
             chars = service.getCharacteristics(proto.MODEL_NUMBER)
             if chars:
-                self.model = bytes(peripheral.readCharacteristic(chars[0].getHandle())).decode(
-                    "utf-8", "replace"
-                ).strip("\x00 ")
+                self.model = (
+                    bytes(peripheral.readCharacteristic(chars[0].getHandle()))
+                    .decode("utf-8", "replace")
+                    .strip("\x00 ")
+                )
         except self._gatt_errors():
             pass  # the model is only for the description
 
@@ -457,8 +472,7 @@ class BleLink(Link):
                     seen, last_sample = delegate.samples, now
                 elif now - last_sample >= timing.silence_s:
                     self.stats["drops"] += 1
-                    return (f"micro:bit {self.board_name} stopped sending data; "
-                            "reconnecting…")
+                    return f"micro:bit {self.board_name} stopped sending data; reconnecting…"
             return None
         except disconnect_error as exc:  # type: ignore[misc]
             log.info("Bluetooth link to %s dropped: %s", self.board_name, exc)

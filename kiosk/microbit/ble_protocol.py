@@ -56,9 +56,7 @@ class PayloadError(ValueError):
 def parse_accelerometer(payload: bytes) -> tuple[float, float, float]:
     """6 bytes (x, y, z as int16 little-endian milli-g) -> (x, y, z) in g."""
     if len(payload) != ACCELEROMETER_PAYLOAD_BYTES:
-        raise PayloadError(
-            f"accelerometer payload has {len(payload)} bytes, expected 6"
-        )
+        raise PayloadError(f"accelerometer payload has {len(payload)} bytes, expected 6")
     x, y, z = _ACCEL.unpack(payload)
     return x / 1000.0, y / 1000.0, z / 1000.0
 

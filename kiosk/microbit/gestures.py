@@ -125,7 +125,12 @@ def _clap(rng: np.random.Generator, t: np.ndarray, rot: np.ndarray) -> np.ndarra
 
 #: How far (degrees about each axis) the board's orientation varies between visitors.
 _HOLD_DEGREES = {
-    "still": 12.0, "none": 25.0, "shake": 20.0, "circle": 20.0, "wave": 15.0, "tilt": 15.0,
+    "still": 12.0,
+    "none": 25.0,
+    "shake": 20.0,
+    "circle": 20.0,
+    "wave": 15.0,
+    "tilt": 15.0,
     "clap": 20.0,
 }
 #: How far it wobbles between repetitions of one gesture (a board on a table hardly moves).

@@ -185,6 +185,4 @@ class Link(ABC):
 
 def icon_to_led_bytes(icon: Icon) -> bytes:
     """5 bytes, one per row from the top; bit ``1 << (4 - column)`` lights that column."""
-    return bytes(
-        sum(1 << (4 - c) for c, lit in enumerate(row) if lit) for row in icon
-    )
+    return bytes(sum(1 << (4 - c) for c, lit in enumerate(row) if lit) for row in icon)

@@ -38,9 +38,7 @@ def name_to_pattern(name: str) -> list[int]:
     """``"gutop"`` -> ``[3, 1, 5, 2, 4]`` (any case); PatternError if no board has it."""
     letters = name.strip().lower()
     if len(letters) != COLUMNS:
-        raise PatternError(
-            f"A micro:bit name has {COLUMNS} letters; {name!r} has {len(letters)}."
-        )
+        raise PatternError(f"A micro:bit name has {COLUMNS} letters; {name!r} has {len(letters)}.")
     heights = []
     for position, (letter, alphabet) in enumerate(zip(letters, _ALPHABETS, strict=True)):
         if letter not in alphabet:

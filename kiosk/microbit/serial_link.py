@@ -163,8 +163,15 @@ class SerialLink(Link):
         self.current_port: str | None = None
         self._splitter = sp.LineSplitter()
         #: Running counts for a technician (``kiosk monitor``); only the link thread writes them.
-        self.stats = {"lines": 0, "rejected": 0, "noise": 0, "overlong": 0, "lost": 0,
-                      "sessions": 0, "drops": 0}
+        self.stats = {
+            "lines": 0,
+            "rejected": 0,
+            "noise": 0,
+            "overlong": 0,
+            "lost": 0,
+            "sessions": 0,
+            "drops": 0,
+        }
 
     @property
     def description(self) -> str:

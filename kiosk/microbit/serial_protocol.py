@@ -190,8 +190,9 @@ def decode_compact_lines(lines: list[bytes]) -> CompactBatch:
     good = [line for line in lines if len(line) == COMPACT_LINE_LENGTH]
     wrong_length = len(lines) - len(good)
     if not good:
-        return CompactBatch(_EMPTY_BATCH.sequence, _EMPTY_BATCH.xyz_milli_g,
-                            _EMPTY_BATCH.buttons, wrong_length)
+        return CompactBatch(
+            _EMPTY_BATCH.sequence, _EMPTY_BATCH.xyz_milli_g, _EMPTY_BATCH.buttons, wrong_length
+        )
     raw = np.frombuffer(b"".join(good), dtype=np.uint8).reshape(-1, COMPACT_LINE_LENGTH)
     digits = _HEX_VALUE[raw[:, 1:]]
     valid = (raw[:, 0] == ord("P")) & (digits.max(axis=1) <= 15) & (digits[:, 11] <= 3)

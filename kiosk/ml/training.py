@@ -199,9 +199,7 @@ def _network_from_mlp(
         # softmax over the logits (0, z) gives exactly the same p.
         weights[-1] = np.hstack([np.zeros_like(weights[-1]), weights[-1]])
         biases[-1] = np.concatenate([[0.0], biases[-1]])
-    layers = [
-        DenseLayer(w, b, "relu") for w, b in zip(weights[:-1], biases[:-1], strict=True)
-    ]
+    layers = [DenseLayer(w, b, "relu") for w, b in zip(weights[:-1], biases[:-1], strict=True)]
     layers.append(DenseLayer(weights[-1], biases[-1], "softmax"))
     layers[0] = DenseNetwork.fold_standardisation(mean, scale, layers[0])
     info = ModelInfo(

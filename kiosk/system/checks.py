@@ -151,20 +151,24 @@ def check_display(host: Host, drivers: list[str] | None) -> Check:
     listed = ", ".join(drivers) if drivers is not None else "unknown"
     if drivers is None:
         return Check(
-            "display", FAIL, "pygame (SDL) cannot be loaded",
+            "display",
+            FAIL,
+            "pygame (SDL) cannot be loaded",
             "sudo apt-get install python3-pygame, then re-run deploy/install.sh",
         )
     if host.is_raspberry_pi() and "kmsdrm" not in drivers:
         return Check(
-            "display", FAIL,
+            "display",
+            FAIL,
             f"pygame's SDL has no kmsdrm driver (it has: {listed}); this is the PyPI wheel, "
             "which cannot draw without a desktop",
-            f"sudo {VENV}/bin/pip uninstall -y pygame "
-            "(the venv then uses Debian's python3-pygame)",
+            f"sudo {VENV}/bin/pip uninstall -y pygame (the venv then uses Debian's python3-pygame)",
         )
     if wanted and wanted not in drivers:
         return Check(
-            "display", FAIL, f"SDL_VIDEODRIVER={wanted} but SDL only has: {listed}",
+            "display",
+            FAIL,
+            f"SDL_VIDEODRIVER={wanted} but SDL only has: {listed}",
             "install Debian's python3-pygame (kmsdrm) or unset SDL_VIDEODRIVER",
         )
     if desktop and wanted in ("", "x11", "wayland"):
@@ -172,7 +176,8 @@ def check_display(host: Host, drivers: list[str] | None) -> Check:
     cards, connected = _drm_connectors(host)
     if not cards:
         return Check(
-            "display", FAIL,
+            "display",
+            FAIL,
             "no display: no DRM/KMS device (/dev/dri/card*) and no desktop "
             f"(SDL drivers: {listed})",
             "on a Pi: keep 'dtoverlay=vc4-kms-v3d' in config.txt and check the display cable; "
@@ -180,12 +185,12 @@ def check_display(host: Host, drivers: list[str] | None) -> Check:
         )
     if not connected:
         return Check(
-            "display", FAIL, f"{', '.join(cards)} found but no screen is connected",
+            "display",
+            FAIL,
+            f"{', '.join(cards)} found but no screen is connected",
             "check the HDMI or DSI ribbon cable and the panel's power, then reboot",
         )
-    return Check(
-        "display", OK, f"{', '.join(connected)} connected; SDL drivers: {listed}"
-    )
+    return Check("display", OK, f"{', '.join(connected)} connected; SDL drivers: {listed}")
 
 
 def _bitmask(line: str) -> int:
@@ -230,13 +235,17 @@ def check_touch(host: Host) -> Check:
     devices = input_devices(host)
     if devices is None:
         return Check(
-            "touch", FAIL, "no input devices are visible (/proc/bus/input/devices is missing)",
+            "touch",
+            FAIL,
+            "no input devices are visible (/proc/bus/input/devices is missing)",
             "run kiosk doctor on the kiosk itself, not in a container",
         )
     touch = [d for d in devices if _is_touchscreen(d)]
     if not touch:
         return Check(
-            "touch", FAIL, f"no touchscreen among {len(devices)} input device(s)",
+            "touch",
+            FAIL,
+            f"no touchscreen among {len(devices)} input device(s)",
             "connect the panel's touch cable (USB for HDMI panels, the DSI ribbon for the "
             "official display); `cat /proc/bus/input/devices` lists what the kernel sees",
         )
@@ -251,7 +260,9 @@ def check_touch(host: Host) -> Check:
                 unreadable.append(f"/dev/input/{event}")
     if unreadable:
         return Check(
-            "touch", WARN, f"{names}: {', '.join(unreadable)} not readable by group input",
+            "touch",
+            WARN,
+            f"{names}: {', '.join(unreadable)} not readable by group input",
             "the udev rules should give input devices to group input; check `ls -l /dev/input`",
         )
     return Check("touch", OK, f"{names} ({', '.join(events) or 'no event node'})")
@@ -269,7 +280,8 @@ def _rfkill_blocked(host: Host) -> bool:
 
     for entry in host.path("/sys/class/rfkill").glob("rfkill*"):
         if read(entry / "type", "") == "bluetooth" and "1" in (
-            read(entry / "soft", "0"), read(entry / "hard", "0")
+            read(entry / "soft", "0"),
+            read(entry / "hard", "0"),
         ):
             return True
     return False
@@ -290,20 +302,25 @@ def check_bluetooth(host: Host, link: str) -> Check:
     adapters = sorted(p.name for p in host.path("/sys/class/bluetooth").glob("hci*"))
     if not adapters:
         return Check(
-            "bluetooth", miss,
+            "bluetooth",
+            miss,
             f"no Bluetooth adapter (/sys/class/bluetooth is empty); link = {link!r}",
             "on a Pi 3/4/5 the adapter is built in: sudo apt-get install bluez pi-bluetooth, "
             "check 'dtoverlay=disable-bt' is NOT in config.txt, reboot; or use a USB micro:bit "
-            "with link = \"serial\" in kiosk.toml",
+            'with link = "serial" in kiosk.toml',
         )
     if _rfkill_blocked(host):
         return Check(
-            "bluetooth", miss, f"{', '.join(adapters)} is switched off (rfkill)",
+            "bluetooth",
+            miss,
+            f"{', '.join(adapters)} is switched off (rfkill)",
             "sudo rfkill unblock bluetooth",
         )
     if needed and _bluepy_helper() is None:
         return Check(
-            "bluetooth", FAIL, f"{', '.join(adapters)} present but bluepy's helper is missing",
+            "bluetooth",
+            FAIL,
+            f"{', '.join(adapters)} present but bluepy's helper is missing",
             f"sudo apt-get install libglib2.0-dev && sudo {VENV}/bin/pip install "
             "--force-reinstall --no-binary bluepy bluepy",
         )
@@ -348,7 +365,8 @@ def check_capabilities(host: Host, link: str) -> Check:
     here_text = "this process has " + (", ".join(sorted(here)) if here else "neither")
     if caps is None:
         return Check(
-            "capabilities", WARN if needed else OK,
+            "capabilities",
+            WARN if needed else OK,
             f"{UNIT_NAME} is not installed, so nothing grants Bluetooth scanning "
             f"{'/'.join(BLE_CAPABILITIES)} ({here_text})",
             "sudo ./deploy/install.sh" if needed else "",
@@ -356,11 +374,12 @@ def check_capabilities(host: Host, link: str) -> Check:
     missing = [c for c in BLE_CAPABILITIES if c not in caps]
     if needed and missing:
         return Check(
-            "capabilities", FAIL,
+            "capabilities",
+            FAIL,
             f"{UNIT_NAME} does not grant {', '.join(missing)}: Bluetooth scanning will fail "
             "(setcap on bluepy-helper does not help under NoNewPrivileges)",
             "remove the drop-in that clears AmbientCapabilities "
-            "(`systemctl cat microbit-kiosk`), or set link = \"serial\"",
+            '(`systemctl cat microbit-kiosk`), or set link = "serial"',
         )
     granted = ", ".join(sorted(caps)) or "none"
     return Check("capabilities", OK, f"the service gets {granted}; {here_text}")
@@ -375,11 +394,17 @@ def check_tflite() -> Check:
 
         interpreter = load_interpreter_class()
     except ImportError as exc:
-        return Check("tflite", FAIL, f"the kiosk's model code cannot be imported: {exc}",
-                     "re-run deploy/install.sh")
+        return Check(
+            "tflite",
+            FAIL,
+            f"the kiosk's model code cannot be imported: {exc}",
+            "re-run deploy/install.sh",
+        )
     except Exception as exc:  # KioskError with the install advice
         return Check(
-            "tflite", FAIL, str(exc),
+            "tflite",
+            FAIL,
+            str(exc),
             f"sudo {VENV}/bin/pip install 'tflite-runtime; python_version<\"3.12\"' "
             "'ai-edge-litert; python_version>=\"3.12\"'",
         )
@@ -407,7 +432,8 @@ def check_data_mount(host: Host) -> Check | None:
     if os.path.ismount(host.path(SERVICE_STATE_DIR)):
         return Check("data partition", OK, f"mounted at {SERVICE_STATE_DIR}")
     return Check(
-        "data partition", FAIL,
+        "data partition",
+        FAIL,
         f"{SERVICE_STATE_DIR} is in /etc/fstab but not mounted: saved projects go to the "
         "system card (lost at reboot with a read-only root)",
         "plug the data USB stick in, then: sudo mount /var/lib/microbit-kiosk && "
@@ -465,21 +491,28 @@ def check_database(path: Path) -> Check:
         parent = next((p for p in path.parents if p.exists()), None)
         if parent is not None and os.access(parent, os.W_OK):
             return Check("database", OK, f"{path} does not exist yet; created at first start")
-        return Check("database", WARN, f"{path} does not exist yet",
-                     "it is created by the service at first start (sudo systemctl start "
-                     "microbit-kiosk)")
+        return Check(
+            "database",
+            WARN,
+            f"{path} does not exist yet",
+            "it is created by the service at first start (sudo systemctl start microbit-kiosk)",
+        )
     try:
         rows = _integrity_rows(path)
     except (sqlite3.Error, OSError) as exc:
         return Check(
-            "database", FAIL, f"{path} cannot be opened: {exc}",
+            "database",
+            FAIL,
+            f"{path} cannot be opened: {exc}",
             "stop the service, move the file aside (it is kept for inspection), start again: "
             f"sudo systemctl stop microbit-kiosk && sudo mv {path} {path}.broken && "
             "sudo systemctl start microbit-kiosk",
         )
     if rows != ["ok"]:
         return Check(
-            "database", FAIL, f"{path} is damaged: {'; '.join(rows[:3])}",
+            "database",
+            FAIL,
+            f"{path} is damaged: {'; '.join(rows[:3])}",
             f"export what you can (kiosk export), then move {path} aside and restart the service",
         )
     size_kb = path.stat().st_size // 1024
@@ -492,9 +525,13 @@ def check_disk(path: Path) -> Check:
     free_mb = usage.free // (1024 * 1024)
     detail = f"{free_mb} MB free on the file system of {existing}"
     if free_mb < MIN_FREE_MB:
-        return Check("disk", FAIL, detail + f" (needs at least {MIN_FREE_MB} MB)",
-                     "delete old projects in the admin menu, or `sudo apt-get clean`; "
-                     "`sudo du -xh / | sort -h | tail` shows what is big")
+        return Check(
+            "disk",
+            FAIL,
+            detail + f" (needs at least {MIN_FREE_MB} MB)",
+            "delete old projects in the admin menu, or `sudo apt-get clean`; "
+            "`sudo du -xh / | sort -h | tail` shows what is big",
+        )
     if free_mb < LOW_FREE_MB:
         return Check("disk", WARN, detail + " (getting low)", "sudo apt-get clean")
     return Check("disk", OK, detail)

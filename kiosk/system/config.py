@@ -34,9 +34,7 @@ DATABASE_FILENAME = "kiosk.sqlite3"
 # it is still in use.
 DEFAULT_PIN = "1234"
 DEFAULT_PIN_HASH = (
-    "scrypt$n=16384,r=8,p=1$"
-    "goiRyFSpwB5z516/od0jmQ==$"
-    "monUMy6VNUxd+BkK9fLXYaGN2Z16IAYcnInjyToHO5c="
+    "scrypt$n=16384,r=8,p=1$goiRyFSpwB5z516/od0jmQ==$monUMy6VNUxd+BkK9fLXYaGN2Z16IAYcnInjyToHO5c="
 )
 
 _PATTERN_RE = re.compile(r"[1-5]{5}")
@@ -226,9 +224,7 @@ def _coerce(value: Any, kind: type) -> tuple[bool, Any]:
     return False, value
 
 
-def _load_section(
-    name: str, cls: type, table: Any, where: str, problems: list[str]
-) -> Any:
+def _load_section(name: str, cls: type, table: Any, where: str, problems: list[str]) -> Any:
     default = cls()
     if not isinstance(table, dict):
         problems.append(

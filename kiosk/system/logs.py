@@ -28,8 +28,14 @@ class _PriorityPrefixFormatter(logging.Formatter):
     """``<4>name: message``: journald reads the ``<N>`` prefix as the line's priority."""
 
     def format(self, record: logging.LogRecord) -> str:
-        priority = next((p for lvl, p in sorted(_SYSLOG_PRIORITY.items(), reverse=True)
-                         if record.levelno >= lvl), 7)
+        priority = next(
+            (
+                p
+                for lvl, p in sorted(_SYSLOG_PRIORITY.items(), reverse=True)
+                if record.levelno >= lvl
+            ),
+            7,
+        )
         return "\n".join(f"<{priority}>{line}" for line in super().format(record).splitlines())
 
 

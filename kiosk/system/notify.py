@@ -91,7 +91,7 @@ class ServiceNotifier:
 
     @property
     def backend(self) -> str:
-        """"systemd-python", "socket" or "none": which sender is in use."""
+        """ "systemd-python", "socket" or "none": which sender is in use."""
         if not self.enabled:
             return "none"
         return "systemd-python" if self._send_with_systemd else "socket"

@@ -275,15 +275,18 @@ class FakePeripheral:
         uuid = btle.UUID(uuidVal)
         board = self.board
         table = {
-            btle.UUID(proto.ACCELEROMETER_SERVICE): board.has_accelerometer and [
+            btle.UUID(proto.ACCELEROMETER_SERVICE): board.has_accelerometer
+            and [
                 FakeCharacteristic(self, proto.ACCELEROMETER_DATA, H_ACCEL_DATA),
                 FakeCharacteristic(self, proto.ACCELEROMETER_PERIOD, H_ACCEL_PERIOD),
             ],
-            btle.UUID(proto.BUTTON_SERVICE): board.has_buttons and [
+            btle.UUID(proto.BUTTON_SERVICE): board.has_buttons
+            and [
                 FakeCharacteristic(self, proto.BUTTON_A_STATE, H_BUTTON_A),
                 FakeCharacteristic(self, proto.BUTTON_B_STATE, H_BUTTON_B),
             ],
-            btle.UUID(proto.LED_SERVICE): board.has_led and [
+            btle.UUID(proto.LED_SERVICE): board.has_led
+            and [
                 FakeCharacteristic(self, proto.LED_MATRIX_STATE, H_LED_MATRIX),
             ],
             btle.UUID(proto.DEVICE_INFORMATION_SERVICE): [

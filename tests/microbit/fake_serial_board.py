@@ -318,8 +318,11 @@ class FakeSerialBoard:
         elif kind == "bad_buttons":
             self._pending.append(self._fake_line()[:12] + b"7\n")
         elif kind == "noise_line":
-            self._pending.append(rng.choice([b"t[12]debug\n", b"\r\n", b"MICROBIT boot\r\n",
-                                             b"\xff\xfe\x00\n", b"Z\n"]))
+            self._pending.append(
+                rng.choice(
+                    [b"t[12]debug\n", b"\r\n", b"MICROBIT boot\r\n", b"\xff\xfe\x00\n", b"Z\n"]
+                )
+            )
         elif kind == "stray_response":
             self._pending.append(b"R[DEAD]HS[1]\nR[1]ERROR[4]\n")
         else:

@@ -166,8 +166,11 @@ def test_long_press_and_a_press_held_through_a_drop(radio: FakeRadio) -> None:
         assert wait_for(lambda: radio.log.sessions >= 2 and len(link.samples) > 50)
     finally:
         link.close()
-    buttons = [(e.button, e.pressed, e.long_press) for e in link.poll_events()
-               if isinstance(e, ButtonEvent)]
+    buttons = [
+        (e.button, e.pressed, e.long_press)
+        for e in link.poll_events()
+        if isinstance(e, ButtonEvent)
+    ]
     assert buttons == [("B", True, False), ("B", True, True), ("B", False, True)]
 
 
@@ -210,8 +213,13 @@ def test_a_drop_reconnects_to_the_known_address_and_samples_stay_correct(
     radio_scanner = lambda: scans.append(1) or factory()  # noqa: E731
     drops = iter(["drop"] * 3)
     radio.on_connection_event = lambda p: next(drops) if radio.rng.random() < 0.05 else None
-    link = BleLink(NAME, peripheral_factory=radio.peripheral_factory,
-                   scanner_factory=radio_scanner, clock=radio.clock, buffer=SampleBuffer(20000))
+    link = BleLink(
+        NAME,
+        peripheral_factory=radio.peripheral_factory,
+        scanner_factory=radio_scanner,
+        clock=radio.clock,
+        buffer=SampleBuffer(20000),
+    )
     link.connect()
     try:
         assert wait_for(lambda: radio.log.sessions >= 4 and len(link.samples) > 600)

@@ -62,7 +62,9 @@ def test_encode_round_trips_to_the_milli_g(x: float, y: float, z: float) -> None
 
 def test_encode_saturates_instead_of_overflowing() -> None:
     assert proto.parse_accelerometer(proto.encode_accelerometer(40.0, -40.0, 0)) == (
-        32.767, -32.768, 0.0
+        32.767,
+        -32.768,
+        0.0,
     )
 
 
@@ -88,16 +90,28 @@ def test_period_encoding_never_allows_zero() -> None:
 
 
 def test_led_bytes_one_per_row_leftmost_is_bit_4() -> None:
-    icon = [[c == 0 for c in range(5)], [True] * 5, [False] * 5, [c == 4 for c in range(5)],
-            [c in (1, 3) for c in range(5)]]
+    icon = [
+        [c == 0 for c in range(5)],
+        [True] * 5,
+        [False] * 5,
+        [c == 4 for c in range(5)],
+        [c in (1, 3) for c in range(5)],
+    ]
     assert proto.led_matrix_bytes(icon) == bytes([0b10000, 0b11111, 0, 0b00001, 0b01010])
 
 
 @pytest.mark.parametrize(
     ("advertised", "matches"),
-    [("BBC micro:bit [gutop]", True), ("uBit [gutop]", True), ("BBC micro:bit [GUTOP]", True),
-     ("BBC micro:bit [gutoz]", False), ("BBC micro:bit", False), (None, False), ("", False),
-     ("gutop", False)],
+    [
+        ("BBC micro:bit [gutop]", True),
+        ("uBit [gutop]", True),
+        ("BBC micro:bit [GUTOP]", True),
+        ("BBC micro:bit [gutoz]", False),
+        ("BBC micro:bit", False),
+        (None, False),
+        ("", False),
+        ("gutop", False),
+    ],
 )
 def test_advertised_name_matching(advertised: str | None, matches: bool) -> None:
     assert proto.matches_board(advertised, "gutop") is matches

@@ -83,10 +83,14 @@ def test_icons_are_checked_and_only_the_newest_is_written() -> None:
     link = GivesUpSlowly()
     with pytest.raises(ValueError):
         link.show_icon([[True] * 5] * 4)
-    heart = [[False, True, False, True, False]] + [[True] * 5] * 2 + [
-        [False, True, True, True, False],
-        [False, False, True, False, False],
-    ]
+    heart = (
+        [[False, True, False, True, False]]
+        + [[True] * 5] * 2
+        + [
+            [False, True, True, True, False],
+            [False, False, True, False, False],
+        ]
+    )
     link.show_icon([[False] * 5] * 5)
     link.show_icon(heart)
     assert link._next_icon() == tuple(tuple(row) for row in heart)

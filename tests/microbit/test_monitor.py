@@ -28,7 +28,11 @@ def run_kiosk(*args: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     return subprocess.Popen(
         [sys.executable, "-m", "kiosk", *args],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -58,8 +62,9 @@ def test_monitor_subprocess_reports_a_board_on_a_pty() -> None:
 
 
 def test_monitor_exits_1_when_nothing_arrives(tmp_path: Path) -> None:
-    process = run_kiosk("monitor", "--serial", str(tmp_path / "nothing"), "--seconds", "0.3",
-                        "--json")
+    process = run_kiosk(
+        "monitor", "--serial", str(tmp_path / "nothing"), "--seconds", "0.3", "--json"
+    )
     out, err = process.communicate(timeout=60)
     assert process.returncode == 1
     report = json.loads(out)
@@ -84,16 +89,18 @@ def test_monitor_pattern_opens_bluetooth_with_the_heights(monkeypatch, capsys) -
         return SimulatedLink(realtime=True, buffer=kw.get("buffer"))
 
     monkeypatch.setattr(monitor, "open_link", fake_open_link)
-    args = Namespace(pattern="31524", serial=None, simulated=None, remote_id="",
-                     seconds=0.3, json=True)
+    args = Namespace(
+        pattern="31524", serial=None, simulated=None, remote_id="", seconds=0.3, json=True
+    )
     assert monitor.run(args) == 0
     assert seen == {"kind": "ble", "pattern": [3, 1, 5, 2, 4]}
     assert json.loads(capsys.readouterr().out)["simulated"] is True
 
 
 def test_monitor_simulated_text_output(capsys) -> None:
-    args = Namespace(pattern=None, serial=None, simulated="shake", remote_id="",
-                     seconds=0.4, json=False)
+    args = Namespace(
+        pattern=None, serial=None, simulated="shake", remote_id="", seconds=0.4, json=False
+    )
     assert monitor.run(args) == 0
     out = capsys.readouterr().out
     assert "connected" in out and "Simulated micro:bit (shake)" in out

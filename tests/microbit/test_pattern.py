@@ -44,8 +44,14 @@ def test_parse_columns_accepts_digits_with_separators(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "hint"),
-    [("3152", "5 digits"), ("315244", "5 digits"), ("31a24", "5 digits"), ("", "5 digits"),
-     ("31624", "Column 3"), ("01524", "Column 1")],
+    [
+        ("3152", "5 digits"),
+        ("315244", "5 digits"),
+        ("31a24", "5 digits"),
+        ("", "5 digits"),
+        ("31624", "Column 3"),
+        ("01524", "Column 1"),
+    ],
 )
 def test_parse_columns_explains_what_is_wrong(text: str, hint: str) -> None:
     with pytest.raises(PatternError, match=hint) as caught:
@@ -54,16 +60,18 @@ def test_parse_columns_explains_what_is_wrong(text: str, hint: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "hint"), [("gutopz", "5 letters"), ("gut", "5 letters"), ("aaaaa", "Letter 1"),
-                       ("gztop", "Letter 2")],
+    ("name", "hint"),
+    [("gutopz", "5 letters"), ("gut", "5 letters"), ("aaaaa", "Letter 1"), ("gztop", "Letter 2")],
 )
 def test_bad_names_are_refused(name: str, hint: str) -> None:
     with pytest.raises(PatternError, match=hint):
         name_to_pattern(name)
 
 
-@pytest.mark.parametrize("pattern", [[1, 2, 3, 4], [1, 2, 3, 4, 6], [0, 1, 1, 1, 1],
-                                     [True, 1, 1, 1, 1], [1.5, 1, 1, 1, 1]])
+@pytest.mark.parametrize(
+    "pattern",
+    [[1, 2, 3, 4], [1, 2, 3, 4, 6], [0, 1, 1, 1, 1], [True, 1, 1, 1, 1], [1.5, 1, 1, 1, 1]],
+)
 def test_bad_patterns_are_refused(pattern: list) -> None:
     with pytest.raises(PatternError):
         pattern_to_name(pattern)

@@ -164,7 +164,10 @@ def test_radio_bridge_sets_remote_id_and_frequency(board, links) -> None:
     link, events = open_link(links, board.path, remote_id="0x1234", radio_frequency=7)
     assert events.wait_count(LinkState.CONNECTED, 1)
     assert board.log.commands[:4] == [
-        ("HS", ""), ("RMBID", str(0x1234)), ("RF", "7"), ("ZSTART", "AB")
+        ("HS", ""),
+        ("RMBID", str(0x1234)),
+        ("RF", "7"),
+        ("ZSTART", "AB"),
     ]
     assert board.remote_id == str(0x1234) and board.radio_frequency == "7"
     assert "remote micro:bit 4660" in link.description
@@ -235,8 +238,16 @@ def test_an_unopenable_port_fails_with_the_reason(tmp_path: Path, links) -> None
 def test_faults_in_the_stream_never_corrupt_samples(board, links) -> None:
     link, events = open_link(links, board.path)
     assert events.wait_count(LinkState.CONNECTED, 1)
-    kinds = ["garbage", "partial", "overlong", "wrong_length", "bad_hex", "bad_buttons",
-             "noise_line", "stray_response"]
+    kinds = [
+        "garbage",
+        "partial",
+        "overlong",
+        "wrong_length",
+        "bad_hex",
+        "bad_buttons",
+        "noise_line",
+        "stray_response",
+    ]
     for i in range(80):
         board.inject(kinds[i % len(kinds)])
         time.sleep(0.002)
@@ -264,8 +275,10 @@ def test_find_serial_boards_matches_the_microbit_usb_ids(monkeypatch) -> None:
     assert find_serial_boards() == ["/dev/ttyACM0", "/dev/ttyACM1"]
 
 
-@pytest.mark.parametrize(("text", "value"), [(None, None), ("", None), ("  ", None),
-                                             ("1234", 1234), ("0x1A", 26), (7, 7)])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [(None, None), ("", None), ("  ", None), ("1234", 1234), ("0x1A", 26), (7, 7)],
+)
 def test_remote_ids_parse(text, value) -> None:
     assert parse_remote_id(text) == value
 

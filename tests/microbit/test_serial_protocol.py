@@ -20,8 +20,14 @@ def test_command_bytes_match_the_firmware_format() -> None:
 
 @pytest.mark.parametrize(
     ("command_id", "command", "value"),
-    [(-1, "HS", ""), (2**32, "HS", ""), (1, "hs", ""), (1, "H1", ""), (1, "RF", "1]"),
-     (1, "RF", "\n")],
+    [
+        (-1, "HS", ""),
+        (2**32, "HS", ""),
+        (1, "hs", ""),
+        (1, "H1", ""),
+        (1, "RF", "1]"),
+        (1, "RF", "\n"),
+    ],
 )
 def test_bad_commands_are_refused(command_id: int, command: str, value: str) -> None:
     with pytest.raises(ValueError):
@@ -38,15 +44,27 @@ def test_responses_from_the_firmware_parse() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    [b"R[]HS[1]", b"R[123456789]HS[1]", b"R[12]hs[1]", b"R[1]HS[1", b"R[1]HS[1]x",
-     b"R[G]HS[1]", b"P[1]HS[1]", b"R[1]HS[\xff]", b""],
+    [
+        b"R[]HS[1]",
+        b"R[123456789]HS[1]",
+        b"R[12]hs[1]",
+        b"R[1]HS[1",
+        b"R[1]HS[1]x",
+        b"R[G]HS[1]",
+        b"P[1]HS[1]",
+        b"R[1]HS[\xff]",
+        b"",
+    ],
 )
 def test_malformed_responses_are_none(line: bytes) -> None:
     assert sp.parse_response(line) is None
 
 
-@given(st.integers(0, 2**32 - 1), st.sampled_from(["HS", "RF", "RMBID", "ZSTART", "STOP"]),
-       st.text(alphabet="0123456789AB.-", max_size=10))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["HS", "RF", "RMBID", "ZSTART", "STOP"]),
+    st.text(alphabet="0123456789AB.-", max_size=10),
+)
 def test_command_and_board_reply_round_trip(command_id: int, command: str, value: str) -> None:
     parsed = sp.parse_command(sp.encode_command(command_id, command, value)[:-1])
     assert parsed is not None
@@ -72,21 +90,33 @@ def test_compact_encoding_clamps_like_the_firmware() -> None:
 
 @pytest.mark.parametrize(
     "line",
-    [b"P2A418800FFF", b"P2A418800FFF30", b"P2A418800FFF4", b"P2A41880GFFF3", b"Q2A418800FFF3",
-     b"P2A418800FF 3", b""],
+    [
+        b"P2A418800FFF",
+        b"P2A418800FFF30",
+        b"P2A418800FFF4",
+        b"P2A41880GFFF3",
+        b"Q2A418800FFF3",
+        b"P2A418800FF 3",
+        b"",
+    ],
 )
 def test_malformed_compact_lines_are_none(line: bytes) -> None:
     assert sp.decode_compact(line) is None
 
 
 compact_values = st.tuples(
-    st.integers(0, 255), st.integers(-2048, 2047), st.integers(-2048, 2047),
-    st.integers(-2048, 2047), st.integers(0, 3),
+    st.integers(0, 255),
+    st.integers(-2048, 2047),
+    st.integers(-2048, 2047),
+    st.integers(-2048, 2047),
+    st.integers(0, 3),
 )
 junk_lines = st.one_of(
     st.binary(max_size=20).filter(lambda b: b"\n" not in b),
-    st.builds(lambda s: b"P" + s, st.text(alphabet="0123456789ABCDEFGxyz", min_size=12,
-                                          max_size=12).map(str.encode)),
+    st.builds(
+        lambda s: b"P" + s,
+        st.text(alphabet="0123456789ABCDEFGxyz", min_size=12, max_size=12).map(str.encode),
+    ),
 )
 
 
@@ -133,11 +163,26 @@ def test_splitter_drops_overlong_lines_without_growing() -> None:
 
 
 @settings(max_examples=200)
-@given(st.lists(st.one_of(compact_values.map(lambda v: sp.encode_compact(*v)),
-                          st.sampled_from([b"noise\n", b"R[1]HS[1]\n", b"\xff\n", b"\r\n",
-                                           b"P018008008001\r\n", b"R[2]STOP[]\r\r\n",
-                                           b"P" * 200 + b"\n"])), max_size=30),
-       st.lists(st.integers(0, 2000), max_size=10))
+@given(
+    st.lists(
+        st.one_of(
+            compact_values.map(lambda v: sp.encode_compact(*v)),
+            st.sampled_from(
+                [
+                    b"noise\n",
+                    b"R[1]HS[1]\n",
+                    b"\xff\n",
+                    b"\r\n",
+                    b"P018008008001\r\n",
+                    b"R[2]STOP[]\r\r\n",
+                    b"P" * 200 + b"\n",
+                ]
+            ),
+        ),
+        max_size=30,
+    ),
+    st.lists(st.integers(0, 2000), max_size=10),
+)
 def test_splitting_does_not_depend_on_how_the_bytes_were_chunked(
     pieces: list[bytes], cuts: list[int]
 ) -> None:
@@ -152,5 +197,6 @@ def test_splitting_does_not_depend_on_how_the_bytes_were_chunked(
     assert got == expected
     assert chunked.noise_lines == whole.noise_lines
     assert chunked.overlong_lines == whole.overlong_lines
-    assert expected == [p.rstrip(b"\r\n") for p in pieces
-                        if p[:1] in b"CRP" and len(p.rstrip(b"\r\n")) <= 64]
+    assert expected == [
+        p.rstrip(b"\r\n") for p in pieces if p[:1] in b"CRP" and len(p.rstrip(b"\r\n")) <= 64
+    ]

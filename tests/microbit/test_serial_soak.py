@@ -50,8 +50,9 @@ def test_a_thousand_faults_no_crash_every_drop_reconnects(caplog, monkeypatch) -
     checked_after_reconnect = 0
 
     with FakeSerialBoard(rate_hz=500, lines_per_write=5, seed=3) as board:
-        link = SerialLink("auto", port_finder=board.ports, timings=timings,
-                          buffer=SampleBuffer(200_000))
+        link = SerialLink(
+            "auto", port_finder=board.ports, timings=timings, buffer=SampleBuffer(200_000)
+        )
         events = Events(link)
         link.connect()
         assert events.wait_count(LinkState.CONNECTED, 1)

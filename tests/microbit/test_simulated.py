@@ -157,7 +157,10 @@ def test_press_button_emits_press_then_release() -> None:
     link.press_button("B", long_press=True)
     buttons = [e for e in link.poll_events() if isinstance(e, ButtonEvent)]
     assert [(e.button, e.pressed, e.long_press) for e in buttons] == [
-        ("A", True, False), ("A", False, False), ("B", True, True), ("B", False, True)
+        ("A", True, False),
+        ("A", False, False),
+        ("B", True, True),
+        ("B", False, True),
     ]
 
 

@@ -49,7 +49,11 @@ def test_features_json_equals_reference(createai_dir: Path, capsys) -> None:
 
 def test_evaluate_with_test_file_and_fixed_folds(createai_dir: Path, capsys) -> None:
     code, out, _ = _run(
-        capsys, "evaluate", str(createai_dir / SSC), "--test", str(createai_dir / SSC_TEST),
+        capsys,
+        "evaluate",
+        str(createai_dir / SSC),
+        "--test",
+        str(createai_dir / SSC_TEST),
         "--json",
     )
     assert code == 0
@@ -58,13 +62,20 @@ def test_evaluate_with_test_file_and_fixed_folds(createai_dir: Path, capsys) -> 
     assert result["accuracy"] >= 0.986
     assert np.array(result["confusion"]).sum() == 14
     code, out, _ = _run(
-        capsys, "evaluate", str(createai_dir / "still-wave-clap-data-samples-legacy.json"),
-        "--folds", str(createai_dir / "folds.json"), "--set", "still-wave-clap", "--json",
+        capsys,
+        "evaluate",
+        str(createai_dir / "still-wave-clap-data-samples-legacy.json"),
+        "--folds",
+        str(createai_dir / "folds.json"),
+        "--set",
+        "still-wave-clap",
+        "--json",
     )
     result = json.loads(out)
     assert code == 0 and result["n"] == 18 and result["accuracy"] >= 0.967
-    code, out, _ = _run(capsys, "evaluate", str(createai_dir / "dataset.json"), "--model", "knn",
-                        "--json")
+    code, out, _ = _run(
+        capsys, "evaluate", str(createai_dir / "dataset.json"), "--model", "knn", "--json"
+    )
     result = json.loads(out)
     assert code == 0 and result["n"] == 12 and len(result["confusion"]) == 2
 
@@ -112,8 +123,11 @@ def test_malformed_inputs_give_one_line_and_exit_2(
     empty = tmp_path / "empty.json"
     empty.write_text("[]")
     names = {
-        "bad": str(bad), "missing": str(tmp_path / "nope.json"), "empty_list": str(empty),
-        "good": str(createai_dir / "dataset.json"), "folds": str(createai_dir / "folds.json"),
+        "bad": str(bad),
+        "missing": str(tmp_path / "nope.json"),
+        "empty_list": str(empty),
+        "good": str(createai_dir / "dataset.json"),
+        "folds": str(createai_dir / "folds.json"),
     }
     code, _out, err = _run(capsys, *[a.format(**names) for a in argv])
     assert code == 2
@@ -125,9 +139,20 @@ def test_entry_point_subprocess(createai_dir: Path, tmp_path: Path) -> None:
     kiosk = REPO / ".venv" / "bin" / "kiosk"
     command = [str(kiosk)] if kiosk.exists() else [sys.executable, "-m", "kiosk"]
     done = subprocess.run(
-        [*command, "evaluate", str(createai_dir / "dataset.json"), "--folds",
-         str(createai_dir / "folds.json"), "--set", "dataset", "--json"],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            *command,
+            "evaluate",
+            str(createai_dir / "dataset.json"),
+            "--folds",
+            str(createai_dir / "folds.json"),
+            "--set",
+            "dataset",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -136,13 +161,21 @@ def test_entry_point_subprocess(createai_dir: Path, tmp_path: Path) -> None:
     out_of_process, in_process = tmp_path / "sub.tflite", tmp_path / "here.tflite"
     done = subprocess.run(
         [*command, "train", str(createai_dir / "dataset.json"), "--out", str(out_of_process)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert main(["train", str(createai_dir / "dataset.json"), "--out", str(in_process)]) == 0
     assert out_of_process.read_bytes() == in_process.read_bytes()
     bad = tmp_path / "bad.json"
     bad.write_text('[{"name": "x", "ID": 1, "recordings": [{"ID": 2, "data": {"x": [1]}}]}]')
-    done = subprocess.run([*command, "features", str(bad), "--json"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [*command, "features", str(bad), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr and done.stderr.strip()

@@ -56,8 +56,9 @@ def test_predicts_once_per_new_sample_from_the_last_window(
     np.testing.assert_allclose(
         prediction.probabilities, classifier.predict_proba(prediction.features), atol=1e-7
     )
-    np.testing.assert_allclose(prediction.fingerprint, fingerprint(prediction.features,
-                                                                    LEGACY_WINDOW))
+    np.testing.assert_allclose(
+        prediction.fingerprint, fingerprint(prediction.features, LEGACY_WINDOW)
+    )
     assert prediction.sequence == buffer.sequence == len(recording) - 1
     assert prediction.t == pytest.approx((len(recording) - 1) * 0.02)
     buffer.append(10.0, 0.0, 0.0, -1.0)  # one new sample, long after: window has 1 sample
@@ -142,9 +143,7 @@ def test_bursts_give_the_same_predictions_as_one_sample_at_a_time(
             one_by_one[p.sequence] = p.probabilities
             expected_windows[p.sequence] = p.features
             window = buffer.last_seconds(LEGACY_WINDOW.duration_ms / 1000)
-            np.testing.assert_array_equal(
-                p.features, compute_features(window.xyz, LEGACY_WINDOW)
-            )
+            np.testing.assert_array_equal(p.features, compute_features(window.xyz, LEGACY_WINDOW))
     buffer = SampleBuffer(capacity=1024)
     predictor = LivePredictor(classifier, LEGACY_WINDOW)
     bunched: dict[int, np.ndarray] = {}

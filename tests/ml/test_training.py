@@ -55,8 +55,10 @@ def test_shake_still_circle_train_to_test_file_reaches_createai(load_real: Calla
 
 @pytest.mark.parametrize(
     ("file_name", "fold_set", "createai_mean"),
-    [("still-wave-clap-data-samples-legacy.json", "still-wave-clap", 0.967),
-     ("dataset.json", "dataset", 0.933)],
+    [
+        ("still-wave-clap-data-samples-legacy.json", "still-wave-clap", 0.967),
+        ("dataset.json", "dataset", 0.933),
+    ],
 )
 def test_fixed_folds_reach_createai(
     load_real: Callable, createai_dir: Path, file_name: str, fold_set: str, createai_mean: float
@@ -81,7 +83,8 @@ def test_same_recordings_give_byte_identical_tflite(load_real: Callable) -> None
     second = train_model(X.copy(), y.copy(), list(classes), window).to_tflite()
     assert first == second
     assert train_model(X, y, classes, window).to_tflite(int8=True) == train_model(
-        X, y, classes, window).to_tflite(int8=True)
+        X, y, classes, window
+    ).to_tflite(int8=True)
     other_seed = train_model(X, y, classes, window, seed=1).to_tflite()
     assert other_seed != first  # the seed really reaches the trainer
 

@@ -47,7 +47,9 @@ def test_the_example_documents_every_key() -> None:
 
 
 def test_good_values_are_used(tmp_path: Path) -> None:
-    path = _write(tmp_path, """
+    path = _write(
+        tmp_path,
+        """
 [display]
 rotation = 270
 width = 800
@@ -64,13 +66,17 @@ fixed_pattern = "31524"
 serial_port = "/dev/ttyACM1"
 [storage]
 database = "/srv/kiosk/data.sqlite3"
-""")
+""",
+    )
     config, problems = load_config(path)
     assert problems == []
     assert config.display.rotation == 270 and (config.display.width, config.display.height) == (
-        800, 480)
-    assert config.display.diagonal_inches == 10.0 and isinstance(config.display.diagonal_inches,
-                                                                  float)
+        800,
+        480,
+    )
+    assert config.display.diagonal_inches == 10.0 and isinstance(
+        config.display.diagonal_inches, float
+    )
     assert config.session.idle_timeout_s == 90.0 and config.session.keep_data_between_visitors
     assert config.sound.volume == 0.0
     assert config.microbit.link == "serial" and config.microbit.fixed_pattern == "31524"
@@ -183,7 +189,8 @@ def test_default_database_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert default_database_path() == tmp_path / "xdg" / "microbit-kiosk" / DATABASE_FILENAME
     assert default_database_path(for_service=True) == Path(
-        "/var/lib/microbit-kiosk", DATABASE_FILENAME)
+        "/var/lib/microbit-kiosk", DATABASE_FILENAME
+    )
     monkeypatch.setenv("INVOCATION_ID", "abc")
     assert default_database_path() == Path("/var/lib/microbit-kiosk", DATABASE_FILENAME)
     monkeypatch.setenv("STATE_DIRECTORY", f"{tmp_path}/state:/var/lib/other")
@@ -191,12 +198,28 @@ def test_default_database_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 toml_scalars = st.one_of(
-    st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, width=32),
-    st.text(max_size=12), st.lists(st.integers(), max_size=2),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, width=32),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=2),
 )
 SECTION_NAMES = ["display", "session", "sound", "admin", "microbit", "storage", "other"]
-KEY_NAMES = ["rotation", "width", "height", "fullscreen", "idle_timeout_s", "idle_countdown_s",
-             "volume", "enabled", "pin_hash", "link", "fixed_pattern", "database", "x"]
+KEY_NAMES = [
+    "rotation",
+    "width",
+    "height",
+    "fullscreen",
+    "idle_timeout_s",
+    "idle_countdown_s",
+    "volume",
+    "enabled",
+    "pin_hash",
+    "link",
+    "fixed_pattern",
+    "database",
+    "x",
+]
 
 
 def _toml_value(value: object) -> str:
@@ -210,11 +233,16 @@ def _toml_value(value: object) -> str:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.sampled_from(SECTION_NAMES),
-                       st.dictionaries(st.sampled_from(KEY_NAMES), toml_scalars, max_size=4),
-                       max_size=4))
-def test_never_raises_and_always_returns_valid_values(tmp_path_factory: pytest.TempPathFactory,
-                                                     doc: dict) -> None:
+@given(
+    st.dictionaries(
+        st.sampled_from(SECTION_NAMES),
+        st.dictionaries(st.sampled_from(KEY_NAMES), toml_scalars, max_size=4),
+        max_size=4,
+    )
+)
+def test_never_raises_and_always_returns_valid_values(
+    tmp_path_factory: pytest.TempPathFactory, doc: dict
+) -> None:
     path = tmp_path_factory.mktemp("cfg") / "kiosk.toml"
     lines = []
     for section, values in doc.items():

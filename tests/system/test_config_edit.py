@@ -19,18 +19,21 @@ def test_replaces_the_key_in_its_section_only() -> None:
 
 
 def test_uncomments_a_commented_key() -> None:
-    out = with_setting('[admin]\n# pin_hash = "x"\ncorner_hold_s = 2.0\n', "admin", "pin_hash",
-                       toml_string("y"))
+    out = with_setting(
+        '[admin]\n# pin_hash = "x"\ncorner_hold_s = 2.0\n', "admin", "pin_hash", toml_string("y")
+    )
     assert tomllib.loads(out)["admin"] == {"pin_hash": "y", "corner_hold_s": 2.0}
 
 
 def test_adds_the_key_or_the_section() -> None:
     assert tomllib.loads(with_setting("[admin]\n", "admin", "pin_hash", '"a"')) == {
-        "admin": {"pin_hash": "a"}}
+        "admin": {"pin_hash": "a"}
+    }
     out = with_setting("[display]\nrotation = 90\n", "admin", "pin_hash", '"a"')
     assert tomllib.loads(out) == {"display": {"rotation": 90}, "admin": {"pin_hash": "a"}}
     assert tomllib.loads(with_setting("", "admin", "pin_hash", '"a"')) == {
-        "admin": {"pin_hash": "a"}}
+        "admin": {"pin_hash": "a"}
+    }
 
 
 def test_the_example_keeps_its_comments(tmp_path: Path) -> None:

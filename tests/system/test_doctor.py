@@ -197,8 +197,13 @@ def test_disk_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     mb = 1024 * 1024
 
     def usage(free_mb: int) -> None:
-        monkeypatch.setattr(shutil, "disk_usage", lambda _p: shutil._ntuple_diskusage(  # type: ignore[attr-defined]
-            1000 * mb, 1000 * mb - free_mb * mb, free_mb * mb))
+        monkeypatch.setattr(
+            shutil,
+            "disk_usage",
+            lambda _p: shutil._ntuple_diskusage(  # type: ignore[attr-defined]
+                1000 * mb, 1000 * mb - free_mb * mb, free_mb * mb
+            ),
+        )
 
     usage(50)
     assert checks.check_disk(tmp_path / "missing" / "db").status == FAIL
@@ -225,8 +230,9 @@ def test_kiosk_doctor_here_reports_missing_hardware(tmp_path: Path) -> None:
     env = {**os.environ, "KIOSK_CONFIG": str(config), "XDG_DATA_HOME": str(tmp_path / "data")}
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
-    result = subprocess.run([str(KIOSK), "doctor", "--json"], capture_output=True, text=True,
-                            env=env, timeout=120)
+    result = subprocess.run(
+        [str(KIOSK), "doctor", "--json"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert "Traceback" not in result.stderr
     report = json.loads(result.stdout)
     by_name = {c["name"]: c for c in report["checks"]}
@@ -237,13 +243,15 @@ def test_kiosk_doctor_here_reports_missing_hardware(tmp_path: Path) -> None:
         assert by_name[name]["status"] == "fail" and by_name[name]["fix"], name
     assert any("link" in c["detail"] for c in report["checks"] if c["name"] == "config")
     assert report["ok"] is False and result.returncode == 1
-    human = subprocess.run([str(KIOSK), "doctor"], capture_output=True, text=True, env=env,
-                           timeout=120)
+    human = subprocess.run(
+        [str(KIOSK), "doctor"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert human.returncode == 1 and "FAIL  display" in human.stdout and "fix:" in human.stdout
 
 
-def test_doctor_exit_code_follows_failures(monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_doctor_exit_code_follows_failures(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     fine = [checks.Check("a", OK, "fine"), checks.Check("b", WARN, "look", "do x")]
     monkeypatch.setattr(doctor_cli, "run_checks", lambda *a: fine)
     args = argparse.Namespace(json=False, config=None)
@@ -261,8 +269,9 @@ def _set_pin(monkeypatch: pytest.MonkeyPatch, typed: str, *argv: str) -> int:
     return args.func(args)
 
 
-def test_set_pin_prints_a_line_to_paste(monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_set_pin_prints_a_line_to_paste(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _set_pin(monkeypatch, "86420\n86420\n") == 0
     line = capsys.readouterr().out.splitlines()[-1]
     assert line.startswith('pin_hash = "scrypt$')
@@ -278,10 +287,12 @@ def test_set_pin_writes_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert not verify_pin("1234", config.admin.pin_hash)
 
 
-@pytest.mark.parametrize(("typed", "message"), [("1234\n4321\n", "differ"),
-                                                ("12\n12\n", "4 to 8 digits")])
-def test_set_pin_refuses_and_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             typed: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("typed", "message"), [("1234\n4321\n", "differ"), ("12\n12\n", "4 to 8 digits")]
+)
+def test_set_pin_refuses_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, typed: str, message: str
+) -> None:
     from kiosk.errors import KioskError
 
     path = tmp_path / "kiosk.toml"

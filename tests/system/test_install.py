@@ -17,9 +17,32 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "deploy" / "install.sh"
 MUTATING = [
-    "apt-get", "apt", "dpkg", "systemctl", "useradd", "usermod", "groupadd", "install", "cp",
-    "mv", "rm", "mkdir", "chmod", "chown", "ln", "mktemp", "mount", "mkfs.ext4", "raspi-config",
-    "rfkill", "loadkeys", "sysctl", "pip", "pip3", "tee", "reboot",
+    "apt-get",
+    "apt",
+    "dpkg",
+    "systemctl",
+    "useradd",
+    "usermod",
+    "groupadd",
+    "install",
+    "cp",
+    "mv",
+    "rm",
+    "mkdir",
+    "chmod",
+    "chown",
+    "ln",
+    "mktemp",
+    "mount",
+    "mkfs.ext4",
+    "raspi-config",
+    "rfkill",
+    "loadkeys",
+    "sysctl",
+    "pip",
+    "pip3",
+    "tee",
+    "reboot",
 ]
 CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 rootwait"
 
@@ -39,8 +62,9 @@ def _run(tmp_path: Path, *args: str, boot: Path | None = None) -> Result:
     env = {**os.environ, "PATH": f"{stubs}:{os.environ['PATH']}"}
     if boot is not None:
         env["KIOSK_BOOT_DIR"] = str(boot)
-    result = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True,
-                            env=env, timeout=120)
+    result = subprocess.run(
+        ["bash", str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=120
+    )
     return result, log.read_text().splitlines()
 
 
@@ -56,21 +80,29 @@ def test_shellcheck_passes() -> None:
     shellcheck = shutil.which("shellcheck")
     if shellcheck is None:
         pytest.skip("shellcheck is not installed (scripts/setup.sh installs it with apt)")
-    result = subprocess.run([shellcheck, "-x", str(SCRIPT)], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [shellcheck, "-x", str(SCRIPT)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path) -> None:
     boot = _boot_dir(tmp_path, CMDLINE)
-    result, calls = _run(tmp_path, "--dry-run", "--rotate", "90", "--read-only",
-                         "--allow-volatile-data", boot=boot)
+    result, calls = _run(
+        tmp_path, "--dry-run", "--rotate", "90", "--read-only", "--allow-volatile-data", boot=boot
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert calls == [], f"--dry-run ran: {calls}"
     out = result.stdout
     apt = next(line for line in out.splitlines() if "apt-get install" in line)
-    for package in ("python3-pygame", "python3-systemd", "bluez", "libglib2.0-dev",
-                    "python3-venv", "kbd"):
+    for package in (
+        "python3-pygame",
+        "python3-systemd",
+        "bluez",
+        "libglib2.0-dev",
+        "python3-venv",
+        "kbd",
+    ):
         assert package in apt.split(), package
     if not Path("/opt/microbit-kiosk/.venv/bin/python").exists():
         assert "+ python3 -m venv --system-site-packages /opt/microbit-kiosk/.venv" in out
@@ -90,8 +122,10 @@ def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_kernel_arguments_already_present_are_left_alone(tmp_path: Path) -> None:
-    done = (CMDLINE + " consoleblank=0 vt.global_cursor_default=0 logo.nologo quiet loglevel=3"
-            " fbcon=rotate:3")
+    done = (
+        CMDLINE + " consoleblank=0 vt.global_cursor_default=0 logo.nologo quiet loglevel=3"
+        " fbcon=rotate:3"
+    )
     boot = _boot_dir(tmp_path, done)
     (boot / "config.txt").write_text("[all]\ndisable_splash=1\n")
     result, calls = _run(tmp_path, "--dry-run", "--rotate", "270", boot=boot)

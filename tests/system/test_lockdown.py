@@ -37,8 +37,9 @@ def test_lock_pygame_display_hides_cursor_and_grabs(monkeypatch: pytest.MonkeyPa
         grabs: list[bool] = []
         real_set_grab = pygame.event.set_grab
         # The dummy driver cannot grab, so record the request.
-        monkeypatch.setattr(pygame.event, "set_grab", lambda on: (grabs.append(on),
-                                                                  real_set_grab(on)))
+        monkeypatch.setattr(
+            pygame.event, "set_grab", lambda on: (grabs.append(on), real_set_grab(on))
+        )
         lock_pygame_display(pygame, locked=False)
         assert pygame.mouse.get_visible() is True and grabs == []
         lock_pygame_display(pygame, locked=True)

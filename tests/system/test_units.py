@@ -73,7 +73,9 @@ def test_security_exposure_at_most_2(unit: str, tmp_path: Path) -> None:
     path = _stubbed_copy(unit, tmp_path)
     result = subprocess.run(
         [ANALYZE, "security", "--offline=yes", "--no-pager", str(path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout)
     assert match, result.stdout + result.stderr
@@ -90,9 +92,7 @@ def test_main_unit_is_a_watched_notify_service() -> None:
     assert service["ExecStart"].split()[0] == "/opt/microbit-kiosk/.venv/bin/kiosk"
     assert "SDL_VIDEODRIVER=kmsdrm" in (SERVICES / "microbit-kiosk.service").read_text()
     assert service["User"] == "microbit-kiosk"
-    assert {"video", "render", "input", "bluetooth"} <= set(
-        service["SupplementaryGroups"].split()
-    )
+    assert {"video", "render", "input", "bluetooth"} <= set(service["SupplementaryGroups"].split())
     assert service["StateDirectory"] == "microbit-kiosk"
     # Bluetooth sockets only exist in the host network namespace.
     assert service.get("PrivateNetwork", "no") == "no"
@@ -117,6 +117,10 @@ def test_console_keymap_parses() -> None:
     loadkeys = shutil.which("loadkeys")
     if loadkeys is None:
         pytest.skip("loadkeys is not installed (apt-get install kbd)")
-    result = subprocess.run([loadkeys, "--parse", str(REPO / "deploy" / "console-lockdown.kmap")],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [loadkeys, "--parse", str(REPO / "deploy" / "console-lockdown.kmap")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
