@@ -34,11 +34,11 @@ def _trained_session(db_path: Path):
     from kiosk.microbit.gestures import synthesize
     from kiosk.session.boards import HardwareBoards
     from kiosk.session.session import Session
-    from kiosk.session.settings import SessionSettings
+    from kiosk.settings import Settings
     from kiosk.store.database import Store
 
     store = Store.open(db_path)
-    settings = SessionSettings()
+    settings = Settings()
     session = Session(store, HardwareBoards(settings), settings)
     session.start()
     session.use_simulated_board()
@@ -55,7 +55,7 @@ def _trained_session(db_path: Path):
         time.sleep(0.01)
     session.actions_done()
     session.train()
-    session.training.wait(300)
+    session.learning.training.wait(300)
     session.tick()
     session.test()
     session.set_pretend_gesture("shake")
@@ -73,14 +73,14 @@ def _frame_figures(size: tuple[int, int], session) -> dict[str, float]:
             app.step()
             app.clock.tick(60)
         app.frame_ms.clear()
-        predictions = session.tester.predictions
+        predictions = session.learning.tester.predictions
         started = time.monotonic()
         for _ in range(FRAMES):
             app.step()
             app.clock.tick(60)
         elapsed = time.monotonic() - started
         frame = np.asarray(app.frame_ms)
-        made = session.tester.predictions - predictions
+        made = session.learning.tester.predictions - predictions
         flips = []
         for _ in range(FRAMES // 2):
             t0 = time.perf_counter()
@@ -160,8 +160,8 @@ def run() -> dict[str, float]:
             for size in SIZES:
                 figures.update(_frame_figures(size, session))
         finally:
-            if session.tester is not None:
-                session.tester.stop()  # the live prediction thread, when the link is real-time
+            if session.learning.tester is not None:
+                session.learning.tester.stop()  # the live prediction thread (a real-time link)
             session.link.close()
             store.close()
     figures["startup_s"] = round(_startup_s(), 3)
@@ -175,11 +175,11 @@ def _first_frame(db_path: str) -> None:
     """Child process for ``startup_s``: build the app as ``kiosk run`` does, draw one frame."""
     from kiosk.session.boards import HardwareBoards
     from kiosk.session.session import Session
-    from kiosk.session.settings import SessionSettings
+    from kiosk.settings import Settings
     from kiosk.store.database import Store
     from kiosk.ui.app import AppOptions, KioskApp
 
-    settings = SessionSettings()
+    settings = Settings()
     session = Session(Store.open(db_path), HardwareBoards(settings), settings)
     app = KioskApp(session, AppOptions(size=(800, 480), fullscreen=False))
     app.step()

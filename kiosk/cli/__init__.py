@@ -23,7 +23,8 @@ COMMAND_MODULES = (
     "kiosk.cli.ml_commands",  # features, evaluate, train, predict
     "kiosk.cli.store_commands",  # import, export, projects
     "kiosk.cli.monitor",  # monitor
-    "kiosk.cli.doctor",  # doctor
+    "kiosk.cli.doctor",  # doctor, set-pin
+    "kiosk.cli.config_commands",  # config
     "kiosk.cli.bench",  # bench
 )
 

@@ -92,7 +92,7 @@ def _display_available() -> bool:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from kiosk.system.config import ADMIN_SETTINGS_FILENAME, load_config
+    from kiosk.system.config import admin_settings_path, database_path, load_config
     from kiosk.system.lockdown import apply_sdl_hints
 
     if not _display_available():
@@ -104,12 +104,10 @@ def run_app(args: argparse.Namespace) -> int:
                 headless=True, out=Path("demo-out"), size=(800, 480), per_move=5, test_seconds=3.0
             )
         )
-    # The admin screen's changes live beside the database (see load_config), so
-    # find the database first, then read the settings with those changes on top.
-    base_config, _ = load_config(args.config, admin_settings=False)
-    db_path = Path(args.db or base_config.storage.database_path())
-    admin_settings = db_path.parent / ADMIN_SETTINGS_FILENAME
-    config, problems = load_config(args.config, admin_settings=admin_settings)
+    # The admin screen's changes live beside the database (see load_config).
+    config, problems = load_config(args.config, database=args.db)
+    db_path = database_path(config, args.db)
+    admin_settings = admin_settings_path(config, args.db)
     for problem in problems:
         log.warning("configuration: %s", problem)
     locked = not args.windowed
@@ -118,32 +116,29 @@ def run_app(args: argparse.Namespace) -> int:
     from kiosk.session.admin_settings import SettingsFile
     from kiosk.session.boards import HardwareBoards
     from kiosk.session.session import Session
-    from kiosk.session.settings import SessionSettings
     from kiosk.store.database import Store
     from kiosk.system.notify import ServiceNotifier
     from kiosk.system.pin import verify_pin
     from kiosk.ui.app import AppOptions, KioskApp
 
-    settings = settings_from_config(config, SessionSettings)
+    settings = config
     store = Store.open(db_path)
     notifier = ServiceNotifier()
     session = Session(
         store,
         HardwareBoards(settings),
         settings,
-        pin_check=lambda pin: verify_pin(pin, config.admin.pin_hash),
+        pin_check=lambda pin: verify_pin(pin, config.pin_hash),
         settings_file=SettingsFile(admin_settings),  # admin changes kept across restarts
     )
-    size = args.size or (
-        (config.display.width, config.display.height) if config.display.width else None
-    )
+    size = args.size or ((config.width, config.height) if config.width else None)
     options = AppOptions(
         size=size or ((1024, 600) if args.windowed else None),
-        fullscreen=config.display.fullscreen and not args.windowed,
-        diagonal_inches=config.display.diagonal_inches,
+        fullscreen=config.fullscreen and not args.windowed,
+        diagonal_inches=config.diagonal_inches,
         locked=locked,
-        corner_hold_s=config.admin.corner_hold_s,
-        sound_volume=config.sound.volume,
+        corner_hold_s=config.corner_hold_s,
+        sound_volume=config.sound_volume,
     )
     try:
         app = KioskApp(session, options, notifier)
@@ -160,19 +155,3 @@ def run_app(args: argparse.Namespace) -> int:
             session.link.close()
         app.close()
         store.close()
-
-
-def settings_from_config(config, settings_class):
-    """The session's settings from the appliance's configuration file."""
-    return settings_class(
-        idle_timeout_s=config.session.idle_timeout_s,
-        idle_countdown_s=config.session.idle_countdown_s,
-        keep_data_between_visitors=config.session.keep_data_between_visitors,
-        sound_enabled=config.sound.enabled,
-        sound_volume=config.sound.volume,
-        rotation=config.display.rotation,
-        fixed_pattern=config.microbit.fixed_pattern,
-        link_kind=config.microbit.link,
-        serial_port=config.microbit.serial_port,
-        radio_remote_id=config.microbit.radio_remote_id,
-    )

@@ -107,7 +107,10 @@ def run_set_pin(args: argparse.Namespace) -> int:
         return 0
     path = args.config or config_path_from_env()
     try:
-        write_setting(path, "admin", "pin_hash", toml_string(pin_hash))
+        write_setting(path, "admin", "pin_hash", pin_hash)
+    except KioskError as exc:  # from the atomic writer: names the file and the reason
+        hint = "; run with sudo" if "ermission" in str(exc) else ""
+        raise KioskError(f"{exc}{hint}") from exc
     except PermissionError as exc:
         raise KioskError(f"cannot write {path} ({exc.strerror}); run with sudo") from exc
     except OSError as exc:
@@ -115,7 +118,7 @@ def run_set_pin(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise KioskError(f"{path} is not valid TOML, so it was left alone: {exc}") from exc
     config, _ = load_config(path)
-    if not verify_pin(pin, config.admin.pin_hash):
+    if not verify_pin(pin, config.pin_hash):
         raise KioskError(f"wrote {path} but the PIN does not read back; check its [admin] section")
     print(f"The new PIN is saved in {path}.")
     print("Apply it with: sudo systemctl restart microbit-kiosk")

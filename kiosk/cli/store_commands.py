@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     name = args.project or args.file.stem
-    with Store.open(database_path(args)) as store:
+    with Store.open(_database(args)) as store:
         if not args.replace and store.project_id(name) is not None:
             raise StorageError(
                 f"there is already a project called {name!r}; name the new one with "
@@ -82,7 +82,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    with Store.open(database_path(args)) as store:
+    with Store.open(_database(args)) as store:
         result = export_project(store, args.project, args.out, args.form)
     for path in (result.json_path, result.csv_path, result.model_path):
         if path is not None:
@@ -93,7 +93,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_projects(args: argparse.Namespace) -> int:
-    with Store.open(database_path(args)) as store:
+    with Store.open(_database(args)) as store:
         projects = store.list_projects()
     if args.json:
         document = {
@@ -110,16 +110,16 @@ def run_projects(args: argparse.Namespace) -> int:
     return 0
 
 
-def database_path(args: argparse.Namespace) -> Path:
+def _database(args: argparse.Namespace) -> Path:
     """``--db`` if given, else the database the kiosk itself uses."""
+    from kiosk.system.config import database_path, load_config
+
     if args.db is not None:
         return Path(args.db)
-    from kiosk.system.config import load_config
-
-    config, problems = load_config()
+    config, problems = load_config(admin_settings=False)
     for problem in problems:
         log.warning("configuration: %s", problem)
-    return config.storage.database_path()
+    return database_path(config)
 
 
 def _add_db_option(parser: argparse.ArgumentParser) -> None:

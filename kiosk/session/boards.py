@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from kiosk.microbit.link import Link
-from kiosk.session.settings import SessionSettings
+from kiosk.settings import Settings
 
 
 class BoardSource(Protocol):
@@ -25,7 +25,7 @@ class BoardSource(Protocol):
 class HardwareBoards:
     """Real boards through the micro:bit factory; the pretend board is a SimulatedLink."""
 
-    def __init__(self, settings: SessionSettings, simulated_seed: int = 0) -> None:
+    def __init__(self, settings: Settings, simulated_seed: int = 0) -> None:
         self._settings = settings
         self._seed = simulated_seed
 

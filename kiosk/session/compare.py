@@ -146,8 +146,11 @@ class Comparer:
         self.refresh(current_recordings)
 
     def close(self) -> None:
+        """Close the page and forget what it showed (staff access ends with it)."""
         self.open = False
         self.job = None  # a running job finishes on its own; its result is dropped
+        self.choices, self.picked, self.comparison, self.live, self.error = [], [], None, None, None
+        self._live_at, self._live_sequence = -1e9, -1
         self.version += 1
 
     def pick(self, side_id: int) -> None:

@@ -63,9 +63,11 @@ class Recorder:
         self._enter(Phase.COUNTDOWN if self.countdown_s > 0 else Phase.RECORDING, now)
 
     def cancel(self) -> None:
+        """Stop at once; nothing of the series is kept (also the recorder's reset)."""
         self.phase = None
         self.action_index = None
-        self.remaining = 0
+        self.remaining = self.total = 0
+        self._phase_started = 0.0
 
     def countdown_number(self, now: float) -> int:
         """3, 2, 1 during the countdown (0 otherwise)."""

@@ -1,4 +1,9 @@
-"""The screens of the visitor's journey, as plain names the session and the UI share."""
+"""The screens of the visitor's journey, and which screen may follow which.
+
+``TRANSITIONS`` is the one table of the journey's moves: the session changes
+screen only through it, so a screen change that the table does not list is a
+bug caught at once (and a test reads the journey from here).
+"""
 
 from __future__ import annotations
 
@@ -13,3 +18,28 @@ class Screen(enum.Enum):
     TRAIN = "train"
     TEST = "test"
     ADMIN = "admin"
+
+
+# From every visitor screen: back to the start (reset), to pairing (the board was
+# lost, or staff pair the kiosk's board) and to the admin screen (the hidden corner).
+_ALWAYS = frozenset({Screen.ATTRACT, Screen.PAIR, Screen.ADMIN})
+
+TRANSITIONS: dict[Screen, frozenset[Screen]] = {
+    Screen.ATTRACT: _ALWAYS | {Screen.ACTIONS, Screen.RECORD},  # a board already connected
+    Screen.PAIR: _ALWAYS | {Screen.ACTIONS, Screen.RECORD},  # connected
+    Screen.ACTIONS: _ALWAYS | {Screen.RECORD},
+    Screen.RECORD: _ALWAYS | {Screen.ACTIONS, Screen.TRAIN, Screen.TEST},  # a model is ready
+    Screen.TRAIN: _ALWAYS | {Screen.TEST, Screen.RECORD},
+    Screen.TEST: _ALWAYS | {Screen.RECORD, Screen.TRAIN},
+    # Closing the admin screen returns to whichever screen it was opened over.
+    Screen.ADMIN: frozenset(Screen),
+}
+
+
+class TransitionError(RuntimeError):
+    """A screen change the journey does not allow (a bug, not a visitor's mistake)."""
+
+
+def check_transition(source: Screen, target: Screen) -> None:
+    if target is not source and target not in TRANSITIONS[source]:
+        raise TransitionError(f"no way from the {source.value} screen to {target.value}")

@@ -1,10 +1,25 @@
 """The visitor's journey as a headless state machine: every touch is an intent method here.
 
 Screens: attract -> pair -> actions -> record -> train -> test (and admin,
-behind a PIN). The session owns the link to the micro:bit, the visitor's
-actions and recordings (through the store), the recorder, the training job
-and the live tester. It never draws and never imports pygame: the UI reads its
-state and calls its intents, and tests and the demo do exactly the same.
+behind a PIN); ``kiosk.session.screens.TRANSITIONS`` lists every allowed move.
+The session never draws and never imports pygame: the UI reads its state and
+calls its intents, and tests and the demo do exactly the same.
+
+The session holds no journey state of its own beyond the screen; it composes
+owners, each with its state and its reset:
+
+- ``connection`` (``Connection``): the micro:bit link, pairing, the pretend board;
+- ``data`` (``VisitorData``): the visitor's moves and recordings, in the store;
+- ``collecting`` (``Collecting``): the recorder, the picked move, the recording shown;
+- ``learning`` (``Learning``): training, the live test, "Why?" and the explore pictures;
+- ``staff`` (``StaffDesk``): the PIN pad, the unlocked admin screen and its tools;
+- ``messages`` (``Messages``): the banner and the sound cues;
+- ``idle`` (``IdleWatch``): when the visitor has walked away.
+
+``reset_visitor()`` ends a visit and ``lock_admin()`` ends staff access: one
+call each, and a test checks that nothing of a visitor or of staff survives
+them. Intents coordinate the owners (a lost link cancels a recording, a
+finished training plays a cue); the owners never reach into each other.
 
 Time comes from ``tick(now)`` (and the injected clock for intents), so a test
 can run the whole journey on a fake clock.
@@ -15,20 +30,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
 from kiosk.errors import KioskError
-from kiosk.microbit.link import ButtonEvent, Link, LinkState, StateChange
+from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
 from kiosk.session.boards import BoardSource
+from kiosk.session.collecting import Collecting
 from kiosk.session.compare import Comparer
-from kiosk.session.explore import Explorer, ExploreView, WhyView
-from kiosk.session.idle import IdleWatch, is_moving
-from kiosk.session.live import LiveTester
-from kiosk.session.pairing import PairGrid
+from kiosk.session.connection import Connection, News, PairStatus
+from kiosk.session.explore import ExploreView, WhyView
+from kiosk.session.idle import IdleWatch
+from kiosk.session.learning import Learning
+from kiosk.session.messages import Cue, Messages, Tone
 from kiosk.session.presets import (
     CUSTOM_ICONS,
     MAX_ACTIONS,
@@ -37,40 +54,30 @@ from kiosk.session.presets import (
     gesture_for,
     icon_cells,
 )
-from kiosk.session.recorder import Recorder
-from kiosk.session.screens import Screen
-from kiosk.session.settings import IDLE_TIMEOUT_CHOICES, ROTATIONS, SessionSettings
-from kiosk.session.training import TrainingJob, TrainingResult
+from kiosk.session.recorder import Take
+from kiosk.session.screens import Screen, check_transition
+from kiosk.session.staff import StaffDesk
 from kiosk.session.visitor_data import VisitorData
+from kiosk.settings import DEFAULT_PIN_HASH, IDLE_TIMEOUT_CHOICES, ROTATIONS, Settings
 from kiosk.store.database import Store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PIN = "1234"  # used only when the configuration sets no PIN hash
 PIN_LENGTH = 4
 PROJECT_NAME = "visitor"
-MESSAGE_S = 4.0
-USB_CHECK_S = 2.0
-MOVEMENT_CHECK_S = 0.25
 
-LOST_LINK_ADVICE = (
-    "The micro:bit lost its connection. Check its battery is plugged in and keep it close. "
-    "Your recordings are safe."
-)
+__all__ = ["PairStatus", "Session"]
 
+R = TypeVar("R")
 
-class PairStatus:
-    IDLE = "idle"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    FAILED = "failed"
+# Screens where no board is needed, so a lost one is not news there.
+_NO_BOARD_SCREENS = (Screen.ATTRACT, Screen.ADMIN, Screen.PAIR)
 
 
-@dataclass(frozen=True)
-class Message:
-    text: str
-    kind: str  # "info" | "good" | "problem"
-    until: float
+def _default_pin_check(pin: str) -> bool:
+    from kiosk.system.pin import verify_pin
+
+    return verify_pin(pin, DEFAULT_PIN_HASH)
 
 
 class Session:
@@ -80,81 +87,39 @@ class Session:
         self,
         store: Store,
         boards: BoardSource,
-        settings: SessionSettings | None = None,
+        settings: Settings | None = None,
         clock: Callable[[], float] = time.monotonic,
         pin_check: Callable[[str], bool] | None = None,
         window: DataWindow = CURRENT_WINDOW,
         settings_file: SettingsFile | None = None,
         predict_in_thread: bool | None = None,
     ) -> None:
-        self.settings = settings or SessionSettings()
+        self.settings = settings or Settings()
         self.settings_file = settings_file or SettingsFile(None)  # where admin changes go
         self.store = store
         self.boards = boards
         self.window = window
         self._clock = clock
-        self._pin_check = pin_check or (lambda pin: pin == DEFAULT_PIN)
+        self._pin_check = pin_check or _default_pin_check
         # Live predictions on a worker thread: None = when the link delivers in real
         # time (a stepped pretend board in tests does not, so tests stay deterministic).
         self._predict_in_thread = predict_in_thread
-        now = clock()
         self.screen = Screen.ATTRACT
-        self.screen_before_admin = Screen.ATTRACT
         self.screens_visited: list[Screen] = [Screen.ATTRACT]
         self.data = VisitorData(store, PROJECT_NAME, window)
         if self.settings.keep_data_between_visitors:
             self.data.load()
         else:
             self.data.wipe()
-        self.custom_action_names: list[str] = []
-        # pairing and the link
-        self.pair_grid = PairGrid()
-        self.pair_status = PairStatus.IDLE
-        self.pair_message = ""
-        self.pairing_fixed_board = False
-        self.usb_present = False
-        self._usb_checked = -1e9
-        self.link: Link | None = None
-        self.link_problem: str | None = None
-        self._link_was_connected = False
-        # recording
-        self.selected_action = 0
-        self.viewing_recording: str | None = None
-        self.recorder = Recorder(
-            self.settings.countdown_s,
-            self.settings.record_s,
-            self.settings.gap_s,
-            window.min_samples,
-            window.device_period_ms,
-        )
-        self.recordings_made = 0
-        # training and testing
-        self.training: TrainingJob | None = None
-        self.trained: TrainingResult | None = None
-        self.trained_version = -1  # data version the model was trained on
-        self.training_error: str | None = None
-        self.tester: LiveTester | None = None
-        self.showing_why = False
-        self.explainer = None  # kiosk.ml.explain.LiveExplainer, built when first asked "why?"
-        self.explore = Explorer()  # pictures of what the model learned, built after training
-        self.why_view = WhyView.SQUARES
-        self.explanation = None  # the LiveExplanation of the newest live sample
-        self._explained_sequence = -1
-        self.pretend_gesture = "still"
-        # admin
-        self.admin_unlocked = False
-        self.pin_entry = ""
-        self.keyboard_text = ""
-        self.keyboard_open = False
-        self.quit_requested = False
-        self.exit_code = 0  # EXIT_TO_SHELL after "Exit to shell"
-        self.compare = Comparer(store, self.data.project_id)
-        # for the UI
-        self.message: Message | None = None
-        self.cues: list[str] = []  # sounds to play, drained by the UI
-        self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, now)
-        self._movement_checked = -1e9
+        self.connection = Connection()
+        self.collecting = Collecting(self.settings, window)
+        self.learning = Learning(window)
+        self.staff = StaffDesk(Comparer(store, self.data.project_id))
+        self.messages = Messages()
+        self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, clock())
+        # Counts over the kiosk's life (the demo's summary and the log read them), not a visit's.
         self.reset_count = 0
+        self.recordings_made = 0
 
     # ---- reading helpers ---------------------------------------------------------
 
@@ -163,12 +128,21 @@ class Session:
         return self._clock()
 
     @property
+    def link(self) -> Link | None:
+        return self.connection.link
+
+    @property
     def connected(self) -> bool:
-        return self.link is not None and self.link.state is LinkState.CONNECTED
+        return self.connection.connected
 
     @property
     def simulated(self) -> bool:
-        return bool(self.link is not None and self.link.simulated)
+        return self.connection.simulated
+
+    @property
+    def board_lost(self) -> bool:
+        """The one rule for the lost-micro:bit banner: a lost link, on a screen that needs it."""
+        return self.connection.problem is not None and self.screen not in _NO_BOARD_SCREENS
 
     @property
     def can_train(self) -> bool:
@@ -180,7 +154,7 @@ class Session:
     @property
     def model_is_stale(self) -> bool:
         """True when recordings changed since the model was trained."""
-        return self.trained is not None and self.trained_version != self.data.version
+        return self.learning.is_stale(self.data.version)
 
     def idle_countdown(self, now: float | None = None) -> float | None:
         if self.screen in (Screen.ATTRACT, Screen.ADMIN):
@@ -190,7 +164,7 @@ class Session:
     def available_choices(self) -> list[tuple[str, str]]:
         """(name, icon) of every action the visitor may pick: presets, then admin-added names."""
         choices = [(p.name, p.icon) for p in PRESETS]
-        for i, name in enumerate(self.custom_action_names):
+        for i, name in enumerate(self.staff.custom_action_names):
             choices.append((name, CUSTOM_ICONS[i % len(CUSTOM_ICONS)]))
         return choices
 
@@ -217,22 +191,25 @@ class Session:
         elif self.settings.link_kind == "serial":
             self.use_usb_board()
         elif self.settings.fixed_pattern:
-            self._open_link(lambda: self.boards.open_bluetooth(self.settings.fixed_pattern))
+            pattern = self.settings.fixed_pattern
+            self._open_link(lambda: self.boards.open_bluetooth(pattern))
 
     def set_pair_column(self, column: int, height: int) -> None:
         self.touch()
-        self.pair_grid.set_column(column, height)
-        if self.pair_status == PairStatus.FAILED:
-            self.pair_status, self.pair_message = PairStatus.IDLE, ""
+        connection = self.connection
+        connection.grid.set_column(column, height)
+        if connection.status is PairStatus.FAILED:
+            connection.status, connection.message = PairStatus.IDLE, ""
 
     def pair(self) -> None:
         """Connect by Bluetooth to the board whose pattern the visitor copied."""
         self.touch()
-        if not self.pair_grid.complete:
-            self.pair_message = "Tap every column so it matches your micro:bit's lights."
-            self._say(self.pair_message, "problem")
+        grid = self.connection.grid
+        if not grid.complete:
+            self.connection.message = "Tap every column so it matches your micro:bit's lights."
+            self._say(self.connection.message, Tone.PROBLEM)
             return
-        columns = self.pair_grid.columns_text
+        columns = grid.columns_text
         self._open_link(lambda: self.boards.open_bluetooth(columns))
 
     def use_usb_board(self) -> None:
@@ -250,10 +227,10 @@ class Session:
         index = self.data.index_of(name)
         if index is not None:
             self.data.remove_action(index)
-            self.selected_action = 0
+            self.collecting.selected_action = 0
             return
         if len(self.data.actions) >= MAX_ACTIONS:
-            self._say(f"You can have up to {MAX_ACTIONS} actions. Tap one to remove it.", "problem")
+            self._say(f"You can have up to {MAX_ACTIONS} actions. Tap one to remove it.")
             return
         icon = dict(self.available_choices()).get(name)
         if icon is None:
@@ -264,20 +241,21 @@ class Session:
         """Actions -> recording."""
         self.touch()
         if len(self.data.actions) < MIN_ACTIONS:
-            self._say(f"Pick at least {MIN_ACTIONS} actions.", "problem")
+            self._say(f"Pick at least {MIN_ACTIONS} actions.")
             return
-        self.selected_action = min(self.selected_action, len(self.data.actions) - 1)
+        collecting = self.collecting
+        collecting.selected_action = min(collecting.selected_action, len(self.data.actions) - 1)
         self._go(Screen.RECORD)
 
     def edit_actions(self) -> None:
         self.touch()
-        self.recorder.cancel()
+        self.collecting.recorder.cancel()
         self._go(Screen.ACTIONS)
 
     def select_action(self, index: int) -> None:
         self.touch()
-        if 0 <= index < len(self.data.actions) and not self.recorder.busy:
-            self.selected_action = index
+        if 0 <= index < len(self.data.actions) and not self.collecting.recorder.busy:
+            self.collecting.selected_action = index
 
     def record(self, index: int | None = None) -> None:
         self.record_many(index, 1)
@@ -285,76 +263,66 @@ class Session:
     def record_many(self, index: int | None = None, count: int = 5) -> None:
         """Record ``count`` takes for an action (the selected one by default)."""
         self.touch()
-        if self.recorder.busy:
+        collecting = self.collecting
+        if collecting.recorder.busy:
             return
         if not self.connected:
-            self._say("Connect a micro:bit first.", "problem")
+            self._say("Connect a micro:bit first.")
             return
-        index = self.selected_action if index is None else index
+        index = collecting.selected_action if index is None else index
         if not 0 <= index < len(self.data.actions):
             return
-        self.selected_action = index
-        self.viewing_recording = None
+        collecting.selected_action = index
+        collecting.viewing_recording = None
         self._act_out(self.data.actions[index].name)
-        self.recorder.start(index, count, self._clock())
-        self.cues.append("count")
+        collecting.recorder.start(index, count, self._clock())
+        self.messages.cue(Cue.COUNT)
 
     def cancel_recording(self) -> None:
         self.touch()
-        self.recorder.cancel()
+        self.collecting.recorder.cancel()
 
     def view_recording(self, recording_id: str) -> None:
         self.touch()
         if self.data.find_recording(recording_id) is not None:
-            self.viewing_recording = recording_id
+            self.collecting.viewing_recording = recording_id
 
     def close_recording(self) -> None:
         self.touch()
-        self.viewing_recording = None
+        self.collecting.viewing_recording = None
 
     def delete_recording(self, recording_id: str) -> None:
         self.touch()
         if self._store_call(lambda: self.data.delete_recording(recording_id)):
-            self._say("Recording deleted.", "info")
-        if self.viewing_recording == recording_id:
-            self.viewing_recording = None
+            self._say("Recording deleted.", Tone.INFO)
+        if self.collecting.viewing_recording == recording_id:
+            self.collecting.viewing_recording = None
 
     def train(self) -> None:
-        """Record -> train: start learning on a worker thread."""
+        """Record -> train: start learning in the training process."""
         self.touch()
-        if self.recorder.busy:
+        if self.collecting.recorder.busy:
             return
         if not self.can_train:
             need = self.settings.min_recordings_per_action
-            self._say(f"Record at least {need} of every action first.", "problem")
+            self._say(f"Record at least {need} of every action first.")
             return
         samples, labels = self.data.training_set()
-        self.training_error = None
-        self.explore.reset()  # the pictures of the old model no longer apply
-        self.training = TrainingJob(samples, labels, self.data.names, self.window).start()
-        self.trained_version = self.data.version
-        self._drop_tester()  # the new model replaces the old one
+        self.learning.start_training(samples, labels, self.data.names, self.data.version)
         self._go(Screen.TRAIN)
 
     def test(self) -> None:
         """Train -> test: predict live on every new sample."""
         self.touch()
-        if self.trained is None:
+        if not self.learning.start_testing(self._threaded_prediction()):
             return
-        self._drop_tester()
-        self.tester = LiveTester(
-            self.trained.classifier,
-            self.window,
-            threaded=self._threaded_prediction(),
-            model_bytes=self.trained.tflite,
-        )
         self._act_out(None)
         self._go(Screen.TEST)
 
     def add_more_recordings(self) -> None:
         """Back to recording (from train or test) to improve the model."""
         self.touch()
-        self._drop_tester()
+        self.learning.drop_tester()
         self._go(Screen.RECORD)
 
     def set_threshold(self, index: int, value: float) -> None:
@@ -367,206 +335,178 @@ class Session:
     def toggle_why(self) -> None:
         """Show (or hide) why the model answers as it does: saliency and similar recordings."""
         self.touch()
-        self.showing_why = not self.showing_why
-        self.explainer = self.explainer or self.explore.explainer
-        if self.showing_why and self.explainer is None and self.trained is not None:
-            from kiosk.ml.explain import LiveExplainer
-
-            result = self.trained
-            self.explainer = LiveExplainer(
-                result.model,
-                result.features,
-                result.labels,
-                result.fingerprints,
-                predicted=result.evaluation.predicted,
-            )
+        self.learning.toggle_why()
 
     def show_why_view(self, view: str) -> None:
         """The "Why?" panel's tab: the marked squares or the map with the live movement."""
         self.touch()
         if view in WhyView.ALL:
-            self.why_view = view
+            self.learning.why_view = view
 
     def show_explore(self, view: str = ExploreView.MAP) -> None:
         """Train screen: look at what the model learned (map, squares per move, averages)."""
         self.touch()
-        if self.screen is Screen.TRAIN and self.trained is not None and self.training is None:
-            self.explore.show(view)
+        learning = self.learning
+        if self.screen is Screen.TRAIN and learning.trained is not None and not learning.training:
+            learning.explore.show(view)
 
     def close_explore(self) -> None:
         self.touch()
-        self.explore.close()
+        self.learning.explore.close()
 
     def set_pretend_gesture(self, gesture: str) -> None:
         """What the pretend micro:bit does now (only with the simulated board)."""
         self.touch()
-        if self.link is not None and self.link.simulated:
-            self.pretend_gesture = gesture
-            self.link.set_gesture(gesture)  # type: ignore[attr-defined]
+        self.connection.set_pretend_gesture(gesture)
 
     def reconnect(self) -> None:
         """After the board was lost for good: pair again, keeping the recordings."""
         self.touch()
-        self._close_link()
-        self.pair_status, self.pair_message = PairStatus.IDLE, ""
+        self.connection.close()
+        self.connection.forget_pairing()
         self._go(Screen.PAIR)
 
     def start_again(self) -> None:
         """Back to the attract screen for the next visitor."""
-        self._reset()
+        self.reset_visitor()
 
     # ---- admin intents --------------------------------------------------------------
 
     def open_admin(self) -> None:
         """The hidden long press: show the PIN pad."""
         self.touch()
-        if self.screen is not Screen.ADMIN:
-            self.screen_before_admin = self.screen
-        self.recorder.cancel()
-        self.admin_unlocked = False
-        self.pin_entry = ""
+        self.collecting.recorder.cancel()
+        self.staff.open(self.screen)
         self._go(Screen.ADMIN)
 
     def enter_pin_digit(self, digit: str) -> None:
         self.touch()
-        if self.admin_unlocked or not digit.isdigit() or len(self.pin_entry) >= PIN_LENGTH:
+        staff = self.staff
+        if staff.unlocked or not digit.isdigit() or len(staff.pin_entry) >= PIN_LENGTH:
             return
-        self.pin_entry += digit
-        if len(self.pin_entry) == PIN_LENGTH:
-            if self._pin_check(self.pin_entry):
-                self.admin_unlocked = True
+        staff.pin_entry += digit
+        if len(staff.pin_entry) == PIN_LENGTH:
+            if self._pin_check(staff.pin_entry):
+                staff.unlocked = True
             else:
-                self._say("Wrong PIN.", "problem")
-            self.pin_entry = ""
+                self._say("Wrong PIN.")
+            staff.pin_entry = ""
 
     def clear_pin(self) -> None:
         self.touch()
-        self.pin_entry = ""
+        self.staff.pin_entry = ""
 
     def close_admin(self) -> None:
         self.touch()
-        self.admin_unlocked = False
-        self.keyboard_open = False
-        self.compare.close()
-        self.pin_entry = ""
-        back = self.screen_before_admin
+        back = self.staff.screen_before
+        self.lock_admin()
         self._go(back if back is not Screen.ADMIN else Screen.ATTRACT)
+
+    def lock_admin(self) -> None:
+        """End staff access (closing the screen, the idle time-out, a visitor reset)."""
+        self.staff.lock()
 
     def admin_set_keep_data(self, keep: bool) -> None:
         if self._admin():
-            self.settings.keep_data_between_visitors = keep
-            self._persist("keep_data_between_visitors")
+            self._change_setting("keep_data_between_visitors", keep)
 
     def admin_cycle_idle_timeout(self) -> None:
         if self._admin():
-            choices = IDLE_TIMEOUT_CHOICES
             current = self.settings.idle_timeout_s
-            later = [c for c in choices if c > current]
-            self.settings.idle_timeout_s = later[0] if later else choices[0]
+            later = [c for c in IDLE_TIMEOUT_CHOICES if c > current]
+            self._change_setting("idle_timeout_s", later[0] if later else IDLE_TIMEOUT_CHOICES[0])
             self.idle.timeout_s = self.settings.idle_timeout_s
-            self._persist("idle_timeout_s")
 
     def admin_set_sound(self, enabled: bool) -> None:
         if self._admin():
-            self.settings.sound_enabled = enabled
-            self._persist("sound_enabled")
+            self._change_setting("sound_enabled", enabled)
 
     def admin_rotate(self) -> None:
         if self._admin():
-            i = (
-                ROTATIONS.index(self.settings.rotation)
-                if self.settings.rotation in ROTATIONS
-                else 0
-            )
-            self.settings.rotation = ROTATIONS[(i + 1) % len(ROTATIONS)]
-            self._persist("rotation")
+            rotation = self.settings.rotation
+            i = ROTATIONS.index(rotation) if rotation in ROTATIONS else 0
+            self._change_setting("rotation", ROTATIONS[(i + 1) % len(ROTATIONS)])
 
     def admin_wipe_now(self) -> None:
         if self._admin():
             self._store_call(self.data.wipe)
-            self._say("All recordings deleted.", "info")
+            self._say("All recordings deleted.", Tone.INFO)
 
     def admin_pair_fixed_board(self) -> None:
         """Pair a board that every visitor will use (no pairing step for them)."""
         if self._admin():
-            self.pairing_fixed_board = True
-            self.admin_unlocked = False
-            self._close_link()
-            self.pair_grid.clear()
-            self.pair_status, self.pair_message = PairStatus.IDLE, ""
+            self.lock_admin()
+            self.connection.close()
+            self.connection.forget_pairing()
+            self.connection.pairing_fixed_board = True
             self._go(Screen.PAIR)
 
     def admin_forget_fixed_board(self) -> None:
         if self._admin():
-            self.settings.fixed_pattern = ""
-            self._persist("fixed_pattern")
+            self._change_setting("fixed_pattern", "")
 
     def admin_open_keyboard(self) -> None:
         if self._admin():
-            self.keyboard_open = True
-            self.keyboard_text = ""
+            self.staff.keyboard_open = True
+            self.staff.keyboard_text = ""
 
     def admin_close_keyboard(self) -> None:
         self.touch()
-        self.keyboard_open = False
+        self.staff.keyboard_open = False
 
     def admin_type(self, key: str) -> None:
         """A key of the on-screen keyboard: a letter, "space" or "back"."""
-        if not self._admin():
-            return
-        if key == "back":
-            self.keyboard_text = self.keyboard_text[:-1]
-        elif key == "space":
-            self.keyboard_text = (self.keyboard_text + " ")[:14]
-        elif len(key) == 1:
-            self.keyboard_text = (self.keyboard_text + key)[:14]
+        if self._admin():
+            self.staff.type_key(key)
 
     def admin_add_custom_action(self) -> None:
         """Offer the typed name to visitors on the actions screen."""
         if not self._admin():
             return
-        name = self.keyboard_text.strip().capitalize()
+        staff = self.staff
+        name = staff.keyboard_text.strip().capitalize()
         if not name:
             return
         taken = {n.lower() for n, _ in self.available_choices()}
         if name.lower() in taken:
-            self._say(f"{name} is already on offer.", "problem")
+            self._say(f"{name} is already on offer.")
         else:
-            self.custom_action_names.append(name)
-            self._say(f"Added {name}: visitors can pick it now.", "good")
-        self.keyboard_text = ""
-        self.keyboard_open = False
+            staff.custom_action_names.append(name)
+            self._say(f"Added {name}: visitors can pick it now.", Tone.GOOD)
+        staff.keyboard_text = ""
+        staff.keyboard_open = False
 
     def admin_exit_to_shell(self) -> None:
         if self._admin():
-            self.exit_code = EXIT_TO_SHELL
-            self.quit_requested = True
+            self.staff.exit_code = EXIT_TO_SHELL
+            self.staff.quit_requested = True
 
     def admin_save_snapshot(self) -> None:
         """Freeze the current recordings so they can be compared later."""
         if self._admin():
-            name = self._store_call(lambda: self.compare.save_snapshot(self.data.n_recordings))
+            count = self.data.n_recordings
+            name = self._store_call(lambda: self.staff.compare.save_snapshot(count))
             if name is not None:
-                self._say(f"Saved the {self.data.n_recordings} recordings as {name}.", "good")
+                self._say(f"Saved the {count} recordings as {name}.", Tone.GOOD)
 
     def admin_open_compare(self) -> None:
         if self._admin():
-            self._store_call(lambda: self.compare.show(self.data.n_recordings))
+            self._store_call(lambda: self.staff.compare.show(self.data.n_recordings))
 
     def admin_close_compare(self) -> None:
         self.touch()
-        self.compare.close()
+        self.staff.compare.close()
 
     def admin_compare_pick(self, side_id: int) -> None:
         if self._admin():
-            self.compare.pick(side_id)
+            self.staff.compare.pick(side_id)
 
     def admin_compare_start(self) -> None:
         """Train both picked sets of recordings (on a worker thread)."""
         if self._admin() and not self._store_call(
-            lambda: self.compare.start(lambda: self.store.load_dataset(self.data.project_id))
+            lambda: self.staff.compare.start(lambda: self.store.load_dataset(self.data.project_id))
         ):
-            self._say("Pick two sets of recordings first.", "problem")
+            self._say("Pick two sets of recordings first.")
 
     # ---- time passing ------------------------------------------------------------------
 
@@ -574,147 +514,116 @@ class Session:
         """Advance countdowns, collect link events, training and predictions."""
         now = self._clock() if now is None else now
         self._poll_link(now)
-        if self.screen is Screen.PAIR and now - self._usb_checked >= USB_CHECK_S:
-            self._usb_checked = now
-            try:
-                self.usb_present = self.boards.usb_board_present()
-            except KioskError:
-                self.usb_present = False
-        if self.link is not None and self.recorder.busy:
-            take = self.recorder.tick(now, self.link.samples)
+        if self.screen is Screen.PAIR:
+            self.connection.check_usb(now, self.boards.usb_board_present)
+        link = self.link
+        recorder = self.collecting.recorder
+        if link is not None and recorder.busy:
+            take = recorder.tick(now, link.samples)
             if take is not None:
                 self._keep_take(take)
-        if self.training is not None and self.training.done:
-            self._finish_training()
-        self.explore.poll()
-        if self.compare.open and self.screen is Screen.ADMIN:
-            self.compare.tick(self.link.samples if self.connected else None, now)
-        testing = self.screen is Screen.TEST and self.tester is not None
-        if testing and self.link is not None:
-            if self.tester.update(self.link.samples, self.thresholds(), now):
-                self._announce(self.tester.detected)
-            problem = self.tester.take_problem()
-            if problem is not None:
-                self._say(problem, "problem")
-        elif self.tester is not None and self.tester.running:
-            self.tester.pause()  # off the test screen (admin, pairing again): no live guesses
-        if testing and self.showing_why and self.explainer is not None:
-            latest = self.tester.latest
-            if latest is not None and (
-                self.explanation is None or self._explained_sequence != latest.sequence
-            ):
-                self._explained_sequence = latest.sequence
-                self.explanation = self.explainer.explain(latest.features)
+        self._collect_training()
+        learning = self.learning
+        learning.explore.poll()
+        compare = self.staff.compare
+        if compare.open and self.screen is Screen.ADMIN:
+            compare.tick(link.samples if link is not None and self.connected else None, now)
+        tester = learning.tester
+        if self.screen is Screen.TEST and tester is not None:
+            if link is not None:
+                if tester.update(link.samples, self.thresholds(), now):
+                    self._announce(tester.detected)
+                problem = tester.take_problem()
+                if problem is not None:
+                    self._say(problem)
+            learning.explain_latest()
+        else:
+            learning.pause_testing()
         self._watch_idle(now)
-        if self.message is not None and now >= self.message.until:
-            self.message = None
+        self.messages.expire(now)
+
+    # ---- visitor reset --------------------------------------------------------------
+
+    def reset_visitor(self) -> None:
+        """End this visit: every owner forgets the visitor, staff access ends, back to start."""
+        keep_link = bool(self.settings.fixed_pattern) and self.connected
+        self.collecting.reset()
+        self.learning.reset()
+        self.connection.reset(keep_link=keep_link)
+        self.lock_admin()
+        if not self.settings.keep_data_between_visitors:
+            self._store_call(self.data.wipe)  # a failure is logged for staff
+        self.messages.reset()  # nothing said to this visitor is for the next one
+        self.reset_count += 1
+        self._go(Screen.ATTRACT)
+        self.idle.activity(self._clock())
 
     # ---- internals -----------------------------------------------------------------------
 
     def _go(self, screen: Screen) -> None:
         if screen is not self.screen:
+            check_transition(self.screen, screen)
             self.screen = screen
             self.screens_visited.append(screen)
-            self.viewing_recording = None
+            self.collecting.viewing_recording = None
 
-    def _say(self, text: str, kind: str) -> None:
-        self.message = Message(text, kind, self._clock() + MESSAGE_S)
-        if kind == "problem":
-            self.cues.append("problem")
+    def _say(self, text: str, kind: Tone = Tone.PROBLEM) -> None:
+        self.messages.say(text, kind, self._clock())
 
-    def _persist(self, setting: str) -> None:
-        """Write an admin change to the admin settings file (it applies to this run either way)."""
-        outcome = self.settings_file.save(setting, getattr(self.settings, setting))
+    def _change_setting(self, name: str, value: Any) -> None:
+        """Apply an admin change now and keep it in the admin settings file."""
+        self.settings = self.settings.changed(name, value)
+        outcome = self.settings_file.save(self.settings, name)
         if outcome.saved:
-            self._say(outcome.text, "good")
+            self._say(outcome.text, Tone.GOOD)
         else:  # no file configured (a demo, a test) is not a problem; an unwritable one is
-            self._say(outcome.text, "info" if self.settings_file.path is None else "problem")
+            self._say(outcome.text, Tone.INFO if self.settings_file.path is None else Tone.PROBLEM)
 
     def _admin(self) -> bool:
         self.touch()
-        return self.screen is Screen.ADMIN and self.admin_unlocked
+        return self.screen is Screen.ADMIN and self.staff.unlocked
 
-    def _store_call(self, call: Callable[[], object]) -> object:
+    def _store_call(self, call: Callable[[], R]) -> R | None:
         """Run a store change; a storage problem becomes a message instead of a crash."""
         try:
             return call()
         except KioskError as error:
             log.warning("store: %s", error)
-            self._say(str(error), "problem")
+            self._say(str(error))
             return None
 
     def _open_link(self, opener: Callable[[], Link]) -> None:
-        self._close_link()
-        self.pair_status = PairStatus.CONNECTING
-        self.pair_message = "Looking for your micro:bit…"
-        try:
-            link = opener()
-            link.connect()
-        except KioskError as error:
-            self.pair_status, self.pair_message = PairStatus.FAILED, str(error)
-            self.cues.append("problem")
-            return
-        self.link = link
-        self._link_was_connected = False
-
-    def _close_link(self) -> None:
-        if self.link is not None:
-            link, self.link = self.link, None
-            link.close()
-        self.link_problem = None
-        self.pair_status = PairStatus.IDLE
+        if not self.connection.open(opener):
+            self.messages.cue(Cue.PROBLEM)
 
     def _poll_link(self, now: float) -> None:
-        if self.link is None:
-            return
-        for event in self.link.poll_events():
-            if isinstance(event, StateChange):
-                self._link_state(event)
-            elif isinstance(event, ButtonEvent):
-                self._button(event)
-        if now - self._movement_checked >= MOVEMENT_CHECK_S and self.connected:
-            self._movement_checked = now
-            if not self.link.simulated and is_moving(self.link.samples.latest(12).xyz):
+        for item in self.connection.poll(now):
+            news = item.news
+            if news is News.PAIRED:
+                self.messages.cue(Cue.GOOD)
+                self._connected_while_pairing()
+            elif news is News.BACK:
+                self._say("The micro:bit is back. Carry on!", Tone.GOOD)
+            elif news in (News.LOST, News.GAVE_UP):
+                # Lost after working: recordings stay; a take under way cannot be finished.
+                self.collecting.recorder.cancel()
+                self.messages.drop_good_news()  # an old "back again" must not contradict it
+                self.messages.cue(Cue.PROBLEM)
+            elif news is News.PAIR_FAILED:
+                self.messages.cue(Cue.PROBLEM)
+            elif news is News.BUTTON and item.button is not None:
+                self._button(item.button)
+            elif news is News.MOVING:
                 self.idle.activity(now)
 
-    def _link_state(self, event: StateChange) -> None:
-        if event.state is LinkState.CONNECTED:
-            self.link_problem = None
-            if self.pair_status == PairStatus.CONNECTING:
-                self.pair_status = PairStatus.CONNECTED
-                self.pair_message = "Connected!"
-                self.cues.append("good")
-                self._connected_while_pairing()
-            elif self._link_was_connected:
-                self._say("The micro:bit is back. Carry on!", "good")
-            self._link_was_connected = True
-        elif self._link_was_connected:
-            # Lost after working: recordings stay; a take under way cannot be finished.
-            if self.recorder.busy:
-                self.recorder.cancel()
-            if self.message is not None and self.message.kind == "good":
-                self.message = None  # an old "back again" must not contradict the banner
-            self.link_problem = LOST_LINK_ADVICE
-            if event.state is LinkState.FAILED:
-                self.link_problem += " Tap “Connect again” when it is ready."
-            self.cues.append("problem")
-        elif event.state is LinkState.FAILED:
-            self.pair_status = PairStatus.FAILED
-            self.pair_message = (
-                f"{event.reason} Check the lights on the grid match your micro:bit and that "
-                "it is switched on, then tap Try again."
-            )
-            self.cues.append("problem")
-        else:
-            self.pair_message = event.reason
-
     def _connected_while_pairing(self) -> None:
-        if self.pairing_fixed_board:
-            self.settings.fixed_pattern = self.pair_grid.columns_text
-            self.pairing_fixed_board = False
-            kept = self.settings_file.save("fixed_pattern", self.settings.fixed_pattern)
+        connection = self.connection
+        if connection.pairing_fixed_board:
+            connection.pairing_fixed_board = False
+            self.settings = self.settings.changed("fixed_pattern", connection.grid.columns_text)
+            kept = self.settings_file.save(self.settings, "fixed_pattern")
             note = "" if kept.saved else " (for this run only: the settings file is read-only)"
-            self._say(f"This micro:bit is now the kiosk's board{note}.", "good")
+            self._say(f"This micro:bit is now the kiosk's board{note}.", Tone.GOOD)
         if self.screen is Screen.PAIR:
             self._go(Screen.ACTIONS if len(self.data.actions) < MIN_ACTIONS else Screen.RECORD)
 
@@ -723,89 +632,64 @@ class Session:
         if event.pressed and event.button == "B" and self.screen is Screen.RECORD:
             self.record()
 
-    def _keep_take(self, take) -> None:
-        if take.recording is None:
-            self._say(str(take.problem), "problem")
+    def _keep_take(self, take: Take) -> None:
+        recording = take.recording
+        if recording is None:
+            self._say(str(take.problem))
             return
-        entry = self._store_call(lambda: self.data.add_recording(take.action_index, take.recording))
+        entry = self._store_call(lambda: self.data.add_recording(take.action_index, recording))
         if entry is not None:
             self.recordings_made += 1
-            self.cues.append("done")
+            self.messages.cue(Cue.DONE)
 
-    def _finish_training(self) -> None:
-        job, self.training = self.training, None
-        assert job is not None
-        if job.result is None:
-            self.training_error = job.error or "Learning failed. Please try again."
-            self.cues.append("problem")
+    def _collect_training(self) -> None:
+        learning = self.learning
+        if learning.training is None or not learning.training.done:
             return
-        self.trained = job.result
-        self.explainer = self.explanation = None
-        self.explore.start(job.result, self.window)  # map, importance, averages: off the UI thread
+        result = learning.collect_training()
+        if result is None:
+            self.messages.cue(Cue.PROBLEM)
+            return
         metrics = {
-            "cv_accuracy": job.result.evaluation.accuracy,
-            "classes": list(job.result.classes),
-            "recordings": len(job.result.labels),
+            "cv_accuracy": result.evaluation.accuracy,
+            "classes": list(result.classes),
+            "recordings": len(result.labels),
         }
         self._store_call(
-            lambda: self.data.store.save_model(self.data.project_id, job.result.tflite, metrics)
+            lambda: self.data.store.save_model(self.data.project_id, result.tflite, metrics)
         )
-        self.cues.append("trained")
+        self.messages.cue(Cue.TRAINED)
 
     def _threaded_prediction(self) -> bool:
         if self._predict_in_thread is not None:
             return self._predict_in_thread
         return self.link is not None and self.link.realtime
 
-    def _drop_tester(self) -> None:
-        """Forget the live tester, stopping its prediction thread (bounded join)."""
-        tester, self.tester = self.tester, None
-        if tester is not None:
-            tester.stop()
-
     def _announce(self, detected: int | None) -> None:
         if detected is None or self.link is None:
             return
         action = self.data.actions[detected]
         self.link.show_icon(icon_cells(action.icon))
-        self.cues.append("recognised")
+        self.messages.cue(Cue.RECOGNISED)
 
     def _act_out(self, action_name: str | None) -> None:
         """With the pretend board, make the gesture that fits the action being recorded."""
-        if self.link is not None and self.link.simulated:
-            gesture = gesture_for(action_name) if action_name else "still"
-            self.pretend_gesture = gesture
-            self.link.set_gesture(gesture)  # type: ignore[attr-defined]
+        self.connection.set_pretend_gesture(gesture_for(action_name) if action_name else "still")
 
     def _watch_idle(self, now: float) -> None:
-        if self.screen in (Screen.ATTRACT, Screen.ADMIN):
+        if self.screen is Screen.ATTRACT:
             self.idle.activity(now)
             return
-        if self.recorder.busy or self.training is not None:
-            self.idle.activity(now)
+        if self.screen is Screen.ADMIN:
+            # Staff who walk away must not leave the admin screen open to children.
+            if self.staff.compare.busy:
+                self.idle.activity(now)
+            elif self.idle.expired(now):
+                log.info("admin screen idle for %.0f s: locking", now - self.idle.last_activity)
+                self.reset_visitor()
+            return
+        if self.collecting.recorder.busy or self.learning.training is not None:
+            self.idle.activity(now)  # the visitor is waiting on the kiosk, not gone
         elif self.idle.expired(now):
             log.info("no visitor activity for %.0f s: resetting", now - self.idle.last_activity)
-            self._reset()
-
-    def _reset(self) -> None:
-        self.recorder.cancel()
-        self.training = None
-        self.trained = None
-        self._drop_tester()
-        self.training_error = None
-        self.showing_why = False
-        self.why_view = WhyView.SQUARES
-        self.explore.reset()
-        self.explainer = self.explanation = None
-        self.viewing_recording = None
-        if not self.settings.keep_data_between_visitors:
-            self._store_call(self.data.wipe)
-        if not (self.settings.fixed_pattern and self.connected):
-            self._close_link()
-        self.pair_grid.clear()
-        self.pair_status, self.pair_message = PairStatus.IDLE, ""
-        self.selected_action = 0
-        self.message = None
-        self.reset_count += 1
-        self._go(Screen.ATTRACT)
-        self.idle.activity(self._clock())
+            self.reset_visitor()

@@ -116,8 +116,12 @@ def safe_file_stem(name: str) -> str:
     return stem or "project"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` so that ``path`` is either the old file or the whole new one."""
+def write_atomically(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` so that ``path`` is either the old file or the whole new one.
+
+    ``mode`` sets the new file's permissions before it takes the name (a settings file
+    holding the PIN hash must never be readable by all, not even for a moment).
+    """
     directory = path.parent
     try:
         fd, temporary = tempfile.mkstemp(prefix=".kiosk-", suffix=".part", dir=directory)
@@ -128,6 +132,8 @@ def write_atomically(path: Path, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, path)
         _fsync_directory(directory)
     except OSError as exc:

@@ -25,11 +25,13 @@ from kiosk.system.config import (
     DEFAULT_CONFIG_PATH,
     DEFAULT_PIN,
     SERVICE_STATE_DIR,
-    KioskConfig,
+    Settings,
     config_path_from_env,
-    default_database_path,
     load_config,
     running_under_systemd,
+)
+from kiosk.system.config import (
+    database_path as config_database_path,
 )
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -89,10 +91,10 @@ def check_config(config_path: Path, problems: list[str]) -> list[Check]:
     return [Check("config", WARN, problem, fix) for problem in problems]
 
 
-def check_admin_pin(config: KioskConfig, config_path: Path) -> Check:
+def check_admin_pin(config: Settings, config_path: Path) -> Check:
     from kiosk.system.pin import verify_pin
 
-    if verify_pin(DEFAULT_PIN, config.admin.pin_hash):
+    if verify_pin(DEFAULT_PIN, config.pin_hash):
         return Check(
             "admin PIN",
             WARN,
@@ -411,12 +413,11 @@ def check_tflite() -> Check:
     return Check("tflite", OK, f"{interpreter.__module__}.{interpreter.__name__}")
 
 
-def database_path(host: Host, config: KioskConfig) -> Path:
+def database_path(host: Host, config: Settings) -> Path:
     """The database the service uses (not the one of the person running doctor)."""
-    if config.storage.database:
-        return Path(config.storage.database).expanduser()
     installed = host.path(f"/etc/systemd/system/{UNIT_NAME}").is_file()
-    return default_database_path(for_service=True if installed or running_under_systemd() else None)
+    service = True if installed or running_under_systemd() else None
+    return config_database_path(config, for_service=service)
 
 
 def check_data_mount(host: Host) -> Check | None:
@@ -549,7 +550,7 @@ def run_checks(
     host = host or Host()
     config_path = config_path or config_path_from_env()
     config, problems = load_config(config_path)
-    link = config.microbit.link
+    link = config.link_kind
     db = database_path(host, config)
     results: list[Check] = [*check_config(config_path, problems)]
     results.append(check_admin_pin(config, config_path))

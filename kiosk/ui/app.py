@@ -164,13 +164,13 @@ class KioskApp:
         started = time.monotonic()
         while self.running:
             self.step()
-            if self.session.quit_requested:
+            if self.session.staff.quit_requested:
                 break
             if max_seconds is not None and time.monotonic() - started > max_seconds:
                 break
             self.clock.tick(FPS)
         self.notifier.stopping()
-        return self.session.exit_code  # EXIT_TO_SHELL keeps systemd from restarting us
+        return self.session.staff.exit_code  # EXIT_TO_SHELL keeps systemd from restarting us
 
     def step(self) -> None:
         """One frame: events, session tick, drawing, flip."""
@@ -266,19 +266,15 @@ class KioskApp:
         key = (
             session.screen,
             scene.static_key(session),
-            session.message,
-            session.link_problem,
+            session.messages.message,
+            session.connection.problem,
             chrome.needs_reconnect(session),
         )
         if key == self._static_key:
             return
         self._static_key = key
         self._static_changed = True
-        blocked = session.link_problem is not None and session.screen not in (
-            Screen.ATTRACT,
-            Screen.ADMIN,
-            Screen.PAIR,
-        )
+        blocked = session.board_lost
         self._buttons = scene.buttons(session)
         self._chrome = chrome.chrome_buttons(session, scene.frame, self.metrics) if blocked else []
         scene.draw_static(self._static, session, self._buttons)
@@ -314,14 +310,10 @@ class KioskApp:
         if self._pressed is not None and self._pressed.on_tap is not None:
             draw.button(canvas, self.cache, self._pressed, self.metrics.body_px, pressed=True)
             overlay = True
-        if session.link_problem is not None and session.screen not in (
-            Screen.ATTRACT,
-            Screen.ADMIN,
-            Screen.PAIR,
-        ):
+        if session.board_lost:
             chrome.draw_banner(canvas, self.cache, session, scene.frame, self.metrics, self._chrome)
             overlay = True
-        if session.message is not None:
+        if session.messages.message is not None:
             chrome.draw_message(canvas, self.cache, session, scene.frame, self.metrics)
             overlay = True
         left = session.idle_countdown(now)
@@ -332,7 +324,7 @@ class KioskApp:
         self._canvas_changed = self._canvas_changed or overlay
 
     def _play_cues(self, now: float) -> None:
-        cues, self.session.cues = self.session.cues, []
+        cues = self.session.messages.drain_cues()
         if not self.session.settings.sound_enabled:
             return
         for cue in cues:

@@ -39,7 +39,9 @@ def message_rect(frame: Frame, m: Metrics) -> Rect:
 
 def needs_reconnect(session: Session) -> bool:
     link = session.link
-    return session.link_problem is not None and (link is None or link.state is LinkState.FAILED)
+    return session.connection.problem is not None and (
+        link is None or link.state is LinkState.FAILED
+    )
 
 
 def chrome_buttons(session: Session, frame: Frame, m: Metrics) -> list[Button]:
@@ -72,7 +74,7 @@ def draw_banner(
     draw.wrapped(
         surface,
         cache,
-        session.link_problem or "",
+        session.connection.problem or "",
         m.body_px,
         theme.TEXT,
         text_rect,
@@ -86,7 +88,7 @@ def draw_banner(
 def draw_message(
     surface: pygame.Surface, cache: TextCache, session: Session, frame: Frame, m: Metrics
 ) -> None:
-    message = session.message
+    message = session.messages.message
     if message is None:
         return
     rect = message_rect(frame, m)

@@ -145,7 +145,7 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     from kiosk.session.boards import HardwareBoards
     from kiosk.session.session import Session
-    from kiosk.session.settings import SessionSettings
+    from kiosk.settings import Settings
     from kiosk.store.database import Store
     from kiosk.ui.app import AppOptions, KioskApp
 
@@ -157,7 +157,7 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     store = Store.open(db_path)
-    settings = SessionSettings(countdown_s=plan.countdown_s, gap_s=plan.gap_s)
+    settings = Settings(countdown_s=plan.countdown_s, gap_s=plan.gap_s)
     session = Session(store, HardwareBoards(settings), settings)
     app = KioskApp(
         session,
@@ -216,23 +216,25 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     for index, _move in enumerate(plan.moves):
         d.tap(f"action_{index}")
         d.tap("record_5" if plan.recordings_per_move >= 5 else "record")
-        d.until(lambda: s.recorder.busy, 2, "the countdown")
+        d.until(lambda: s.collecting.recorder.busy, 2, "the countdown")
         if index == 0:
-            d.until(lambda: s.recorder.countdown_number(time.monotonic()) > 0, 2, "3-2-1")
+            d.until(
+                lambda: s.collecting.recorder.countdown_number(time.monotonic()) > 0, 2, "3-2-1"
+            )
             d.shot("countdown")
-            d.until(lambda: s.recorder.progress(time.monotonic()) > 0.4, 10, "recording")
+            d.until(lambda: s.collecting.recorder.progress(time.monotonic()) > 0.4, 10, "recording")
             d.shot("recording")
-        d.until(lambda: not s.recorder.busy, 30, "the recordings")
+        d.until(lambda: not s.collecting.recorder.busy, 30, "the recordings")
         extra = plan.recordings_per_move - (5 if plan.recordings_per_move >= 5 else 1)
         for _ in range(max(0, extra)):
             d.tap("record")
-            d.until(lambda: not s.recorder.busy, 15, "a recording")
+            d.until(lambda: not s.collecting.recorder.busy, 15, "a recording")
     d.shot("fingerprints")
     # Button B on the micro:bit records too.
     before = s.data.n_recordings
     s.link.press_button("B")
-    d.until(lambda: s.recorder.busy, 2, "button B to start a recording")
-    d.until(lambda: not s.recorder.busy, 15, "the button-B recording")
+    d.until(lambda: s.collecting.recorder.busy, 2, "button B to start a recording")
+    d.until(lambda: not s.collecting.recorder.busy, 15, "the button-B recording")
     if s.data.n_recordings != before + 1:
         raise DemoFailed("button B did not add a recording")
     # Look at one recording larger.
@@ -243,22 +245,22 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     # The board drops out for a moment: the visitor is told what to do, nothing is lost.
     kept = s.data.n_recordings
     s.link.drop_out(1.5)
-    d.until(lambda: s.link_problem is not None, 5, "the lost-link banner")
+    d.until(lambda: s.connection.problem is not None, 5, "the lost-link banner")
     d.shot("micro_bit_lost")
-    d.until(lambda: s.link_problem is None, 10, "the board to come back")
+    d.until(lambda: s.connection.problem is None, 10, "the board to come back")
     if s.data.n_recordings != kept:
         raise DemoFailed("recordings were lost when the board dropped out")
     d.tap("train")
     d.shot("learning")
-    d.until(lambda: s.training is None, 120, "training")
-    if s.trained is None:
-        raise DemoFailed(f"training failed: {s.training_error}")
+    d.until(lambda: s.learning.training is None, 120, "training")
+    if s.learning.trained is None:
+        raise DemoFailed(f"training failed: {s.learning.training_error}")
     d.shot("accuracy")
     # Explore what it learned: the map, the squares each move needs, the averages.
-    d.until(lambda: s.explore.importance_ready, 60, "the explore pictures")
+    d.until(lambda: s.learning.explore.importance_ready, 60, "the explore pictures")
     for tab in ("map", "squares", "averages"):
         d.tap(f"tab_{tab}")
-        if s.explore.view != tab:
+        if s.learning.explore.view != tab:
             raise DemoFailed(f"the {tab} tab did not open")
         d.shot(f"explore_{tab}")
     d.tap("tab_score")
@@ -270,7 +272,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     d.tap("test")
     d.shot("started")
     recognised: dict[str, float] = {}
-    predictions_before = s.tester.predictions
+    predictions_before = s.learning.tester.predictions
     test_started = time.monotonic()
     for index, move in enumerate(plan.moves):
         d.tap(f"pretend_{index}")
@@ -280,11 +282,11 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
         while time.monotonic() < deadline:
             d.frames()
             frames += 1
-            hits += int(s.tester.detected == index)
+            hits += int(s.learning.tester.detected == index)
         recognised[move] = round(hits / max(1, frames), 3)
         d.shot(f"doing_{move.lower()}")
     test_seconds = time.monotonic() - test_started
-    predictions = s.tester.predictions - predictions_before
+    predictions = s.learning.tester.predictions - predictions_before
     d.drag("threshold_0", 0.5)
     d.shot("threshold_dragged")
     if d.app.button("why").enabled:
@@ -308,19 +310,23 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     d.tap("record_more")
     d.tap("action_1")
     d.tap("record")
-    d.until(lambda: s.recorder.busy, 2, "the extra recording")
-    d.until(lambda: not s.recorder.busy, 15, "the extra recording")
+    d.until(lambda: s.collecting.recorder.busy, 2, "the extra recording")
+    d.until(lambda: not s.collecting.recorder.busy, 15, "the extra recording")
     d.hold_corner(1.0)
     for digit in "1234":
         d.tap(f"pin_{digit}")
     d.tap("compare")
-    for choice in s.compare.choices[:2]:
+    for choice in s.staff.compare.choices[:2]:
         d.tap(f"set_{choice.id}")
     d.shot("compare_pick")
     d.tap("compare_start")
-    d.until(lambda: s.compare.comparison is not None or s.compare.error, 120, "the comparison")
-    if s.compare.comparison is None:
-        raise DemoFailed(f"the comparison failed: {s.compare.error}")
+    d.until(
+        lambda: s.staff.compare.comparison is not None or s.staff.compare.error,
+        120,
+        "the comparison",
+    )
+    if s.staff.compare.comparison is None:
+        raise DemoFailed(f"the comparison failed: {s.staff.compare.error}")
     s.link.set_gesture("shake")
     d.run_for(1.5)
     d.shot("compare")

@@ -13,7 +13,7 @@ from kiosk.errors import LinkError
 from kiosk.microbit.link import Link, LinkState
 from kiosk.microbit.simulated import SimulatedLink
 from kiosk.session.session import Session
-from kiosk.session.settings import SessionSettings
+from kiosk.settings import Settings
 from kiosk.store.database import Store
 
 
@@ -95,7 +95,7 @@ class Journey:
         self.store = Store.open(tmp_path / "kiosk.sqlite3")
         defaults = {"countdown_s": 0.3, "gap_s": 0.2}
         defaults.update(settings)
-        self.settings = SessionSettings(**defaults)
+        self.settings = Settings(**defaults)
         self.session = Session(self.store, self.boards, self.settings, clock=self.clock)
 
     def advance(self, seconds: float, step: float = 0.02) -> None:
@@ -128,4 +128,4 @@ class Journey:
 
     def record(self, index: int, count: int) -> None:
         self.session.record_many(index, count)
-        self.until(lambda: not self.session.recorder.busy)
+        self.until(lambda: not self.session.collecting.recorder.busy)

@@ -15,11 +15,15 @@ def test_pairing_by_pattern_connects_and_moves_on(journey) -> None:
     s.start()
     assert s.screen is Screen.PAIR
     s.pair()  # nothing tapped yet: refused with words, no link opened
-    assert s.link is None and s.message is not None and journey.boards.opened == []
+    assert s.link is None and s.messages.message is not None and journey.boards.opened == []
     for column, height in enumerate((3, 1, 5, 2, 4)):
         s.set_pair_column(column, height)
-    assert s.pair_grid.columns_text == "31524"
-    assert s.pair_grid.lit(0, 2) and not s.pair_grid.lit(0, 0) and s.pair_grid.lit(4, 1)
+    assert s.connection.grid.columns_text == "31524"
+    assert (
+        s.connection.grid.lit(0, 2)
+        and not s.connection.grid.lit(0, 0)
+        and s.connection.grid.lit(4, 1)
+    )
     s.pair()
     journey.advance(0.1)
     assert journey.boards.opened == [("ble", "31524")]
@@ -34,8 +38,8 @@ def test_pairing_failure_says_what_to_do_and_retry_works(journey) -> None:
     journey.boards.bluetooth_works = False
     s.pair()
     journey.advance(0.1)
-    assert s.pair_status == PairStatus.FAILED
-    assert "switched on" in s.pair_message and s.screen is Screen.PAIR
+    assert s.connection.status == PairStatus.FAILED
+    assert "switched on" in s.connection.message and s.screen is Screen.PAIR
     journey.boards.bluetooth_works = True
     s.pair()  # "Try again"
     journey.advance(0.1)
@@ -46,10 +50,10 @@ def test_usb_board_is_offered_when_plugged_in(journey) -> None:
     s = journey.session
     s.start()
     journey.advance(0.1)
-    assert s.usb_present is False
+    assert s.connection.usb_present is False
     journey.boards.usb = True
     journey.advance(2.5)  # the USB check runs every couple of seconds
-    assert s.usb_present is True
+    assert s.connection.usb_present is True
     s.use_usb_board()
     journey.advance(0.1)
     assert s.connected and journey.boards.opened[-1] == ("usb", "")
@@ -60,11 +64,11 @@ def test_actions_between_two_and_five(journey) -> None:
     journey.connect_pretend()
     s.choose_action("Still")
     s.actions_done()
-    assert s.screen is Screen.ACTIONS and "at least 2" in s.message.text
+    assert s.screen is Screen.ACTIONS and "at least 2" in s.messages.message.text
     for name in ("Shake", "Circle", "Wave", "Tilt", "Clap"):
         s.choose_action(name)
     assert s.data.names == ("Still", "Shake", "Circle", "Wave", "Tilt")
-    assert "up to 5" in s.message.text
+    assert "up to 5" in s.messages.message.text
     s.choose_action("Shake")  # tapping a picked move unpicks it
     assert s.data.names == ("Still", "Circle", "Wave", "Tilt")
     s.actions_done()
@@ -91,9 +95,9 @@ def test_recordings_are_stored_with_fingerprints_and_refused_when_too_short(jour
     s.record(0)
     journey.advance(0.31)  # countdown over, recording starts
     s.link.drop_out(2.0)
-    journey.until(lambda: not s.recorder.busy)
+    journey.until(lambda: not s.collecting.recorder.busy)
     assert len(s.data.actions[0].recordings) == 0
-    assert s.link_problem is not None
+    assert s.connection.problem is not None
 
 
 def test_too_short_recordings_are_refused(journey) -> None:
@@ -103,7 +107,7 @@ def test_too_short_recordings_are_refused(journey) -> None:
     journey.pick("Still", "Shake")
     journey.record(0, 1)
     assert s.data.actions[0].recordings == [] and s.recordings_made == 0
-    assert s.message.kind == "problem" and "too short" in s.message.text
+    assert s.messages.message.kind == "problem" and "too short" in s.messages.message.text
     assert journey.store.load_dataset(s.data.project_id).actions[0].recordings == ()
 
 
@@ -114,13 +118,13 @@ def test_button_b_records_and_a_recording_can_be_deleted(journey) -> None:
     s.select_action(1)
     s.link.press_button("B")
     journey.advance(0.05)
-    assert s.recorder.busy and s.recorder.action_index == 1
-    journey.until(lambda: not s.recorder.busy)
+    assert s.collecting.recorder.busy and s.collecting.recorder.action_index == 1
+    journey.until(lambda: not s.collecting.recorder.busy)
     entry = s.data.actions[1].recordings[0]
     s.view_recording(entry.id)
-    assert s.viewing_recording == entry.id
+    assert s.collecting.viewing_recording == entry.id
     s.delete_recording(entry.id)
-    assert s.viewing_recording is None and s.data.actions[1].recordings == []
+    assert s.collecting.viewing_recording is None and s.data.actions[1].recordings == []
     assert journey.store.load_dataset(s.data.project_id).actions[1].recordings == ()
 
 
@@ -129,30 +133,30 @@ def test_train_then_test_predicts_on_every_new_sample(journey) -> None:
     journey.connect_pretend()
     journey.pick("Still", "Shake", "Circle")
     s.train()
-    assert s.screen is Screen.RECORD and "at least 3" in s.message.text
+    assert s.screen is Screen.RECORD and "at least 3" in s.messages.message.text
     for index in range(3):
         journey.record(index, 4)
     s.train()
-    assert s.screen is Screen.TRAIN and s.training is not None
+    assert s.screen is Screen.TRAIN and s.learning.training is not None
     journey.advance(0.05)  # the UI keeps ticking while the worker thread learns
-    s.training.wait(120)
+    s.learning.training.wait(120)
     journey.advance(0.02)
-    assert s.training is None and s.trained is not None, s.training_error
-    assert s.trained.evaluation.accuracy >= 0.75
+    assert s.learning.training is None and s.learning.trained is not None, s.learning.training_error
+    assert s.learning.trained.evaluation.accuracy >= 0.75
     assert journey.store.latest_model(s.data.project_id) is not None
     s.test()
     assert s.screen is Screen.TEST
     for index, gesture in enumerate(("still", "shake", "circle")):
         s.set_pretend_gesture(gesture)
         journey.advance(1.2)
-        before = s.tester.predictions
+        before = s.learning.tester.predictions
         delivered_before = s.link.samples.sequence
         hits = 0
         for _ in range(50):
             journey.advance(0.02)
-            hits += int(s.tester.detected == index)
+            hits += int(s.learning.tester.detected == index)
         delivered = s.link.samples.sequence - delivered_before
-        ticks_with_samples = s.tester.predictions - before
+        ticks_with_samples = s.learning.tester.predictions - before
         # One prediction per tick that brought samples; bursts can bring several at once.
         assert 0 < ticks_with_samples <= delivered
         assert hits >= 25, f"{gesture} recognised in only {hits} of 50 ticks"
@@ -179,10 +183,10 @@ def test_lost_board_shows_advice_and_keeps_recordings(journey) -> None:
     journey.record(0, 2)
     s.link.drop_out(1.0)
     journey.advance(0.2)
-    assert s.link_problem is not None and "recordings are safe" in s.link_problem
+    assert s.connection.problem is not None and "recordings are safe" in s.connection.problem
     assert len(s.data.actions[0].recordings) == 2
     journey.advance(1.5)
-    assert s.link_problem is None and s.connected
+    assert s.connection.problem is None and s.connected
 
 
 def test_idle_countdown_then_reset_wipes_the_visitor_data(make_journey) -> None:
@@ -218,15 +222,15 @@ def test_admin_needs_the_pin(journey) -> None:
     s = journey.session
     s.start()
     s.open_admin()
-    assert s.screen is Screen.ADMIN and not s.admin_unlocked
+    assert s.screen is Screen.ADMIN and not s.staff.unlocked
     s.admin_exit_to_shell()
-    assert not s.quit_requested  # locked: settings intents do nothing
+    assert not s.staff.quit_requested  # locked: settings intents do nothing
     for digit in "9999":
         s.enter_pin_digit(digit)
-    assert not s.admin_unlocked and s.message.text == "Wrong PIN."
+    assert not s.staff.unlocked and s.messages.message.text == "Wrong PIN."
     for digit in "1234":
         s.enter_pin_digit(digit)
-    assert s.admin_unlocked
+    assert s.staff.unlocked
     s.admin_set_keep_data(True)
     s.admin_cycle_idle_timeout()
     s.admin_rotate()
@@ -239,12 +243,12 @@ def test_admin_needs_the_pin(journey) -> None:
     s.admin_add_custom_action()
     assert ("Hop", "diamond") in s.available_choices()
     s.close_admin()
-    assert s.screen is Screen.PAIR and not s.admin_unlocked
+    assert s.screen is Screen.PAIR and not s.staff.unlocked
     s.open_admin()
     for digit in "1234":
         s.enter_pin_digit(digit)
     s.admin_exit_to_shell()
-    assert s.quit_requested
+    assert s.staff.quit_requested
 
 
 def test_admin_pairs_a_fixed_board_for_every_visitor(journey) -> None:
@@ -253,7 +257,7 @@ def test_admin_pairs_a_fixed_board_for_every_visitor(journey) -> None:
     for digit in "1234":
         s.enter_pin_digit(digit)
     s.admin_pair_fixed_board()
-    assert s.screen is Screen.PAIR and s.pairing_fixed_board
+    assert s.screen is Screen.PAIR and s.connection.pairing_fixed_board
     for column, height in enumerate((5, 4, 3, 2, 1)):
         s.set_pair_column(column, height)
     s.pair()

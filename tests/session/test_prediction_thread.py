@@ -205,8 +205,8 @@ def test_stop_joins_and_a_new_buffer_gets_a_new_thread(model_bytes: bytes) -> No
 def threaded_journey(journey):
     """The journey; its tester's thread is stopped even when a test fails half-way."""
     yield journey
-    if journey.session.tester is not None:
-        journey.session.tester.stop()
+    if journey.session.learning.tester is not None:
+        journey.session.learning.tester.stop()
 
 
 def _session_at_test(journey, threaded: bool | None) -> Session:
@@ -219,20 +219,20 @@ def _session_at_test(journey, threaded: bool | None) -> Session:
     for index in range(2):
         j.record(index, 3)
     s.train()
-    s.training.wait(120)
+    s.learning.training.wait(120)
     j.advance(0.02)
-    assert s.trained is not None, s.training_error
+    assert s.learning.trained is not None, s.learning.training_error
     s.test()
     return s
 
 
 def _predict_a_while(journey, s: Session, count: int = 10) -> None:
     """Let the stepped board deliver (with a breath of wall time) until ``count`` predictions."""
-    before = s.tester.predictions
+    before = s.learning.tester.predictions
 
     def enough() -> bool:
         journey.advance(0.02)
-        return s.tester.predictions >= before + count
+        return s.learning.tester.predictions >= before + count
 
     _wait(enough)
 
@@ -240,10 +240,10 @@ def _predict_a_while(journey, s: Session, count: int = 10) -> None:
 def test_the_session_runs_the_thread_only_while_testing(threaded_journey) -> None:
     journey = threaded_journey
     s = _session_at_test(journey, threaded=True)
-    assert s.screen is Screen.TEST and s.tester.threaded
+    assert s.screen is Screen.TEST and s.learning.tester.threaded
     s.set_pretend_gesture("shake")
     _predict_a_while(journey, s)
-    assert len(_live_threads()) == 1 and s.tester.latest is not None
+    assert len(_live_threads()) == 1 and s.learning.tester.latest is not None
     s.open_admin()  # leaving the test screen pauses the thread ...
     journey.advance(0.02)
     assert not _live_threads()
@@ -252,7 +252,7 @@ def test_the_session_runs_the_thread_only_while_testing(threaded_journey) -> Non
     _predict_a_while(journey, s)
     assert len(_live_threads()) == 1
     s.add_more_recordings()
-    assert not _live_threads() and s.tester is None
+    assert not _live_threads() and s.learning.tester is None
     s.test()
     _predict_a_while(journey, s)
     s.test()  # testing again replaces the tester and its thread
@@ -260,7 +260,7 @@ def test_the_session_runs_the_thread_only_while_testing(threaded_journey) -> Non
     assert len(_live_threads()) == 1
     s.train()  # a new model replaces the old one
     assert not _live_threads()
-    s.training.wait(120)
+    s.learning.training.wait(120)
     journey.advance(0.02)
     s.test()
     _predict_a_while(journey, s)
@@ -270,6 +270,6 @@ def test_the_session_runs_the_thread_only_while_testing(threaded_journey) -> Non
 
 def test_a_stepped_board_keeps_the_synchronous_mode(journey) -> None:
     s = _session_at_test(journey, threaded=None)  # decided by the link: stepped, not real time
-    assert not s.tester.threaded
+    assert not s.learning.tester.threaded
     journey.advance(0.5)
-    assert s.tester.predictions > 0 and not _live_threads()
+    assert s.learning.tester.predictions > 0 and not _live_threads()

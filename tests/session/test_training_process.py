@@ -42,13 +42,13 @@ JOURNEY = textwrap.dedent(
     j.pick("Still", "Shake", "Circle")
     for index in range(3):
         s.record_many(index, 3)
-        while s.recorder.busy:
+        while s.collecting.recorder.busy:
             frames(0.1)
     s.train()
-    s.training.wait(120)
+    s.learning.training.wait(120)
     frames(0.1)
-    assert s.trained is not None, s.training_error
-    s.explore.job.wait(120)
+    assert s.learning.trained is not None, s.learning.training_error
+    s.learning.explore.job.wait(120)
     frames(0.1)
     for view in ("map", "squares", "averages"):
         s.show_explore(view)
@@ -66,15 +66,15 @@ JOURNEY = textwrap.dedent(
         s.enter_pin_digit(digit)
     s.admin_save_snapshot()
     s.admin_open_compare()
-    for choice in s.compare.choices:
+    for choice in s.staff.compare.choices:
         s.admin_compare_pick(choice.id)
     s.admin_compare_start()
-    s.compare.job.wait(120)
+    s.staff.compare.job.wait(120)
     frames(0.5)
-    assert s.compare.comparison is not None, s.compare.error
+    assert s.staff.compare.comparison is not None, s.staff.compare.error
     app.close()
     loaded = sorted({m.split(".")[0] for m in sys.modules} & {"sklearn", "scipy"})
-    print("LOADED", loaded, s.tester.predictions)
+    print("LOADED", loaded, s.learning.tester.predictions)
     """
 )
 
@@ -105,18 +105,18 @@ def test_a_dead_training_worker_leaves_the_kiosk_running(journey: Journey) -> No
     journey.record(1, 3)
     kept = s.data.n_recordings
     s.train()
-    job = s.training
+    job = s.learning.training
     deadline = time.monotonic() + 30
     while job.worker_pid is None and time.monotonic() < deadline:
         time.sleep(0.01)
     os.kill(job.worker_pid, signal.SIGKILL)
     job.wait(60)
     journey.advance(0.1)  # the session carries on ticking
-    assert s.training is None and s.trained is None
-    assert s.training_error is not None and "try again" in s.training_error
+    assert s.learning.training is None and s.learning.trained is None
+    assert s.learning.training_error is not None and "try again" in s.learning.training_error
     assert s.screen is Screen.TRAIN and s.data.n_recordings == kept
     # The visitor taps "try again": it learns this time.
     s.train()
-    s.training.wait(120)
+    s.learning.training.wait(120)
     journey.advance(0.05)
-    assert s.trained is not None and s.training_error is None
+    assert s.learning.trained is not None and s.learning.training_error is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 from pathlib import Path
@@ -11,12 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiosk.settings import SCHEMA, sections, spec_for
 from kiosk.system.config import (
     DATABASE_FILENAME,
     DEFAULT_CONFIG_PATH,
-    KioskConfig,
+    Settings,
     admin_settings_path,
+    database_path,
     default_database_path,
+    example_toml,
     load_config,
 )
 
@@ -30,20 +32,29 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_missing_file_gives_defaults_and_no_problem(tmp_path: Path) -> None:
-    assert load_config(tmp_path / "absent.toml") == (KioskConfig(), [])
+    assert load_config(tmp_path / "absent.toml") == (Settings(), [])
 
 
 def test_the_documented_example_is_exactly_the_defaults() -> None:
     config, problems = load_config(EXAMPLE)
     assert problems == []
-    assert config == KioskConfig()
+    assert config == Settings()
 
 
-def test_the_example_documents_every_key() -> None:
+def test_the_example_is_generated_from_the_schema() -> None:
+    """deploy/kiosk.toml is `kiosk config --example`: every key, its default and its comment."""
+    assert EXAMPLE.read_text() == example_toml()
     data = tomllib.loads(EXAMPLE.read_text())
-    for section in dataclasses.fields(KioskConfig):
-        keys = {f.name for f in dataclasses.fields(section.default_factory())}  # type: ignore[misc]
-        assert set(data[section.name]) == keys, section.name
+    assert set(data) == set(sections())
+    for spec in SCHEMA:
+        assert data[spec.meta.section][spec.meta.key] == spec.default, spec.name
+
+
+def test_every_setting_has_a_comment_and_a_known_type() -> None:
+    for spec in SCHEMA:
+        assert spec.kind in (bool, int, float, str)
+        documented = spec.meta.doc or spec.name in ("height", "sound_enabled", "corner_hold_s")
+        assert documented, f"{spec.name} needs a comment for the technician"
 
 
 def test_good_values_are_used(tmp_path: Path) -> None:
@@ -70,17 +81,15 @@ database = "/srv/kiosk/data.sqlite3"
     )
     config, problems = load_config(path)
     assert problems == []
-    assert config.display.rotation == 270 and (config.display.width, config.display.height) == (
+    assert config.rotation == 270 and (config.width, config.height) == (
         800,
         480,
     )
-    assert config.display.diagonal_inches == 10.0 and isinstance(
-        config.display.diagonal_inches, float
-    )
-    assert config.session.idle_timeout_s == 90.0 and config.session.keep_data_between_visitors
-    assert config.sound.volume == 0.0
-    assert config.microbit.link == "serial" and config.microbit.fixed_pattern == "31524"
-    assert config.storage.database_path() == Path("/srv/kiosk/data.sqlite3")
+    assert config.diagonal_inches == 10.0 and isinstance(config.diagonal_inches, float)
+    assert config.idle_timeout_s == 90.0 and config.keep_data_between_visitors
+    assert config.sound_volume == 0.0
+    assert config.link_kind == "serial" and config.fixed_pattern == "31524"
+    assert database_path(config) == Path("/srv/kiosk/data.sqlite3")
 
 
 BAD_VALUES = [
@@ -118,16 +127,17 @@ def test_a_bad_value_is_reported_and_the_default_used(
     problem = problems[0]
     assert str(path) in problem and key in problem and f"[{section}]" in problem
     assert expected in problem and "using the default" in problem
-    default = getattr(getattr(KioskConfig(), section), key)
-    assert getattr(getattr(config, section), key) == default
+    spec = spec_for(section, key)
+    assert spec is not None
+    assert getattr(config, spec.name) == spec.default
     if good:
-        assert config.sound.enabled is False
+        assert config.sound_enabled is False
 
 
 def test_unknown_keys_and_sections_are_reported(tmp_path: Path) -> None:
     path = _write(tmp_path, 'title = "x"\n[display]\nrotate = 90\n[colours]\nbg = "red"\n')
     config, problems = load_config(path)
-    assert config == KioskConfig()
+    assert config == Settings()
     assert len(problems) == 3
     assert "'title'" in problems[0]
     assert "unknown key 'rotate' in [display]" in problems[1] and "rotation" in problems[1]
@@ -136,27 +146,27 @@ def test_unknown_keys_and_sections_are_reported(tmp_path: Path) -> None:
 
 def test_a_section_that_is_not_a_table(tmp_path: Path) -> None:
     config, problems = load_config(_write(tmp_path, 'display = "big"\n'))
-    assert config == KioskConfig()
+    assert config == Settings()
     assert len(problems) == 1 and "[display] must be a table" in problems[0]
 
 
 def test_half_a_resolution_falls_back_to_native(tmp_path: Path) -> None:
     config, problems = load_config(_write(tmp_path, "[display]\nwidth = 800\nrotation = 90\n"))
-    assert (config.display.width, config.display.height) == (0, 0)
-    assert config.display.rotation == 90
+    assert (config.width, config.height) == (0, 0)
+    assert config.rotation == 90
     assert len(problems) == 1 and "both" in problems[0]
 
 
 def test_countdown_longer_than_timeout(tmp_path: Path) -> None:
     text = "[session]\nidle_timeout_s = 20\nidle_countdown_s = 30\n"
     config, problems = load_config(_write(tmp_path, text))
-    assert config.session == KioskConfig().session
+    assert (config.idle_timeout_s, config.idle_countdown_s) == (60.0, 10.0)
     assert len(problems) == 1 and "shorter" in problems[0]
 
 
 def test_invalid_toml_gives_all_defaults_and_one_problem(tmp_path: Path) -> None:
     config, problems = load_config(_write(tmp_path, "[display\nrotation = 90\n"))
-    assert config == KioskConfig()
+    assert config == Settings()
     assert len(problems) == 1 and "not valid TOML" in problems[0] and "line 1" in problems[0]
 
 
@@ -164,22 +174,22 @@ def test_unreadable_file(tmp_path: Path) -> None:
     directory = tmp_path / "kiosk.toml"
     directory.mkdir()  # reading a directory fails even for root
     config, problems = load_config(directory)
-    assert config == KioskConfig() and len(problems) == 1 and "cannot read" in problems[0]
+    assert config == Settings() and len(problems) == 1 and "cannot read" in problems[0]
 
 
 def test_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "kiosk.toml"
     path.write_bytes(b"[display]\nrotation = 90 # \xff\xfe\n")
     config, problems = load_config(path)
-    assert config == KioskConfig() and len(problems) == 1
+    assert config == Settings() and len(problems) == 1
 
 
 def test_path_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path, "[display]\nrotation = 180\n")
     monkeypatch.setenv("KIOSK_CONFIG", str(path))
-    assert load_config()[0].display.rotation == 180
+    assert load_config()[0].rotation == 180
     monkeypatch.delenv("KIOSK_CONFIG")
-    assert load_config()[0] == KioskConfig() or Path("/etc/microbit-kiosk/kiosk.toml").exists()
+    assert load_config()[0] == Settings() or Path("/etc/microbit-kiosk/kiosk.toml").exists()
     assert str(DEFAULT_CONFIG_PATH) == "/etc/microbit-kiosk/kiosk.toml"
 
 
@@ -251,12 +261,12 @@ def test_never_raises_and_always_returns_valid_values(
     path.write_text("\n".join(lines) + "\n")
     config, problems = load_config(path)
     assert isinstance(problems, list)
-    assert config.display.rotation in (0, 90, 180, 270)
-    assert 0.0 <= config.sound.volume <= 1.0
-    assert config.microbit.link in ("auto", "ble", "serial", "simulated")
-    assert config.session.idle_countdown_s < config.session.idle_timeout_s
-    assert (config.display.width == 0) == (config.display.height == 0)
-    assert os.path.isabs(config.storage.database) or config.storage.database == ""
+    assert config.rotation in (0, 90, 180, 270)
+    assert 0.0 <= config.sound_volume <= 1.0
+    assert config.link_kind in ("auto", "ble", "serial", "simulated")
+    assert config.idle_countdown_s < config.idle_timeout_s
+    assert (config.width == 0) == (config.height == 0)
+    assert os.path.isabs(config.database) or config.database == ""
 
 
 def test_admin_screen_changes_override_the_technicians_file(tmp_path: Path) -> None:
@@ -277,14 +287,24 @@ def test_admin_screen_changes_override_the_technicians_file(tmp_path: Path) -> N
     overrides.write_text("[session]\nkeep_data_between_visitors = true\n[sound]\nenabled = false\n")
     config, problems = load_config(etc)
     assert problems == []
-    assert config.session.keep_data_between_visitors is True  # from the admin screen
-    assert config.sound.enabled is False  # from the admin screen
-    assert config.session.idle_timeout_s == 90  # still the technician's
-    assert config.sound.volume == 0.3  # still the technician's
+    assert config.keep_data_between_visitors is True  # from the admin screen
+    assert config.sound_enabled is False  # from the admin screen
+    assert config.idle_timeout_s == 90  # still the technician's
+    assert config.sound_volume == 0.3  # still the technician's
 
     # Ignoring the overrides gives the technician's file alone.
     alone, _ = load_config(etc, admin_settings=False)
-    assert alone.session.keep_data_between_visitors is False
+    assert alone.keep_data_between_visitors is False
+
+
+def test_the_admin_file_cannot_change_what_only_the_technician_may(tmp_path: Path) -> None:
+    etc = tmp_path / "kiosk.toml"
+    etc.write_text("")
+    admin = tmp_path / "admin-settings.toml"
+    admin.write_text('[admin]\npin_hash = "scrypt$x"\n[display]\nrotation = 180\n')
+    config, problems = load_config(etc, admin_settings=admin)
+    assert config.pin_hash == Settings().pin_hash and config.rotation == 180
+    assert len(problems) == 1 and "not an admin-screen setting" in problems[0]
 
 
 def test_a_broken_admin_settings_file_is_reported_not_fatal(tmp_path: Path) -> None:
@@ -293,7 +313,7 @@ def test_a_broken_admin_settings_file_is_reported_not_fatal(tmp_path: Path) -> N
     broken = tmp_path / "admin-settings.toml"
     broken.write_text("[session\nnot toml")
     config, problems = load_config(etc, admin_settings=broken)
-    assert config.session.idle_timeout_s == 90
+    assert config.idle_timeout_s == 90
     assert len(problems) == 1 and "admin-settings.toml" in problems[0]
 
     broken.write_text('[session]\nidle_timeout_s = "soon"\n')

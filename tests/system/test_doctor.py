@@ -283,8 +283,8 @@ def test_set_pin_writes_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     path.write_text((REPO / "deploy/kiosk.toml").read_text())
     assert _set_pin(monkeypatch, "7391\n7391\n", "--write", "--config", str(path)) == 0
     config, problems = load_config(path)
-    assert problems == [] and verify_pin("7391", config.admin.pin_hash)
-    assert not verify_pin("1234", config.admin.pin_hash)
+    assert problems == [] and verify_pin("7391", config.pin_hash)
+    assert not verify_pin("1234", config.pin_hash)
 
 
 @pytest.mark.parametrize(

@@ -17,11 +17,14 @@ def _trained(d) -> None:
     for index in range(len(MOVES)):
         j.record(index, 3)
     d.session.train()
-    d.session.training.wait(120)
+    d.session.learning.training.wait(120)
     d.frames(2)
-    assert d.session.trained is not None
-    d.session.explore.job.wait(120)
+    assert d.session.learning.trained is not None
+    job = d.session.learning.explore.job  # None when it already finished
+    if job is not None:
+        job.wait(120)
     d.frames(2)
+    assert d.session.learning.explore.result is not None
 
 
 def test_explore_tabs_and_the_why_map_follow_touches(make_driver) -> None:
@@ -33,7 +36,7 @@ def test_explore_tabs_and_the_why_map_follow_touches(make_driver) -> None:
     shots = {"score": d.pixels(body)}
     for tab in ("map", "squares", "averages"):
         d.tap(f"tab_{tab}")
-        assert s.explore.view == tab
+        assert s.learning.explore.view == tab
         shots[tab] = d.pixels(body)
         assert_not_blank(shots[tab])
     names = list(shots)
@@ -41,7 +44,7 @@ def test_explore_tabs_and_the_why_map_follow_touches(make_driver) -> None:
         for b in names[i + 1 :]:
             assert np.abs(shots[a].astype(int) - shots[b]).mean() > 3, (a, b)
     d.tap("tab_score")
-    assert s.explore.view is None
+    assert s.learning.explore.view is None
     assert np.abs(d.pixels(body).astype(int) - shots["score"]).mean() < 1
 
     d.tap("test")
@@ -52,7 +55,7 @@ def test_explore_tabs_and_the_why_map_follow_touches(make_driver) -> None:
     panel = d.app.scene.why_area(s)
     squares = d.pixels(panel)
     d.tap("why_map")
-    assert s.why_view == "map"
+    assert s.learning.why_view == "map"
     d.seconds(0.3)
     first = d.pixels(panel)
     assert np.abs(first.astype(int) - squares).mean() > 3
@@ -108,15 +111,15 @@ def test_staff_save_a_set_and_compare_by_touch(make_driver) -> None:
         > 5
     )
     d.tap("compare")
-    assert s.compare.open
-    for choice in s.compare.choices:
+    assert s.staff.compare.open
+    for choice in s.staff.compare.choices:
         d.tap(f"set_{choice.id}")
-    assert len(s.compare.picked) == 2
+    assert len(s.staff.compare.picked) == 2
     picking = d.pixels()
     d.tap("compare_start")
-    s.compare.job.wait(120)  # both sets learn on a worker thread
+    s.staff.compare.job.wait(120)  # both sets learn on a worker thread
     d.frames(2)
-    assert s.compare.comparison is not None, s.compare.error
+    assert s.staff.compare.comparison is not None, s.staff.compare.error
     d.seconds(0.5)
     compared = d.pixels(d.app.scene.frame.body)
     assert_not_blank(compared)
@@ -128,4 +131,4 @@ def test_staff_save_a_set_and_compare_by_touch(make_driver) -> None:
         > 5
     )
     d.tap("compare_back")
-    assert not s.compare.open and s.screen is Screen.ADMIN
+    assert not s.staff.compare.open and s.screen is Screen.ADMIN

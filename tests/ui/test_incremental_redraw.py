@@ -35,7 +35,7 @@ def _testing(driver, *moves: str):
     for index in range(len(moves)):
         j.record(index, 3)
     s.train()
-    s.training.wait(120)
+    s.learning.training.wait(120)
     driver.frames(3)
     s.test()
     assert s.screen is Screen.TEST
@@ -56,7 +56,7 @@ def test_test_screen_frames_equal_full_redraws(make_driver, size) -> None:
     s._say("A message for a few seconds", "info")
     d.frames(2)
     _matches_a_full_redraw(d)
-    s.message = None  # the message goes: its pixels must go with it
+    s.messages.message = None  # the message goes: its pixels must go with it
     d.frames(2)
     _matches_a_full_redraw(d)
     s.toggle_why()
@@ -102,7 +102,7 @@ def test_a_rotated_display_always_shows_the_canvas_turned(make_driver) -> None:
     """The app turns the canvas only on frames that painted; the window must never lag behind."""
     d = make_driver((480, 800))  # a landscape screen mounted on its side
     s = _testing(d, "Still", "Shake")
-    s.settings.rotation = 90
+    s.settings = s.settings.changed("rotation", 90)
     s.set_pretend_gesture("shake")
     d.frames(5)
     assert d.app.canvas.get_size() == (800, 480)
@@ -114,7 +114,7 @@ def test_a_rotated_display_always_shows_the_canvas_turned(make_driver) -> None:
         assert np.array_equal(window, pygame.surfarray.array3d(turned))
     s._say("A message for a few seconds", "info")
     d.app.step()
-    s.message = None
+    s.messages.message = None
     d.app.step()  # the message goes: the window shows the canvas without it
     d.app.step()
     turned = pygame.transform.rotate(d.app.canvas, -90)

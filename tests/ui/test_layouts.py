@@ -32,15 +32,15 @@ def trained(tmp_path_factory):
     for index in range(len(MOVES)):
         journey.record(index, 3)
         if index == len(MOVES) - 2:  # a saved set to compare with: one move fewer
-            journey.session.compare.save_snapshot(journey.session.data.n_recordings)
-    journey.session.custom_action_names.extend(["Hop", "Skip"])
+            journey.session.staff.compare.save_snapshot(journey.session.data.n_recordings)
+    journey.session.staff.custom_action_names.extend(["Hop", "Skip"])
     journey.session.train()
-    journey.session.training.wait(120)
+    journey.session.learning.training.wait(120)
     journey.advance(0.05)
-    assert journey.session.trained is not None, journey.session.training_error
-    journey.session.explore.job.wait(120)  # map, importance and averages (worker thread)
+    assert journey.session.learning.trained is not None, journey.session.learning.training_error
+    journey.session.learning.explore.job.wait(120)  # map, importance and averages (worker thread)
     journey.advance(0.05)
-    assert journey.session.explore.importance_ready
+    assert journey.session.learning.explore.importance_ready
     yield journey
     journey.session.link.close()
     journey.store.close()
@@ -90,7 +90,7 @@ def _states(j: Journey):
         s.screen = Screen.RECORD
         s.link.drop_out(6.0)
         j.advance(0.1)
-        assert s.link_problem is not None
+        assert s.connection.problem is not None
 
     def compare_pick():
         s.close_admin()
@@ -99,14 +99,14 @@ def _states(j: Journey):
         for digit in "1234":
             s.enter_pin_digit(digit)
         s.admin_open_compare()
-        for choice in s.compare.choices[:2]:
+        for choice in s.staff.compare.choices[:2]:
             s.admin_compare_pick(choice.id)
 
     def compared():
         s.admin_compare_start()
-        s.compare.job.wait(120)
+        s.staff.compare.job.wait(120)
         j.advance(0.3)
-        assert s.compare.comparison is not None and s.compare.live is not None
+        assert s.staff.compare.comparison is not None and s.staff.compare.live is not None
 
     def recording():
         s.screen = Screen.RECORD
@@ -114,7 +114,7 @@ def _states(j: Journey):
         j.advance(0.4)
 
     def viewer():
-        s.recorder.cancel()
+        s.collecting.recorder.cancel()
         s.view_recording(s.data.actions[0].recordings[0].id)
 
     def testing():
@@ -126,7 +126,7 @@ def _states(j: Journey):
     def why():
         s.toggle_why()
         j.advance(0.3)
-        assert s.explanation is not None
+        assert s.learning.explanation is not None
 
     def lost():
         s.screen = Screen.TEST

@@ -26,7 +26,7 @@ def test_touches_walk_the_journey_and_the_screen_follows(make_driver) -> None:
     before = d.pixels(scene.grid_rect)
     for column, height in enumerate((3, 1, 5, 2, 4)):
         d.tap(f"cell_{column}_{height}")
-    assert s.pair_grid.columns_text == "31524"
+    assert s.connection.grid.columns_text == "31524"
     after = d.pixels(scene.grid_rect)
     assert np.abs(after.astype(int) - before).mean() > 3
     top_cell = scene.cells[2]  # row 0, column 2: lit only for a height of 5
@@ -49,9 +49,9 @@ def test_touches_walk_the_journey_and_the_screen_follows(make_driver) -> None:
     slot = d.app.scene.row_parts(d.app.scene.row_rects(2)[1])[1][0]
     empty = d.pixels(slot)
     d.tap("record")
-    d.until(lambda: s.recorder.busy and s.recorder.progress(s.now) > 0.3, 5)
+    d.until(lambda: s.collecting.recorder.busy and s.collecting.recorder.progress(s.now) > 0.3, 5)
     recording = d.pixels()
-    d.until(lambda: not s.recorder.busy, 5)
+    d.until(lambda: not s.collecting.recorder.busy, 5)
     d.frames(2)
     assert len(s.data.actions[1].recordings) == 1
     tile = d.pixels(slot)
@@ -61,10 +61,10 @@ def test_touches_walk_the_journey_and_the_screen_follows(make_driver) -> None:
     # Tap the tile: it is shown larger, then deleted.
     rid = s.data.actions[1].recordings[0].id
     d.tap(f"tile_{rid}")
-    assert s.viewing_recording == rid
+    assert s.collecting.viewing_recording == rid
     assert_not_blank(d.pixels())
     d.tap("delete_recording")
-    assert s.data.actions[1].recordings == [] and s.viewing_recording is None
+    assert s.data.actions[1].recordings == [] and s.collecting.viewing_recording is None
 
     # "Start again" is always there and resets everything.
     d.tap("start_again")
@@ -95,10 +95,10 @@ def test_holding_the_corner_opens_the_pin_pad(make_driver) -> None:
     d.seconds(0.7)
     d.post_finger(pygame.FINGERUP, (5, 5))
     d.frames(2)
-    assert d.session.screen is Screen.ADMIN and not d.session.admin_unlocked
+    assert d.session.screen is Screen.ADMIN and not d.session.staff.unlocked
     for digit in "1234":
         d.tap(f"pin_{digit}")
-    assert d.session.admin_unlocked
+    assert d.session.staff.unlocked
     d.tap("close_admin")
     assert d.session.screen is Screen.PAIR
 
@@ -122,11 +122,11 @@ def test_idle_countdown_is_shown_and_a_touch_only_cancels_it(make_driver) -> Non
 
 def test_rotated_display_maps_touches_to_the_turned_drawing(make_driver) -> None:
     d = make_driver((800, 480))
-    d.session.settings.rotation = 90
+    d.session.settings = d.session.settings.changed("rotation", 90)
     d.frames(2)
     assert d.app.canvas.get_size() == (480, 800) and d.app.metrics.portrait
     d.tap_at((240, 400))  # the middle: "touch to start"
     assert d.session.screen is Screen.PAIR
     d.tap("cell_4_2")
-    assert d.session.pair_grid.heights[4] == 2
+    assert d.session.connection.grid.heights[4] == 2
     assert_not_blank(d.pixels())

@@ -38,7 +38,7 @@ class ActionsScene(Scene):
     title = "Pick 2 to 5 moves to teach"
 
     def static_key(self, session: Session):
-        return (session.data.names, tuple(session.custom_action_names), session.data.version)
+        return (session.data.names, tuple(session.staff.custom_action_names), session.data.version)
 
     def _cards(self, session: Session) -> list[tuple[str, str, Rect]]:
         choices = session.available_choices()

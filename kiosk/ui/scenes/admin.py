@@ -37,11 +37,11 @@ class AdminScene(Scene):
     shows_start_again = False
 
     def title_for(self, session: Session) -> str:
-        if not session.admin_unlocked:
+        if not session.staff.unlocked:
             return "Staff only: type the PIN"
-        if session.compare.open:
+        if session.staff.compare.open:
             return "Compare two sets of recordings"
-        return "Add a move name" if session.keyboard_open else "Kiosk settings (staff)"
+        return "Add a move name" if session.staff.keyboard_open else "Kiosk settings (staff)"
 
     title = "Kiosk settings"
 
@@ -77,23 +77,23 @@ class AdminScene(Scene):
     def static_key(self, session: Session):
         s = session.settings
         return (
-            session.admin_unlocked,
-            len(session.pin_entry),
-            session.keyboard_open,
-            session.keyboard_text,
+            session.staff.unlocked,
+            len(session.staff.pin_entry),
+            session.staff.keyboard_open,
+            session.staff.keyboard_text,
             s.keep_data_between_visitors,
             s.idle_timeout_s,
             s.sound_enabled,
             s.rotation,
             s.fixed_pattern,
             session.data.n_recordings,
-            session.message,
-            session.compare.open,
-            session.compare.version,
+            session.messages.message,
+            session.staff.compare.open,
+            session.staff.compare.version,
         )
 
     def scene_buttons(self, session: Session) -> list[Button]:
-        if not session.admin_unlocked:
+        if not session.staff.unlocked:
             labels = [*"123456789", "Clear", "0", "Back"]
             out = []
             for label, cell in zip(labels, self.pad_cells, strict=True):
@@ -113,7 +113,7 @@ class AdminScene(Scene):
                     )
                 )
             return out
-        if session.keyboard_open:
+        if session.staff.keyboard_open:
             out = [
                 Button(
                     cell,
@@ -141,7 +141,7 @@ class AdminScene(Scene):
                     )
                 )
             return out
-        if session.compare.open:
+        if session.staff.compare.open:
             return self._compare_buttons(session)
         s = session.settings
         keep = "Yes" if s.keep_data_between_visitors else "No"
@@ -223,7 +223,7 @@ class AdminScene(Scene):
         ]
 
     def _compare_buttons(self, session: Session) -> list[Button]:
-        compare = session.compare
+        compare = session.staff.compare
         out = [
             Button(
                 self.frame.primary,
@@ -272,14 +272,16 @@ class AdminScene(Scene):
 
     def draw_background(self, surface: pygame.Surface, session: Session) -> None:
         m, f = self.m, self.frame
-        if not session.admin_unlocked:
-            dots = "".join("*" if i < len(session.pin_entry) else "-" for i in range(PIN_LENGTH))
+        if not session.staff.unlocked:
+            dots = "".join(
+                "*" if i < len(session.staff.pin_entry) else "-" for i in range(PIN_LENGTH)
+            )
             draw.panel(surface, f.side)
             draw.text(surface, self.cache, dots, m.title_px, theme.TEXT, f.side.center, "center")
             return
-        if session.keyboard_open:
+        if session.staff.keyboard_open:
             pygame.draw.rect(surface, theme.PANEL, self.field_rect, border_radius=8)
-            shown = f"New move name: {session.keyboard_text}_"
+            shown = f"New move name: {session.staff.keyboard_text}_"
             draw.text(
                 surface,
                 self.cache,
@@ -290,7 +292,7 @@ class AdminScene(Scene):
                 "midleft",
             )
             return
-        if session.compare.open:
+        if session.staff.compare.open:
             self._draw_compare_note(surface, session)
             return
         link = session.link.description if session.link is not None else "no micro:bit connected"
@@ -309,7 +311,7 @@ class AdminScene(Scene):
         )
 
     def _draw_compare_note(self, surface: pygame.Surface, session: Session) -> None:
-        m, compare = self.m, session.compare
+        m, compare = self.m, session.staff.compare
         if compare.error:
             words, colour = compare.error, theme.PROBLEM
         elif compare.comparison is not None:
@@ -331,8 +333,8 @@ class AdminScene(Scene):
         )
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
-        compare = session.compare
-        if not (session.admin_unlocked and compare.open):
+        compare = session.staff.compare
+        if not (session.staff.unlocked and compare.open):
             return
         job = compare.job
         if job is not None:  # both sets are learning: a bar and the step, over the note

@@ -66,11 +66,7 @@ def frame_layout(m: Metrics, portrait_side_share: float = 0.33, banner: bool = F
 
 def shows_banner(session: Session) -> bool:
     """Whether the lost-micro:bit banner is on this screen (not where no board is needed)."""
-    return session.link_problem is not None and session.screen not in (
-        Screen.ATTRACT,
-        Screen.ADMIN,
-        Screen.PAIR,
-    )
+    return session.board_lost
 
 
 class Scene:

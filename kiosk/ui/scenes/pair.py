@@ -26,7 +26,11 @@ class PairScene(Scene):
     portrait_side_share = 0.3  # the grid needs five finger-sized rows
 
     def title_for(self, session: Session) -> str:
-        return "Pair the kiosk's own micro:bit" if session.pairing_fixed_board else self.title
+        return (
+            "Pair the kiosk's own micro:bit"
+            if session.connection.pairing_fixed_board
+            else self.title
+        )
 
     def arrange(self) -> None:
         m, f = self.m, self.frame
@@ -46,11 +50,11 @@ class PairScene(Scene):
 
     def static_key(self, session: Session):
         return (
-            tuple(session.pair_grid.heights),
-            session.pair_status,
-            session.pair_message,
-            session.usb_present,
-            session.pairing_fixed_board,
+            tuple(session.connection.grid.heights),
+            session.connection.status,
+            session.connection.message,
+            session.connection.usb_present,
+            session.connection.pairing_fixed_board,
         )
 
     def scene_buttons(self, session: Session) -> list[Button]:
@@ -67,7 +71,7 @@ class PairScene(Scene):
                     name=f"cell_{column}_{height}",
                 )
             )
-        status = session.pair_status
+        status = session.connection.status
         if status == PairStatus.CONNECTING:
             primary = Button(self.frame.primary, "Connecting…", None, "primary", name="connect")
         elif status == PairStatus.FAILED:
@@ -75,7 +79,7 @@ class PairScene(Scene):
                 self.frame.primary, "Try again", session.pair, "primary", name="connect"
             )
         else:
-            ready = session.pair_grid.complete
+            ready = session.connection.grid.complete
             primary = Button(
                 self.frame.primary,
                 "Connect",
@@ -85,16 +89,18 @@ class PairScene(Scene):
             )
         out.append(primary)
         first, second = self.alt_rects
-        if session.usb_present:
+        if session.connection.usb_present:
             out.append(
                 Button(
                     first, "micro:bit plugged in:\nuse it", session.use_usb_board, name="use_usb"
                 )
             )
-        if not session.pairing_fixed_board and (not session.usb_present or second is not first):
+        if not session.connection.pairing_fixed_board and (
+            not session.connection.usb_present or second is not first
+        ):
             out.append(
                 Button(
-                    second if session.usb_present else first,
+                    second if session.connection.usb_present else first,
                     "Pretend micro:bit\n(demo)",
                     session.use_simulated_board,
                     "quiet",
@@ -108,7 +114,7 @@ class PairScene(Scene):
         draw.panel(surface, self.grid_rect.inflate(m.gap * 2, m.gap * 2))
         for index, cell in enumerate(self.cells):
             row, column = divmod(index, COLUMNS)
-            lit = session.pair_grid.lit(row, column)
+            lit = session.connection.grid.lit(row, column)
             pygame.draw.rect(surface, theme.LED_OFF, cell, border_radius=8)
             radius = int(min(cell.width, cell.height) * 0.32)
             pygame.draw.circle(surface, theme.LED_ON if lit else (90, 50, 56), cell.center, radius)
@@ -116,7 +122,7 @@ class PairScene(Scene):
             "Copy the lights on your micro:bit: tap the top light of each column.\n"
             "No lights? Press the button on its back."
         )
-        if session.usb_present:
+        if session.connection.usb_present:
             steps = "A micro:bit is plugged in: tap “use it”. Or copy another one's lights."
         bottom = draw.wrapped(surface, self.cache, steps, m.body_px, theme.TEXT, self.info)
         status_rect = Rect(
@@ -125,15 +131,18 @@ class PairScene(Scene):
             self.info.width,
             self.info.bottom - bottom - m.gap * 2,
         )
-        status = session.pair_status
+        status = session.connection.status
         if status == PairStatus.FAILED:
-            colour, words = theme.PROBLEM, "We couldn't connect. " + session.pair_message
+            colour, words = theme.PROBLEM, "We couldn't connect. " + session.connection.message
         elif status == PairStatus.CONNECTING:
-            colour, words = theme.ACCENT, session.pair_message or "Looking for your micro:bit…"
+            colour, words = (
+                theme.ACCENT,
+                session.connection.message or "Looking for your micro:bit…",
+            )
         elif status == PairStatus.CONNECTED:
             colour, words = theme.GOOD, "Connected!"
-        elif not session.pair_grid.complete:
-            done = sum(1 for h in session.pair_grid.heights if h)
+        elif not session.connection.grid.complete:
+            done = sum(1 for h in session.connection.grid.heights if h)
             colour, words = theme.TEXT_DIM, f"{done} of 5 columns set."
         else:
             colour, words = theme.GOOD, "All 5 columns set. Tap Connect!"
@@ -141,7 +150,7 @@ class PairScene(Scene):
             draw.wrapped(surface, self.cache, words, m.body_px, colour, status_rect)
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
-        if session.pair_status != PairStatus.CONNECTING:
+        if session.connection.status != PairStatus.CONNECTING:
             return
         # A turning dot next to "Connecting…" shows the kiosk is working.
         rect = self.frame.primary

@@ -113,21 +113,21 @@ class RecordScene(Scene):
     # ---- state -> buttons -----------------------------------------------------------
 
     def static_key(self, session: Session):
-        rec = session.recorder
+        rec = session.collecting.recorder
         return (
             session.data.version,
-            session.selected_action,
+            session.collecting.selected_action,
             rec.busy,
-            session.viewing_recording,
+            session.collecting.viewing_recording,
             session.can_train,
             session.connected,
-            session.link_problem,
+            session.connection.problem,
         )
 
     def scene_buttons(self, session: Session) -> list[Button]:
-        if session.viewing_recording is not None:
+        if session.collecting.viewing_recording is not None:
             _, _, delete, close = self.viewer_parts()
-            rid = session.viewing_recording
+            rid = session.collecting.viewing_recording
             return [
                 Button(
                     delete,
@@ -139,13 +139,13 @@ class RecordScene(Scene):
                 Button(close, "Keep it", session.close_recording, "normal", name="close_recording"),
             ]
         out: list[Button] = []
-        busy = session.recorder.busy
+        busy = session.collecting.recorder.busy
         for i, (action, row) in enumerate(
             zip(session.data.actions, self.row_rects(len(session.data.actions)), strict=False)
         ):
             name_rect, slots = self.row_parts(row)
             label = f"{action.name}\n{len(action.recordings)} done"
-            style = "selected" if i == session.selected_action else "normal"
+            style = "selected" if i == session.collecting.selected_action else "normal"
             out.append(
                 Button(
                     name_rect,
@@ -221,7 +221,7 @@ class RecordScene(Scene):
 
     def draw_static(self, surface: pygame.Surface, session: Session, buttons: list[Button]) -> None:
         m = self.m
-        if session.viewing_recording is not None:
+        if session.collecting.viewing_recording is not None:
             # The viewer panel goes under its own buttons.
             surface.fill(theme.BACKGROUND)
             self.draw_title(surface, self.title_for(session))
@@ -271,7 +271,7 @@ class RecordScene(Scene):
         return tile
 
     def _draw_viewer_static(self, surface: pygame.Surface, session: Session) -> None:
-        found = session.data.find_recording(session.viewing_recording)
+        found = session.data.find_recording(session.collecting.viewing_recording)
         if found is None:
             return
         index, entry = found
@@ -323,10 +323,10 @@ class RecordScene(Scene):
         )
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
-        if session.viewing_recording is not None:
+        if session.collecting.viewing_recording is not None:
             return
         self._draw_live_graph(surface, session)
-        rec = session.recorder
+        rec = session.collecting.recorder
         if rec.busy:
             self._draw_capture(surface, session, now)
 
@@ -349,7 +349,7 @@ class RecordScene(Scene):
             )
 
     def _draw_capture(self, surface: pygame.Surface, session: Session, now: float) -> None:
-        m, rec = self.m, session.recorder
+        m, rec = self.m, session.collecting.recorder
         action = session.data.actions[rec.action_index]
         area = inset(self.body, m.gap)
         draw.overlay(surface, area)

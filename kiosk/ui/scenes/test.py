@@ -127,10 +127,10 @@ class TestScene(Scene):
         return (
             session.data.names,
             session.simulated,
-            session.showing_why,
-            session.why_view,
+            session.learning.showing_why,
+            session.learning.why_view,
             tuple(session.thresholds()),
-            session.pretend_gesture,
+            session.connection.pretend_gesture,
         )
 
     def live_rects(self, session: Session) -> list[Rect] | None:
@@ -143,7 +143,7 @@ class TestScene(Scene):
         (the margin covers line widths). None (restore everything) while "Why?"
         is open: its views may paint past their area.
         """
-        if session.showing_why:
+        if session.learning.showing_why:
             return None
         return [
             self.track(slider).inflate(6, 6)
@@ -160,7 +160,7 @@ class TestScene(Scene):
         What a bar shows is its filled width in pixels, colour and threshold:
         a confidence wobbling by less than a pixel repaints nothing.
         """
-        tester = session.tester
+        tester = session.learning.tester
         prediction = tester.latest if tester is not None else None
         detected = tester.detected if tester is not None else None
         out = []
@@ -197,7 +197,7 @@ class TestScene(Scene):
             )
             if pretend is not None:
                 gesture = gesture_for(session.data.actions[i].name)
-                style = "selected" if gesture == session.pretend_gesture else "quiet"
+                style = "selected" if gesture == session.connection.pretend_gesture else "quiet"
                 out.append(
                     Button(
                         pretend,
@@ -207,7 +207,9 @@ class TestScene(Scene):
                         name=f"pretend_{i}",
                     )
                 )
-        if session.showing_why and not shows_banner(session):  # the banner covers the panel
+        if session.learning.showing_why and not shows_banner(
+            session
+        ):  # the banner covers the panel
             tabs, _ = self.why_layout(session)
             for (view, label), rect in zip(
                 ((WhyView.SQUARES, "Squares"), (WhyView.MAP, "Map")), tabs, strict=True
@@ -217,11 +219,11 @@ class TestScene(Scene):
                         rect,
                         label,
                         lambda v=view: session.show_why_view(v),
-                        "selected" if view == session.why_view else "quiet",
+                        "selected" if view == session.learning.why_view else "quiet",
                         name=f"why_{view}",
                     )
                 )
-        why = "Hide why" if session.showing_why else "Why?"
+        why = "Hide why" if session.learning.showing_why else "Why?"
         out.append(
             Button(
                 self.why_rect,
@@ -283,10 +285,10 @@ class TestScene(Scene):
         each part last showed; ``forget_painted`` clears it when the app
         restored the whole screen.
         """
-        tester = session.tester
+        tester = session.learning.tester
         prediction = tester.latest if tester is not None else None
-        self.painted = session.showing_why  # the panel is drawn afresh every frame
-        if session.showing_why:
+        self.painted = session.learning.showing_why  # the panel is drawn afresh every frame
+        if session.learning.showing_why:
             self._draw_why(surface, session, prediction, self.why_layout(session)[1])
         else:
             self._draw_live(surface, session, prediction)
@@ -325,7 +327,7 @@ class TestScene(Scene):
     def _draw_why(self, surface: pygame.Surface, session: Session, prediction, area: Rect) -> None:
         """Saliency over the live fingerprint and the most similar recordings, or the map."""
         pygame.draw.rect(surface, theme.BACKGROUND, area)
-        explanation = session.explanation
+        explanation = session.learning.explanation
         if explanation is None or prediction is None:
             draw.wrapped(
                 surface,
@@ -336,8 +338,8 @@ class TestScene(Scene):
                 area,
             )
             return
-        if session.why_view == WhyView.MAP and session.explainer is not None:
-            picture = session.explainer.picture.with_live(explanation.map_point)
+        if session.learning.why_view == WhyView.MAP and session.learning.explainer is not None:
+            picture = session.learning.explainer.picture.with_live(explanation.map_point)
             explain_views.draw_data_map(surface, area, self.cache, picture)
             return
         top, bottom = take_top(area, int(area.height * 0.55), self.m.gap)
@@ -368,7 +370,7 @@ class TestScene(Scene):
 
     def _draw_recognised(self, surface: pygame.Surface, session: Session) -> None:
         """The recognised move big, from a panel cached per move (it changes rarely)."""
-        tester = session.tester
+        tester = session.learning.tester
         detected = tester.detected if tester is not None else None
         key, panel = self._recognised_panel(session, detected)
         if self._painted.get("recognised") == key:

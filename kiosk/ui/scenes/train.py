@@ -43,8 +43,8 @@ class TrainScene(Scene):
     title = "The computer is learning"
 
     def title_for(self, session: Session) -> str:
-        if session.trained is not None and session.training is None:
-            if session.explore.view is not None:
+        if session.learning.trained is not None and session.learning.training is None:
+            if session.learning.explore.view is not None:
                 return "What did it learn?"
             return "How well did it learn?"
         return self.title
@@ -58,25 +58,25 @@ class TrainScene(Scene):
 
     @staticmethod
     def _showing_results(session: Session) -> bool:
-        return session.training is None and session.trained is not None
+        return session.learning.training is None and session.learning.trained is not None
 
     def static_key(self, session: Session):
-        explore = session.explore
+        explore = session.learning.explore
         return (
-            session.training is None,
-            session.trained is not None and id(session.trained),
-            session.training_error,
+            session.learning.training is None,
+            session.learning.trained is not None and id(session.learning.trained),
+            session.learning.training_error,
             explore.view,
             explore.result is not None and id(explore.result),
             explore.busy,
         )
 
     def scene_buttons(self, session: Session) -> list[Button]:
-        busy = session.training is not None
+        busy = session.learning.training is not None
         out = []
         if self._showing_results(session):
             for (view, label), rect in zip(TABS, self.tab_rects, strict=True):
-                chosen = view == session.explore.view
+                chosen = view == session.learning.explore.view
                 tap = (
                     session.close_explore
                     if view is None
@@ -100,14 +100,14 @@ class TrainScene(Scene):
                 name="record_more",
             )
         ]
-        if session.training_error and not busy:
+        if session.learning.training_error and not busy:
             out.append(
                 Button(
                     self.frame.primary, "Try again", session.train, "primary", name="train_again"
                 )
             )
         else:
-            ready = session.trained is not None and not busy
+            ready = session.learning.trained is not None and not busy
             out.append(
                 Button(
                     self.frame.primary,
@@ -121,24 +121,24 @@ class TrainScene(Scene):
 
     def draw_background(self, surface: pygame.Surface, session: Session) -> None:
         m = self.m
-        if session.training is not None:
+        if session.learning.training is not None:
             note = "It is looking for what makes each of your moves different."
             draw.wrapped(surface, self.cache, note, m.body_px, theme.TEXT_DIM, self.note_rect)
             return
-        if session.training_error:
+        if session.learning.training_error:
             draw.wrapped(
                 surface,
                 self.cache,
-                session.training_error,
+                session.learning.training_error,
                 m.body_px,
                 theme.PROBLEM,
                 self.frame.body,
             )
             return
-        result = session.trained
+        result = session.learning.trained
         if result is None:
             return
-        if session.explore.view is not None:
+        if session.learning.explore.view is not None:
             self._draw_explore(surface, session)
             return
         evaluation = result.evaluation
@@ -157,7 +157,7 @@ class TrainScene(Scene):
 
     def _draw_explore(self, surface: pygame.Surface, session: Session) -> None:
         """One explore page in the body, and a line beside it saying how to read it."""
-        m, explore = self.m, session.explore
+        m, explore = self.m, session.learning.explore
         area, view, found = self.tab_body, explore.view, explore.result
         names = found.class_names if found is not None else ()
         if found is None or (view == ExploreView.SQUARES and found.importance is None):
@@ -256,7 +256,7 @@ class TrainScene(Scene):
                 draw.text(surface, self.cache, str(count), size, theme.TEXT, rect.center, "center")
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
-        job = session.training
+        job = session.learning.training
         if job is None:
             return
         m = self.m
