@@ -55,7 +55,9 @@ def _trained_session(db_path: Path):
         time.sleep(0.01)
     session.actions_done()
     session.train()
-    session.learning.training.wait(300)
+    job = session.learning.training
+    assert job is not None, "training did not start"
+    job.wait(300)
     session.tick()
     session.test()
     session.set_pretend_gesture("shake")

@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _with_default_command(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
-    known = set()
+    known: set[str] = set()
     for action in parser._subparsers._group_actions if parser._subparsers else ():
         known.update(getattr(action, "choices", {}) or {})
     if any(arg in ("-h", "--help") for arg in argv[:1]):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -74,6 +75,13 @@ class BleArrivalSchedule:
         if not indices:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         return np.concatenate(indices), np.concatenate(arrivals)
+
+
+@runtime_checkable
+class PretendBoard(Protocol):
+    """A board whose movement the kiosk chooses: the pretend micro:bit's one extra verb."""
+
+    def set_gesture(self, name: str) -> None: ...
 
 
 class SimulatedLink(Link):

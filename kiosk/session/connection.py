@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from kiosk.errors import KioskError
 from kiosk.microbit.link import ButtonEvent, Link, LinkState, StateChange
+from kiosk.microbit.simulated import PretendBoard
 from kiosk.session.idle import is_moving
 from kiosk.session.pairing import PairGrid
 
@@ -109,10 +110,10 @@ class Connection:
     def set_pretend_gesture(self, gesture: str) -> bool:
         """Make the pretend board do ``gesture``; False when the board is not the pretend one."""
         link = self.link
-        if link is None or not link.simulated:
+        if not isinstance(link, PretendBoard):
             return False
         self.pretend_gesture = gesture
-        link.set_gesture(gesture)  # type: ignore[attr-defined]
+        link.set_gesture(gesture)
         return True
 
     def check_usb(self, now: float, present: Callable[[], bool]) -> None:

@@ -20,6 +20,7 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kiosk.system.config import (
     DEFAULT_CONFIG_PATH,
@@ -470,7 +471,7 @@ def _integrity_rows(path: Path) -> list[str]:
             os.setgroups([])
             os.setgid(owner.st_gid)
             os.setuid(owner.st_uid)
-            reply = {"rows": _read_integrity(path)}
+            reply: dict[str, Any] = {"rows": _read_integrity(path)}
         except BaseException as exc:
             reply = {"error": str(exc)}
             code = 1

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Protocol
 
 import pygame
 
@@ -52,7 +53,7 @@ class AppOptions:
     full_redraw: bool = False  # redraw the static layer every frame (for a display that loses it)
 
 
-class Notifier:
+class Notifier(Protocol):
     """What the app needs from systemd's notifier (``kiosk.system.notify.ServiceNotifier``)."""
 
     def ready(self, status: str | None = None) -> None: ...
@@ -61,13 +62,33 @@ class Notifier:
     def stopping(self) -> None: ...
 
 
+class NullNotifier:
+    """No service manager to tell (a window on a desktop, a test)."""
+
+    def ready(self, status: str | None = None) -> None:
+        pass
+
+    def status(self, text: str) -> None:
+        pass
+
+    def watchdog(self) -> None:
+        pass
+
+    def stopping(self) -> None:
+        pass
+
+
 class KioskApp:
+    canvas: pygame.Surface  # what scenes draw on (the window, or a turned copy's source)
+    metrics: Metrics
+    _static: pygame.Surface  # the cached static layer
+
     def __init__(
         self, session: Session, options: AppOptions, notifier: Notifier | None = None
     ) -> None:
         self.session = session
         self.options = options
-        self.notifier = notifier or Notifier()
+        self.notifier: Notifier = notifier or NullNotifier()
         pygame.init()
         flags = pygame.FULLSCREEN if options.fullscreen else 0
         size = options.size or (0, 0)
@@ -80,16 +101,20 @@ class KioskApp:
         pygame.mouse.set_visible(False)
         self.cache = TextCache()
         self.sounds = Sounds(options.sound_volume)
+        self._size_canvas()
         self.scenes: dict[Screen, Scene] = {
             scene.screen: scene
             for scene in (
-                AttractScene(self.cache),
-                PairScene(self.cache),
-                ActionsScene(self.cache),
-                RecordScene(self.cache),
-                TrainScene(self.cache),
-                TestScene(self.cache),
-                AdminScene(self.cache),
+                kind(self.cache, self.metrics)
+                for kind in (
+                    AttractScene,
+                    PairScene,
+                    ActionsScene,
+                    RecordScene,
+                    TrainScene,
+                    TestScene,
+                    AdminScene,
+                )
             )
         }
         self.touches = TouchReader()
@@ -99,7 +124,6 @@ class KioskApp:
         self.running = True
         self._rotation = -1
         self._static_key: Hashable = None
-        self._static: pygame.Surface | None = None
         self._buttons: list[Button] = []
         self._chrome: list[Button] = []
         self._pressed: Button | None = None
@@ -118,17 +142,21 @@ class KioskApp:
     def rotation(self) -> int:
         return self.session.settings.rotation % 360
 
-    def _arrange(self) -> None:
+    def _size_canvas(self) -> None:
+        """The canvas and metrics for the window and the rotation in force."""
         self._rotation = self.rotation
         w, h = self.window.get_size()
         logical = (h, w) if self._rotation in (90, 270) else (w, h)
         self.canvas = self.window if self._rotation == 0 else pygame.Surface(logical).convert()
         self.metrics = Metrics.for_surface(logical[0], logical[1], self.options.diagonal_inches)
-        for scene in self.scenes.values():
-            scene.layout(self.metrics)
         self._static = pygame.Surface(logical).convert()
         self._static_key = None
         self._static_changed = True
+
+    def _arrange(self) -> None:
+        self._size_canvas()
+        for scene in self.scenes.values():
+            scene.layout(self.metrics)
 
     @property
     def scene(self) -> Scene:

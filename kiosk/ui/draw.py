@@ -211,7 +211,7 @@ def graph(surface: pygame.Surface, rect: Rect, lines: Sequence[np.ndarray], widt
     surface.set_clip(rect.clip(clip))
     for colour, points in zip(theme.AXES, lines, strict=False):
         if len(points) >= 2:
-            pygame.draw.lines(surface, colour, False, points, width)
+            pygame.draw.lines(surface, colour, False, points, width)  # type: ignore[arg-type]  # an (n, 2) array works
     surface.set_clip(clip)
 
 

@@ -115,6 +115,14 @@ class Journey:
             self.advance(step, step)
             waited += step
 
+    def finish_explore(self) -> None:
+        """Wait for the explore pictures' worker thread (it may be done already), then tick."""
+        job = self.session.learning.explore.job
+        if job is not None:
+            job.wait(120)
+        self.advance(0.05)
+        assert self.session.learning.explore.result is not None
+
     def connect_pretend(self) -> None:
         s = self.session
         s.start()

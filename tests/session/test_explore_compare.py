@@ -39,7 +39,7 @@ def test_explore_pictures_are_built_off_the_ui_thread_after_training(journey) ->
     s = journey.session
     s.show_explore("map")  # allowed at once: the page says it is still working
     assert s.learning.explore.view == "map"
-    s.learning.explore.job.wait(120)
+    journey.finish_explore()
     journey.advance(0.05)
     found = s.learning.explore.result
     assert found is not None and found.importance is not None

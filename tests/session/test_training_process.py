@@ -48,7 +48,7 @@ JOURNEY = textwrap.dedent(
     s.learning.training.wait(120)
     frames(0.1)
     assert s.learning.trained is not None, s.learning.training_error
-    s.learning.explore.job.wait(120)
+    j.finish_explore()
     frames(0.1)
     for view in ("map", "squares", "averages"):
         s.show_explore(view)

@@ -38,7 +38,7 @@ def trained(tmp_path_factory):
     journey.session.learning.training.wait(120)
     journey.advance(0.05)
     assert journey.session.learning.trained is not None, journey.session.learning.training_error
-    journey.session.learning.explore.job.wait(120)  # map, importance and averages (worker thread)
+    journey.finish_explore()
     journey.advance(0.05)
     assert journey.session.learning.explore.importance_ready
     yield journey

@@ -8,6 +8,7 @@ cards.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pygame
 
@@ -55,7 +56,7 @@ class ActionsScene(Scene):
                 Button(
                     cell,
                     name,
-                    lambda n=name: session.choose_action(n),
+                    partial(session.choose_action, name),
                     "selected" if picked else "normal",
                     icon=icon,
                     name=f"choose_{name.lower()}",

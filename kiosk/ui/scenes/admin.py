@@ -10,6 +10,7 @@ by side (accuracy, confusion matrix, live answer to the same movement).
 from __future__ import annotations
 
 import string
+from functools import partial
 
 import pygame
 
@@ -102,7 +103,7 @@ class AdminScene(Scene):
                 elif label == "Back":
                     action = session.close_admin
                 else:
-                    action = lambda d=label: session.enter_pin_digit(d)  # noqa: E731
+                    action = partial(session.enter_pin_digit, label)
                 out.append(
                     Button(
                         cell,
@@ -118,7 +119,7 @@ class AdminScene(Scene):
                 Button(
                     cell,
                     key,
-                    lambda k=key: session.admin_type(k.lower()),
+                    partial(session.admin_type, key.lower()),
                     name=f"key_{key.lower()}",
                 )
                 for key, cell in zip(KEYS, self.key_cells, strict=False)
@@ -249,7 +250,7 @@ class AdminScene(Scene):
                 Button(
                     cell,
                     f"{choice.name}\n{choice.recordings} recordings",
-                    None if compare.busy else lambda i=choice.id: session.admin_compare_pick(i),
+                    None if compare.busy else partial(session.admin_compare_pick, choice.id),
                     "selected" if choice.id in compare.picked else "normal",
                     name=f"set_{choice.id}",
                 )

@@ -106,7 +106,8 @@ class AttractScene(Scene):
                 r.centery
                 + np.sin(self._wave_phase * (1 + axis * 0.3) + now * (2 + axis)) * r.height * 0.4
             )
-            pygame.draw.lines(surface, colour, False, np.column_stack((xs, ys)).astype(np.int32), 3)
+            points = np.column_stack((xs, ys)).astype(np.int32)
+            pygame.draw.lines(surface, colour, False, points, 3)  # type: ignore[arg-type]  # (n, 2) works
         # The pretend micro:bit in the "record" step cycles through actions.
         icon = PRESETS[int(now) % len(PRESETS)].icon
         step = self.step_rects[1].inflate(-m.gap * 2, -m.gap * 2)

@@ -81,10 +81,13 @@ class Scene:
     shows_start_again = True
     portrait_side_share = 0.33  # of the space between the top and bottom bars
 
-    def __init__(self, cache: TextCache) -> None:
+    def __init__(self, cache: TextCache, metrics: Metrics) -> None:
+        """A scene is complete when built: laid out for ``metrics`` (``layout`` again for
+        another screen size or when the lost-micro:bit banner comes or goes)."""
         self.cache = cache
-        self.m: Metrics | None = None
-        self.frame: Frame | None = None
+        self.m = metrics
+        self.frame = frame_layout(metrics, self.portrait_side_share)
+        self.layout(metrics)
 
     # ---- layout ------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ problems are written in words a child understands, and "Try again" retries.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import pygame
 
@@ -66,7 +67,7 @@ class PairScene(Scene):
                 Button(
                     cell,
                     "",
-                    lambda c=column, h=height: session.set_pair_column(c, h),
+                    partial(session.set_pair_column, column, height),
                     "bare",
                     name=f"cell_{column}_{height}",
                 )

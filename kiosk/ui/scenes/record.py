@@ -8,6 +8,8 @@ appears in the move's row. Tap a tile to see it larger or delete it.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pygame
 
@@ -28,7 +30,9 @@ from kiosk.ui.geometry import (
     take_top,
 )
 from kiosk.ui.live_graph import LiveGraph
+from kiosk.ui.metrics import Metrics
 from kiosk.ui.scenes.base import Scene
+from kiosk.ui.text import TextCache
 from kiosk.ui.widgets import Button
 
 GRAPH_SPAN_S = 3.0
@@ -38,9 +42,9 @@ class RecordScene(Scene):
     screen = Screen.RECORD
     title = "Record each move"
 
-    def __init__(self, cache) -> None:
-        super().__init__(cache)
+    def __init__(self, cache: TextCache, metrics: Metrics) -> None:
         self._tiles: dict[tuple[str, tuple[int, int]], pygame.Surface] = {}
+        super().__init__(cache, metrics)
 
     def title_for(self, session: Session) -> str:
         need = session.settings.min_recordings_per_action
@@ -150,7 +154,7 @@ class RecordScene(Scene):
                 Button(
                     name_rect,
                     label,
-                    None if busy else (lambda i=i: session.select_action(i)),
+                    None if busy else partial(session.select_action, i),
                     style,
                     icon=action.icon,
                     name=f"action_{i}",
@@ -163,7 +167,7 @@ class RecordScene(Scene):
                     Button(
                         slot,
                         "",
-                        None if busy else (lambda rid=entry.id: session.view_recording(rid)),
+                        None if busy else partial(session.view_recording, entry.id),
                         "quiet",
                         name=f"tile_{entry.id}",
                     )
@@ -271,7 +275,8 @@ class RecordScene(Scene):
         return tile
 
     def _draw_viewer_static(self, surface: pygame.Surface, session: Session) -> None:
-        found = session.data.find_recording(session.collecting.viewing_recording)
+        viewing = session.collecting.viewing_recording
+        found = session.data.find_recording(viewing) if viewing is not None else None
         if found is None:
             return
         index, entry = found
@@ -350,6 +355,8 @@ class RecordScene(Scene):
 
     def _draw_capture(self, surface: pygame.Surface, session: Session, now: float) -> None:
         m, rec = self.m, session.collecting.recorder
+        if rec.action_index is None:
+            return
         action = session.data.actions[rec.action_index]
         area = inset(self.body, m.gap)
         draw.overlay(surface, area)

@@ -8,6 +8,8 @@ With the pretend micro:bit, a button per move makes the board act it out.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pygame
 
 from kiosk.session.explore import WhyView
@@ -35,9 +37,6 @@ GRAPH_SPAN_S = 3.0
 class TestScene(Scene):
     screen = Screen.TEST
     title = "Test it: do a move!"
-
-    def __init__(self, cache) -> None:
-        super().__init__(cache)
 
     def arrange(self) -> None:
         m, f = self.m, self.frame
@@ -190,9 +189,7 @@ class TestScene(Scene):
                     None,
                     "bare",
                     name=f"threshold_{i}",
-                    on_drag=lambda pos, i=i, t=track: session.set_threshold(
-                        i, x_to_value(pos[0], t)
-                    ),
+                    on_drag=partial(_drag_threshold, session, i, track),
                 )
             )
             if pretend is not None:
@@ -202,7 +199,7 @@ class TestScene(Scene):
                     Button(
                         pretend,
                         "act\nit out",
-                        lambda g=gesture: session.set_pretend_gesture(g),
+                        partial(session.set_pretend_gesture, gesture),
                         style,
                         name=f"pretend_{i}",
                     )
@@ -218,7 +215,7 @@ class TestScene(Scene):
                     Button(
                         rect,
                         label,
-                        lambda v=view: session.show_why_view(v),
+                        partial(session.show_why_view, view),
                         "selected" if view == session.learning.why_view else "quiet",
                         name=f"why_{view}",
                     )
@@ -419,3 +416,8 @@ class TestScene(Scene):
         icon.midtop = (big.centerx, big.top)
         draw.led_icon(panel, icon, action.icon)
         draw.text(panel, self.cache, action.name, size, theme.GOOD, big.midbottom, "midbottom")
+
+
+def _drag_threshold(session: Session, index: int, track: Rect, pos: tuple[int, int]) -> None:
+    """A threshold slider dragged to ``pos``."""
+    session.set_threshold(index, x_to_value(pos[0], track))

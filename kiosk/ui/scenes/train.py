@@ -13,6 +13,8 @@ computed by the session off the UI thread; this scene only draws them.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pygame
 
@@ -77,11 +79,7 @@ class TrainScene(Scene):
         if self._showing_results(session):
             for (view, label), rect in zip(TABS, self.tab_rects, strict=True):
                 chosen = view == session.learning.explore.view
-                tap = (
-                    session.close_explore
-                    if view is None
-                    else (lambda v=view: session.show_explore(v))
-                )
+                tap = session.close_explore if view is None else partial(session.show_explore, view)
                 out.append(
                     Button(
                         rect,
@@ -174,7 +172,7 @@ class TrainScene(Scene):
                 "Each dot is one of your recordings. Dots close together have similar "
                 "fingerprints. A cross: the computer got that one wrong when tested."
             )
-        elif view == ExploreView.SQUARES:
+        elif view == ExploreView.SQUARES and found.importance is not None:  # checked above
             explain_views.draw_global_importance(surface, area, self.cache, found.importance, names)
             note = (
                 "Bright squares: the computer gets that move wrong if it cannot see them. "
