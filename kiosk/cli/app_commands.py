@@ -119,14 +119,18 @@ def run_app(args: argparse.Namespace) -> int:
     from kiosk.session.boards import HardwareBoards
     from kiosk.session.session import Session
     from kiosk.session.settings import SessionSettings
-    from kiosk.store.database import Store
+    from kiosk.store.startup import open_for_kiosk
     from kiosk.system.notify import ServiceNotifier
     from kiosk.system.pin import verify_pin
     from kiosk.ui.app import AppOptions, KioskApp
 
     settings = settings_from_config(config, SessionSettings)
-    store = Store.open(db_path)
+    # Never refuses: a damaged database is moved aside and recovered, a full
+    # disk gives a kiosk with recording off (see kiosk.store.startup).
+    store, startup = open_for_kiosk(db_path)
     notifier = ServiceNotifier()
+    if not startup.clean:
+        notifier.status("; ".join(startup.staff_lines())[:200])
     session = Session(
         store,
         HardwareBoards(settings),

@@ -154,6 +154,12 @@ class Store:
             if connection is not None:
                 connection.close()
             raise _translate(exc, f"open the database {path}", path) from None
+        except UnicodeDecodeError:
+            # SQLite's message quoted a damaged byte of the schema, which Python
+            # cannot decode: the file is damaged all the same.
+            if connection is not None:
+                connection.close()
+            raise _damaged(f"open the database {path}", path) from None
         except BaseException:
             if connection is not None:
                 connection.close()
@@ -183,6 +189,18 @@ class Store:
         with self._read("check the database") as db:
             rows = [str(row[0]) for row in db.execute("PRAGMA integrity_check")]
         return [] if rows == ["ok"] else rows
+
+    def quick_check(self, limit: int = 5) -> list[str]:
+        """SQLite's quick_check (no index cross-checks, so fast enough at every start-up)."""
+        with self._read("check the database") as db:
+            rows = [str(row[0]) for row in db.execute(f"PRAGMA quick_check({int(limit):d})")]
+        return [] if rows == ["ok"] else rows
+
+    def columns(self, table: str) -> list[str]:
+        """The column names of ``table`` (empty when there is no such table)."""
+        with self._read("read the schema") as db:
+            rows = db.execute("SELECT name FROM pragma_table_info(?)", (table,))
+            return [str(row[0]) for row in rows]
 
     # --- projects ---------------------------------------------------------------
 
@@ -795,6 +813,17 @@ def _errors_translated(doing: str, path: Path) -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         raise _translate(exc, doing, path) from None
+    except UnicodeDecodeError:  # a damaged byte in stored text or in SQLite's message
+        raise _damaged(doing, path) from None
+    except (json.JSONDecodeError, TypeError) as exc:  # stored JSON a hand edit or bad block broke
+        raise _damaged(doing, path, f" ({exc})") from None
+
+
+def _damaged(doing: str, path: Path, detail: str = "") -> StorageError:
+    return StorageError(
+        f"could not {doing}: {path} is damaged{detail}; "
+        "the kiosk moves it aside and starts a new one when it next starts"
+    )
 
 
 _FULL, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _CANTOPEN, _NOTADB = 13, 5, 6, 8, 10, 11, 14, 26
@@ -815,10 +844,7 @@ def _translate(exc: sqlite3.Error, doing: str, path: Path) -> StorageError:
     if code == _READONLY:
         return StorageError(f"could not {doing}: the database {path} is read-only")
     if code in (_CORRUPT, _NOTADB):
-        return StorageError(
-            f"could not {doing}: {path} is damaged or not a kiosk database; "
-            "move it aside and the kiosk will start a new one"
-        )
+        return _damaged(doing, path, " or not a kiosk database")
     if code == _CANTOPEN:
         return StorageError(
             f"could not {doing}: cannot open {path}; check the folder's permissions"
