@@ -102,10 +102,8 @@ class Session:
         self.screen_before_admin = Screen.ATTRACT
         self.screens_visited: list[Screen] = [Screen.ATTRACT]
         self.data = VisitorData(store, PROJECT_NAME, window)
-        if self.settings.keep_data_between_visitors:
-            self.data.load()
-        else:
-            self.data.wipe()
+        # A restart mid-visit comes back to it; wiping is the visitor reset's job.
+        self.data.begin(self.settings.keep_data_between_visitors)
         self.custom_action_names: list[str] = []
         # pairing and the link
         self.pair_grid = PairGrid()
@@ -155,6 +153,8 @@ class Session:
         self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, now)
         self._movement_checked = -1e9
         self.reset_count = 0
+        if self.data.resumed:  # back to the interrupted visitor's work (and model)
+            (self.train if self.data.had_model and self.can_train else self.start)()
 
     # ---- reading helpers ---------------------------------------------------------
 
@@ -202,6 +202,7 @@ class Session:
     def touch(self) -> None:
         """Any touch anywhere: the visitor is still here."""
         self.idle.activity(self._clock())
+        self.data.mark_active()
 
     def start(self) -> None:
         """Attract -> pairing (or straight to actions when a board is already connected)."""
@@ -798,8 +799,7 @@ class Session:
         self.explore.reset()
         self.explainer = self.explanation = None
         self.viewing_recording = None
-        if not self.settings.keep_data_between_visitors:
-            self._store_call(self.data.wipe)
+        self._store_call(lambda: self.data.end_visit(not self.settings.keep_data_between_visitors))
         if not (self.settings.fixed_pattern and self.connected):
             self._close_link()
         self.pair_grid.clear()

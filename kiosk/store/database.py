@@ -80,6 +80,14 @@ class SnapshotSummary:
 
 
 @dataclass(frozen=True)
+class Visit:
+    """The visit in progress on a project (wall-clock ms since the epoch)."""
+
+    started_at: int
+    last_active: int
+
+
+@dataclass(frozen=True)
 class StoredModel:
     """A trained model as saved: the .tflite bytes and its metrics."""
 
@@ -263,6 +271,32 @@ class Store:
         with self._write("clear the dataset") as db:
             live = self._live_dataset(db, project_id)
             return db.execute("DELETE FROM action WHERE dataset_id = ?", (live,)).rowcount
+
+    # --- the visit in progress ---------------------------------------------------------
+
+    def mark_visit(self, project_id: int, at_ms: int) -> None:
+        """The visitor is active now: start the visit if none is open, else move last_active."""
+        with self._write("note the visit") as db:
+            db.execute(
+                """INSERT INTO visit (project_id, started_at, last_active) VALUES (?, ?, ?)
+                ON CONFLICT (project_id) DO UPDATE SET last_active = excluded.last_active""",
+                (project_id, at_ms, at_ms),
+            )
+
+    def visit(self, project_id: int) -> Visit | None:
+        with self._read("read the visit") as db:
+            row = db.execute(
+                "SELECT started_at, last_active FROM visit WHERE project_id = ?", (project_id,)
+            ).fetchone()
+        return None if row is None else Visit(int(row[0]), int(row[1]))
+
+    def end_visit(self, project_id: int, *, wipe: bool) -> None:
+        """Close the visit; with ``wipe`` also delete its actions and recordings, atomically."""
+        with self._write("end the visit") as db:
+            if wipe:
+                live = self._live_dataset(db, project_id)
+                db.execute("DELETE FROM action WHERE dataset_id = ?", (live,))
+            db.execute("DELETE FROM visit WHERE project_id = ?", (project_id,))
 
     # --- actions ------------------------------------------------------------------
 
