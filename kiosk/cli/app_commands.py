@@ -120,8 +120,9 @@ def run_app(args: argparse.Namespace) -> int:
     from kiosk.session.session import Session
     from kiosk.session.settings import SessionSettings
     from kiosk.store.startup import open_for_kiosk
+    from kiosk.system.config import DEFAULT_PIN_HASH
     from kiosk.system.notify import ServiceNotifier
-    from kiosk.system.pin import verify_pin
+    from kiosk.system.pin import PIN_FILENAME, PinKeeper
     from kiosk.ui.app import AppOptions, KioskApp
 
     settings = settings_from_config(config, SessionSettings)
@@ -135,7 +136,9 @@ def run_app(args: argparse.Namespace) -> int:
         store,
         HardwareBoards(settings),
         settings,
-        pin_check=lambda pin: verify_pin(pin, config.admin.pin_hash),
+        # The technician's PIN; a box still on the shipped default asks staff to
+        # choose one on the PIN pad instead of accepting 1234.
+        pin_check=PinKeeper(config.admin.pin_hash, db_path.parent / PIN_FILENAME, DEFAULT_PIN_HASH),
         settings_file=SettingsFile(admin_settings),  # admin changes kept across restarts
     )
     size = args.size or (

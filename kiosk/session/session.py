@@ -40,14 +40,14 @@ from kiosk.session.presets import (
 from kiosk.session.recorder import Recorder
 from kiosk.session.screens import Screen
 from kiosk.session.settings import IDLE_TIMEOUT_CHOICES, ROTATIONS, SessionSettings
+from kiosk.session.staff_lock import Outcome, PinChecker, StaffLock
 from kiosk.session.training import TrainingJob, TrainingResult
 from kiosk.session.visitor_data import VisitorData
 from kiosk.store.database import Store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PIN = "1234"  # used only when the configuration sets no PIN hash
-PIN_LENGTH = 4
+DEFAULT_PIN = "1234"  # only for a Session made without a pin_check (tests, the demo)
 PROJECT_NAME = "visitor"
 MESSAGE_S = 4.0
 USB_CHECK_S = 2.0
@@ -82,7 +82,7 @@ class Session:
         boards: BoardSource,
         settings: SessionSettings | None = None,
         clock: Callable[[], float] = time.monotonic,
-        pin_check: Callable[[str], bool] | None = None,
+        pin_check: Callable[[str], bool] | PinChecker | None = None,
         window: DataWindow = CURRENT_WINDOW,
         settings_file: SettingsFile | None = None,
         predict_in_thread: bool | None = None,
@@ -93,7 +93,8 @@ class Session:
         self.boards = boards
         self.window = window
         self._clock = clock
-        self._pin_check = pin_check or (lambda pin: pin == DEFAULT_PIN)
+        # The PIN pad: 4-8 digits then OK, wrong PINs slowed, first-boot choice.
+        self.staff_lock = StaffLock(pin_check or (lambda pin: pin == DEFAULT_PIN), clock)
         # Live predictions on a worker thread: None = when the link delivers in real
         # time (a stepped pretend board in tests does not, so tests stay deterministic).
         self._predict_in_thread = predict_in_thread
@@ -141,7 +142,6 @@ class Session:
         self.pretend_gesture = "still"
         # admin
         self.admin_unlocked = False
-        self.pin_entry = ""
         self.keyboard_text = ""
         self.keyboard_open = False
         self.quit_requested = False
@@ -425,31 +425,40 @@ class Session:
             self.screen_before_admin = self.screen
         self.recorder.cancel()
         self.admin_unlocked = False
-        self.pin_entry = ""
+        self.staff_lock.clear()
         self._go(Screen.ADMIN)
+
+    @property
+    def pin_entry(self) -> str:
+        return self.staff_lock.entry
 
     def enter_pin_digit(self, digit: str) -> None:
         self.touch()
-        if self.admin_unlocked or not digit.isdigit() or len(self.pin_entry) >= PIN_LENGTH:
+        if not self.admin_unlocked:
+            self.staff_lock.press(digit)
+
+    def submit_pin(self) -> None:
+        """OK on the PIN pad (see kiosk.session.staff_lock)."""
+        self.touch()
+        if self.admin_unlocked:
             return
-        self.pin_entry += digit
-        if len(self.pin_entry) == PIN_LENGTH:
-            if self._pin_check(self.pin_entry):
-                self.admin_unlocked = True
-            else:
-                self._say("Wrong PIN.", "problem")
-            self.pin_entry = ""
+        outcome = self.staff_lock.submit()
+        if outcome in (Outcome.UNLOCKED, Outcome.CHOSEN):
+            self.admin_unlocked = True
+        good = outcome in (Outcome.CONFIRM, Outcome.CHOSEN)
+        if self.staff_lock.message:
+            self._say(self.staff_lock.message, "info" if good else "problem")
 
     def clear_pin(self) -> None:
         self.touch()
-        self.pin_entry = ""
+        self.staff_lock.clear()
 
     def close_admin(self) -> None:
         self.touch()
         self.admin_unlocked = False
         self.keyboard_open = False
         self.compare.close()
-        self.pin_entry = ""
+        self.staff_lock.clear()
         back = self.screen_before_admin
         self._go(back if back is not Screen.ADMIN else Screen.ATTRACT)
 
