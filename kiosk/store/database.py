@@ -44,6 +44,7 @@ from kiosk.store.createai_json import (
     MAX_NAME_CHARS,
     MAX_SAMPLES_PER_RECORDING,
     FileForm,
+    control_character_problem,
     load_createai,
 )
 from kiosk.store.schema import migrate
@@ -806,6 +807,9 @@ def _checked_name(name: str, what: str) -> str:
         name.encode("utf-8")
     except UnicodeEncodeError:
         raise StorageError(f"{what} is not valid text") from None
+    problem = control_character_problem(name)
+    if problem:
+        raise StorageError(f"{what} {problem}")
     return name
 
 
