@@ -11,6 +11,7 @@ import os
 import random
 import sqlite3
 import struct
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -245,3 +246,60 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
         empty_file,
     )
 }
+
+
+def visit_child(db_path: str, train: bool = False) -> None:
+    """Run a visitor's journey on ``db_path`` until killed, printing what is safely stored.
+
+    Used by the kill-mid-visit trials: ``saved N`` after the N-th recording is
+    in the store (the visitor saw it), ``model`` once a trained model is saved.
+    The clock is faked for speed; the store, its file and the kill are real.
+    """
+    import sys
+
+    from kiosk.session.session import Session
+    from kiosk.session.settings import SessionSettings
+    from tests.session.journey import Boards, Clock, SteppedLink
+
+    clock = Clock()
+    store = Store.open(db_path)
+    session = Session(
+        store, Boards(clock), SessionSettings(countdown_s=0.3, gap_s=0.2), clock=clock
+    )
+
+    def advance(seconds: float, step: float = 0.02) -> None:
+        for _ in range(max(1, round(seconds / step))):
+            clock.t += step
+            if isinstance(session.link, SteppedLink):
+                session.link.run_for(step)
+            session.tick()
+
+    session.start()
+    session.use_simulated_board()
+    advance(0.1)
+    for name in ("Still", "Shake"):
+        session.choose_action(name)
+    session.actions_done()
+    saved = 0
+    for round_ in range(20):
+        index = round_ % 2
+        session.record_many(index, 1)
+        while session.recorder.busy:
+            advance(0.02)
+        now = session.data.n_recordings
+        if now > saved:
+            saved = now
+            print(f"saved {saved}", flush=True)
+        if train and saved >= 6:
+            session.train()
+            while session.training is not None:
+                advance(0.05)
+                time.sleep(0.01)
+            if session.trained is not None:
+                print("model", flush=True)
+            break
+    print("idle", flush=True)
+    while True:  # the visitor is still there: wait for the kill
+        time.sleep(0.05)
+        session.touch()
+    sys.exit(0)

@@ -37,6 +37,7 @@ from typing import Any
 
 from kiosk.errors import StorageError, StorageFullError
 from kiosk.store.database import SAMPLE_DTYPE, Store
+from kiosk.store.schema import migrate
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class StartupReport:
     """What happened to the database at start-up, for the journal, doctor and admin."""
 
     path: str
-    outcome: str = "ok"  # ok | recovered | fresh | memory
+    outcome: str = "ok"  # ok | wal-aside | recovered | fresh | memory
     recording_enabled: bool = True
     problem: str = ""  # why the database could not be used as it was
     moved_aside: list[str] = field(default_factory=list)
@@ -138,6 +139,11 @@ class StartupReport:
     def staff_lines(self) -> list[str]:
         """What staff should know, in plain sentences (empty when all went well)."""
         lines = []
+        if self.outcome == "wal-aside":
+            lines.append(
+                "A -wal file left by another database lay beside the database; it was moved "
+                "aside so it could not replace the kiosk's data, and the database used as it was."
+            )
         if self.outcome == "recovered":
             kept = sum(self.recovered_rows.values())
             lines.append(
@@ -227,18 +233,23 @@ def _open_for_kiosk(
     report.cap_bytes = max_bytes if max_bytes is not None else db_cap_bytes(path)
     if report.free_bytes < MIN_FREE_BYTES:
         report.recording_enabled = False
+    _set_aside_a_foreign_wal(path, report)
     store, problem = _try_open(path, report.cap_bytes)
     if store is not None:
         return store, _finish(report, path)
     assert problem is not None
     report.problem = _describe(problem)
-    if isinstance(problem, StorageFullError):
-        # Nothing is wrong with the file: there is no room to open it.
+    if (
+        isinstance(problem, StorageFullError)
+        or report.free_bytes < MIN_FREE_BYTES
+        or not _is_file_problem(path, problem)
+    ):
+        # Nothing says the file is damaged: there is no room to open it (SQLite
+        # needs to write its -shm), another program holds it, or the folder is
+        # the problem. Never move a good database aside for that: run on a
+        # copy in memory, with recording off, and say so.
         report.outcome, report.recording_enabled = "memory", False
-        return _memory_store(), report
-    if not _is_file_problem(path, problem):
-        report.outcome, report.recording_enabled = "memory", False
-        return _memory_store(), report
+        return _memory_copy(path), report
     aside = _move_aside(path, report)
     if aside is None:
         report.outcome, report.recording_enabled = "memory", False
@@ -316,11 +327,56 @@ def verify_for_kiosk(store: Store) -> None:
             store.load_snapshot(snapshot.id)
 
 
+def _set_aside_a_foreign_wal(path: Path, report: StartupReport) -> None:
+    """Move aside a -wal that would turn a kiosk database into something else.
+
+    SQLite applies any -wal whose own checksums are right, even one left by
+    another database; the kiosk would then see an empty database and write
+    it over the real one at the next checkpoint.
+    """
+    wal = path.with_name(path.name + "-wal")
+    try:
+        if not wal.is_file() or wal.stat().st_size == 0 or not path.is_file():
+            return
+        with path.open("rb") as handle:
+            header = handle.read(100)
+        if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+            return
+        on_disk = int.from_bytes(header[60:64], "big")
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            seen = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            connection.close()
+    except (OSError, sqlite3.Error, UnicodeDecodeError):
+        return  # the open that follows finds out
+    if on_disk >= 1 and seen < on_disk:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        aside = wal.with_name(f"{path.name}{DAMAGED_MARK}{stamp}-wal-foreign")
+        try:
+            os.replace(wal, aside)
+            path.with_name(path.name + "-shm").unlink(missing_ok=True)
+        except OSError as error:
+            log.error("cannot move the foreign %s aside: %s", wal, error)
+            return
+        report.moved_aside.append(aside.name)
+        report.problem = "its -wal file belonged to another database"
+        report.outcome = "wal-aside"
+
+
 def _is_file_problem(path: Path, error: BaseException) -> bool:
     """True when the file itself is the problem (so moving it aside can help)."""
     if not path.exists() and not path.is_symlink():
         return False  # nothing to move: the folder is the problem
-    return not (isinstance(error, StorageError) and "read-only" in str(error))
+    text = str(error)
+    # Busy, read-only, an I/O error: the file may be fine, the moment or the device is not.
+    return not (
+        isinstance(error, StorageError)
+        and any(
+            words in text
+            for words in ("read-only", "another program", "reported an error", "storage is full")
+        )
+    )
 
 
 def _move_aside(path: Path, report: StartupReport) -> Path | None:
@@ -564,18 +620,24 @@ def _clean_row(table: str, columns: tuple[str, ...], row: tuple) -> tuple | None
         if name in texts and value is not None:
             if not isinstance(value, bytes | str):
                 return None
-            try:
-                value = value.decode("utf-8") if isinstance(value, bytes) else value
-            except UnicodeDecodeError:
-                return None
-            if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value) and name == "name":
-                return None
+            if isinstance(value, bytes):
+                try:
+                    value = value.decode("utf-8")
+                except UnicodeDecodeError:
+                    if name == "id":
+                        return None  # an id must match exactly, or not at all
+                    # A damaged byte in a name costs the byte (shown as U+FFFD), not the move.
+                    value = value.decode("utf-8", "replace")
+            if name == "name":
+                value = "".join("\ufffd" if ord(ch) < 32 else ch for ch in value)
             if (table, name) in JSON_COLUMNS:
                 try:
                     if not isinstance(json.loads(value), dict):
-                        return None
+                        raise ValueError("not an object")
                 except ValueError:
-                    return None
+                    if (table, name) != ("action", "extra"):
+                        return None
+                    value = "{}"  # CreateAI's unused fields: losing them costs nothing
         out.append(value)
     values = dict(zip(columns, out, strict=True))
     if table == "recording":
@@ -637,6 +699,47 @@ def db_cap_bytes(path: Path) -> int:
 
 def _memory_store() -> Store:
     return Store.open(":memory:")
+
+
+MAX_MEMORY_COPY_BYTES = 64 * 1024 * 1024
+
+
+def _memory_copy(path: Path) -> Store:
+    """The database at ``path`` copied into memory (read-only use of the file), else empty.
+
+    For a kiosk that cannot write its folder: the visitor still sees the
+    moves and recordings (a visit interrupted by the restart resumes), and
+    nothing on the card is touched.
+    """
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_MEMORY_COPY_BYTES:
+            return _memory_store()
+    except OSError:
+        return _memory_store()
+    # mode=ro sees the WAL's changes but needs the -shm; immutable needs nothing.
+    for query in ("mode=ro", "immutable=1"):
+        store = None
+        try:
+            store = _open_memory_copy(path, query)
+            verify_for_kiosk(store)
+            return store
+        except Exception as error:  # try the next way, then an empty store
+            log.warning("could not copy %s into memory (%s): %s", path, query, error)
+            if store is not None:
+                store.close()
+    return _memory_store()
+
+
+def _open_memory_copy(path: Path, query: str) -> Store:
+    connection = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    source = sqlite3.connect(f"file:{path}?{query}", uri=True)
+    try:
+        source.backup(connection)
+    finally:
+        source.close()
+    connection.execute("PRAGMA foreign_keys = ON")
+    migrate(connection)
+    return Store(connection, Path(":memory:"))
 
 
 def _describe(error: BaseException | None) -> str:
