@@ -116,19 +116,26 @@ def run_app(args: argparse.Namespace) -> int:
     from kiosk.session.admin_settings import SettingsFile
     from kiosk.session.boards import HardwareBoards
     from kiosk.session.session import Session
-    from kiosk.store.database import Store
+    from kiosk.store.startup import open_for_kiosk
+    from kiosk.system.config import DEFAULT_PIN_HASH
     from kiosk.system.notify import ServiceNotifier
-    from kiosk.system.pin import verify_pin
+    from kiosk.system.pin import PIN_FILENAME, PinKeeper
     from kiosk.ui.app import AppOptions, KioskApp
 
     settings = config
-    store = Store.open(db_path)
+    # Never refuses: a damaged database is moved aside and recovered, a full
+    # disk gives a kiosk with recording off (see kiosk.store.startup).
+    store, startup = open_for_kiosk(db_path)
     notifier = ServiceNotifier()
+    if not startup.clean:
+        notifier.status("; ".join(startup.staff_lines())[:200])
     session = Session(
         store,
         HardwareBoards(settings),
         settings,
-        pin_check=lambda pin: verify_pin(pin, config.pin_hash),
+        # The technician's PIN; a box still on the shipped default asks staff to
+        # choose one on the PIN pad instead of accepting 1234.
+        pin_check=PinKeeper(config.pin_hash, db_path.parent / PIN_FILENAME, DEFAULT_PIN_HASH),
         settings_file=SettingsFile(admin_settings),  # admin changes kept across restarts
     )
     size = args.size or ((config.width, config.height) if config.width else None)

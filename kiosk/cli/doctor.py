@@ -22,7 +22,7 @@ from kiosk.errors import KioskError
 from kiosk.system.checks import FAIL, OK, WARN, Check, Host, run_checks
 from kiosk.system.config import config_path_from_env, load_config
 from kiosk.system.config_edit import toml_string, write_setting
-from kiosk.system.pin import hash_pin, pin_problem, verify_pin
+from kiosk.system.pin import hash_pin, pin_problem, restrict_secret_file, verify_pin
 
 _LABEL = {OK: "ok", WARN: "WARN", FAIL: "FAIL"}
 _CONFIG_HELP = "settings file (default: $KIOSK_CONFIG or /etc/microbit-kiosk/kiosk.toml)"
@@ -117,6 +117,10 @@ def run_set_pin(args: argparse.Namespace) -> int:
         raise KioskError(f"cannot write {path} ({exc.strerror or exc})") from exc
     except ValueError as exc:
         raise KioskError(f"{path} is not valid TOML, so it was left alone: {exc}") from exc
+    # The hash of a 4-8 digit PIN cracks in minutes: root and the service only.
+    problem = restrict_secret_file(path)
+    if problem:
+        print(f"WARNING: {problem}; make it readable by root and microbit-kiosk only")
     config, _ = load_config(path)
     if not verify_pin(pin, config.pin_hash):
         raise KioskError(f"wrote {path} but the PIN does not read back; check its [admin] section")

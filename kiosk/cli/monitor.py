@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
                     print(_status_line(link, started), flush=True)
                     next_status += 1.0
             time.sleep(min(0.05, max(0.0, started + seconds - now)))
+        drain(link)
     finally:
         link.close()
         events += link.poll_events()
@@ -92,6 +93,23 @@ def run(args: argparse.Namespace) -> int:
         print("kiosk monitor: no samples arrived.", file=sys.stderr)
         return 1
     return 0
+
+
+def drain(link: Link, quiet_s: float = 0.1, limit_s: float = 0.25) -> None:
+    """Let samples already on their way in be counted before the link is closed.
+
+    A sample the board sent just before the end (or just before it was
+    unplugged) may still sit in the port's buffer or the radio stack; closing
+    at once stopped the reader before it got there, so the last one was lost.
+    Waits until no sample arrived for ``quiet_s`` (at most ``limit_s``).
+    """
+    deadline = time.monotonic() + limit_s
+    seen = link.samples.sequence
+    quiet_since = time.monotonic()
+    while (now := time.monotonic()) < deadline and now - quiet_since < quiet_s:
+        time.sleep(0.01)
+        if link.samples.sequence != seen:
+            seen, quiet_since = link.samples.sequence, time.monotonic()
 
 
 def build_report(link: Link, events: list[LinkEvent], started: float, seconds: float) -> dict:

@@ -57,13 +57,13 @@ from kiosk.session.presets import (
 from kiosk.session.recorder import Take
 from kiosk.session.screens import Screen, check_transition
 from kiosk.session.staff import StaffDesk
+from kiosk.session.staff_lock import Outcome, PinChecker, StaffLock
 from kiosk.session.visitor_data import VisitorData
-from kiosk.settings import DEFAULT_PIN_HASH, IDLE_TIMEOUT_CHOICES, ROTATIONS, Settings
+from kiosk.settings import DEFAULT_PIN, IDLE_TIMEOUT_CHOICES, ROTATIONS, Settings
 from kiosk.store.database import Store
 
 log = logging.getLogger(__name__)
 
-PIN_LENGTH = 4
 PROJECT_NAME = "visitor"
 
 __all__ = ["PairStatus", "Session"]
@@ -75,9 +75,8 @@ _NO_BOARD_SCREENS = (Screen.ATTRACT, Screen.ADMIN, Screen.PAIR)
 
 
 def _default_pin_check(pin: str) -> bool:
-    from kiosk.system.pin import verify_pin
-
-    return verify_pin(pin, DEFAULT_PIN_HASH)
+    """For a Session made without a PIN check (tests, the demo)."""
+    return pin == DEFAULT_PIN
 
 
 class Session:
@@ -89,7 +88,7 @@ class Session:
         boards: BoardSource,
         settings: Settings | None = None,
         clock: Callable[[], float] = time.monotonic,
-        pin_check: Callable[[str], bool] | None = None,
+        pin_check: Callable[[str], bool] | PinChecker | None = None,
         window: DataWindow = CURRENT_WINDOW,
         settings_file: SettingsFile | None = None,
         predict_in_thread: bool | None = None,
@@ -100,26 +99,27 @@ class Session:
         self.boards = boards
         self.window = window
         self._clock = clock
-        self._pin_check = pin_check or _default_pin_check
         # Live predictions on a worker thread: None = when the link delivers in real
         # time (a stepped pretend board in tests does not, so tests stay deterministic).
         self._predict_in_thread = predict_in_thread
         self.screen = Screen.ATTRACT
         self.screens_visited: list[Screen] = [Screen.ATTRACT]
         self.data = VisitorData(store, PROJECT_NAME, window)
-        if self.settings.keep_data_between_visitors:
-            self.data.load()
-        else:
-            self.data.wipe()
+        # A restart mid-visit comes back to it; wiping is the visitor reset's job.
+        self.data.begin(self.settings.keep_data_between_visitors)
         self.connection = Connection()
         self.collecting = Collecting(self.settings, window)
         self.learning = Learning(window)
-        self.staff = StaffDesk(Comparer(store, self.data.project_id))
+        # The PIN pad: 4-8 digits then OK, wrong PINs slowed, first-boot choice.
+        pin = StaffLock(pin_check or _default_pin_check, clock)
+        self.staff = StaffDesk(Comparer(store, self.data.project_id), pin)
         self.messages = Messages()
         self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, clock())
         # Counts over the kiosk's life (the demo's summary and the log read them), not a visit's.
         self.reset_count = 0
         self.recordings_made = 0
+        if self.data.resumed:  # back to the interrupted visitor's work (and model)
+            (self.train if self.data.had_model and self.can_train else self.start)()
 
     # ---- reading helpers ---------------------------------------------------------
 
@@ -176,6 +176,7 @@ class Session:
     def touch(self) -> None:
         """Any touch anywhere: the visitor is still here."""
         self.idle.activity(self._clock())
+        self.data.mark_active()
 
     def start(self) -> None:
         """Attract -> pairing (or straight to actions when a board is already connected)."""
@@ -381,20 +382,25 @@ class Session:
 
     def enter_pin_digit(self, digit: str) -> None:
         self.touch()
+        if not self.staff.unlocked:
+            self.staff.pin.press(digit)
+
+    def submit_pin(self) -> None:
+        """OK on the PIN pad (see kiosk.session.staff_lock)."""
+        self.touch()
         staff = self.staff
-        if staff.unlocked or not digit.isdigit() or len(staff.pin_entry) >= PIN_LENGTH:
+        if staff.unlocked:
             return
-        staff.pin_entry += digit
-        if len(staff.pin_entry) == PIN_LENGTH:
-            if self._pin_check(staff.pin_entry):
-                staff.unlocked = True
-            else:
-                self._say("Wrong PIN.")
-            staff.pin_entry = ""
+        outcome = staff.pin.submit()
+        if outcome in (Outcome.UNLOCKED, Outcome.CHOSEN):
+            staff.unlocked = True
+        good = outcome in (Outcome.CONFIRM, Outcome.CHOSEN)
+        if staff.pin.message:
+            self._say(staff.pin.message, Tone.INFO if good else Tone.PROBLEM)
 
     def clear_pin(self) -> None:
         self.touch()
-        self.staff.pin_entry = ""
+        self.staff.pin.clear()
 
     def close_admin(self) -> None:
         self.touch()
@@ -551,8 +557,8 @@ class Session:
         self.learning.reset()
         self.connection.reset(keep_link=keep_link)
         self.lock_admin()
-        if not self.settings.keep_data_between_visitors:
-            self._store_call(self.data.wipe)  # a failure is logged for staff
+        wipe = not self.settings.keep_data_between_visitors
+        self._store_call(lambda: self.data.end_visit(wipe))  # a failure is logged for staff
         self.messages.reset()  # nothing said to this visitor is for the next one
         self.reset_count += 1
         self._go(Screen.ATTRACT)

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from kiosk.session.compare import Comparer
 from kiosk.session.screens import Screen
+from kiosk.session.staff_lock import StaffLock
 
 KEYBOARD_MAX = 14  # characters in a move name typed on the admin keyboard
 
 
 class StaffDesk:
-    def __init__(self, compare: Comparer) -> None:
+    def __init__(self, compare: Comparer, pin: StaffLock) -> None:
         self.compare = compare
+        self.pin = pin  # the PIN pad; its count of wrong guesses outlives every lock on purpose
         self.unlocked = False
-        self.pin_entry = ""
         self.keyboard_open = False
         self.keyboard_text = ""
         self.screen_before = Screen.ATTRACT  # where "Close" goes back to
@@ -38,10 +39,15 @@ class StaffDesk:
     def lock(self) -> None:
         """End staff access: locked, nothing typed, keyboard and comparison closed."""
         self.unlocked = False
-        self.pin_entry = ""
+        self.pin.clear()
         self.keyboard_open = False
         self.keyboard_text = ""
         self.compare.close()
+
+    @property
+    def pin_entry(self) -> str:
+        """What has been typed on the PIN pad."""
+        return self.pin.entry
 
     def type_key(self, key: str) -> None:
         """A key of the on-screen keyboard: a letter, "space" or "back"."""

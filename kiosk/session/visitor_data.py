@@ -5,22 +5,39 @@ in-memory mirror, so a crash, a power cut or a lost micro:bit never loses a
 recording that was shown on screen. Each recording's fingerprint is computed
 once, when it arrives, with the same feature code that training and live
 prediction use.
+
+A visit survives a crash. The store keeps a "visit" row (started, last
+active: wall-clock time, because a restarted process has a new monotonic
+clock). ``begin`` at process start resumes that visit when it was active
+within ``RESUME_WINDOW_S`` (a crash, an OOM kill or a watchdog restart
+mid-visit), and otherwise wipes what a visitor who has left behind. The
+normal wipe is at the visitor reset (``end_visit``), never at process start.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from kiosk.dataset import Recording
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, StorageError
 from kiosk.ml.features import compute_features, fingerprint
 from kiosk.ml.windows import DataWindow
 from kiosk.store.database import Store
 
 log = logging.getLogger(__name__)
+
+# A restart within this long of the visitor's last touch comes back to their
+# work. Longer than a restart takes (systemd's RestartSec plus start-up, or the
+# 30 s watchdog) with room to spare; shorter than a museum gap between visitors.
+RESUME_WINDOW_S = 300.0
+# How often a touch is written down as "still active" (a write per touch would
+# wear the SD card for nothing).
+ACTIVE_WRITE_S = 5.0
 
 
 @dataclass
@@ -43,12 +60,68 @@ class ActionEntry:
 class VisitorData:
     """Actions (in class order) and their recordings for one project in the store."""
 
-    def __init__(self, store: Store, project_name: str, window: DataWindow) -> None:
+    def __init__(
+        self,
+        store: Store,
+        project_name: str,
+        window: DataWindow,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.window = window
         self.project_id = store.ensure_project(project_name)
         self.actions: list[ActionEntry] = []
         self.version = 0  # bumped on every change, so views can cache what they draw
+        self._wall_clock = wall_clock
+        self._active_written = -1e18
+        self.resumed = False  # begin() came back to a visit a restart interrupted
+        self.had_model = False  # ... and that visit had trained a model
+
+    # ---- the visit -------------------------------------------------------------
+
+    def begin(self, keep_between_visitors: bool, window_s: float = RESUME_WINDOW_S) -> bool:
+        """At process start: resume the interrupted visit (True) or clear the last one's work.
+
+        Never raises: with a store that cannot be read or written (a full disk)
+        the kiosk starts with an empty mirror.
+        """
+        now_ms = int(self._wall_clock() * 1000)
+        try:
+            visit = self.store.visit(self.project_id)
+            self.resumed = visit is not None and 0 <= now_ms - visit.last_active <= window_s * 1000
+            if self.resumed and visit is not None:
+                model = self.store.latest_model(self.project_id)
+                self.had_model = model is not None and model.created_at >= visit.started_at
+                log.info(
+                    "resuming the visit active %.0f s ago", (now_ms - visit.last_active) / 1000
+                )
+            if keep_between_visitors or self.resumed:
+                self.load()
+            else:
+                self.store.end_visit(self.project_id, wipe=True)
+        except StorageError as error:
+            log.error("could not read or clear the last visit's work: %s", error)
+        return self.resumed
+
+    def mark_active(self, force: bool = False) -> None:
+        """The visitor is here (a touch, a recording): note it, at most every ACTIVE_WRITE_S."""
+        now = self._wall_clock()
+        if not force and now - self._active_written < ACTIVE_WRITE_S:
+            return
+        self._active_written = now
+        try:
+            self.store.mark_visit(self.project_id, int(now * 1000))
+        except StorageError as error:
+            log.warning("could not note the visit: %s", error)
+
+    def end_visit(self, wipe: bool) -> None:
+        """The visitor reset: close the visit and, with ``wipe``, forget its work."""
+        self.store.end_visit(self.project_id, wipe=wipe)
+        self._active_written = -1e18
+        self.resumed = self.had_model = False
+        if wipe:
+            self.actions = []
+            self._changed()
 
     # ---- reading ---------------------------------------------------------------
 
@@ -102,6 +175,7 @@ class VisitorData:
         action_id = self.store.add_action(self.project_id, name, icon, threshold)
         self.actions.append(ActionEntry(action_id, name, icon, threshold))
         self._changed()
+        self.mark_active(force=True)
         return len(self.actions) - 1
 
     def remove_action(self, index: int) -> None:
@@ -118,6 +192,7 @@ class VisitorData:
         )
         self.actions[index].recordings.append(entry)
         self._changed()
+        self.mark_active(force=True)
         return entry
 
     def delete_recording(self, recording_id: str) -> bool:
@@ -136,9 +211,7 @@ class VisitorData:
 
     def wipe(self) -> None:
         """Forget every action and recording of this project (the next visitor starts fresh)."""
-        self.store.clear_dataset(self.project_id)
-        self.actions = []
-        self._changed()
+        self.end_visit(wipe=True)
 
     def _entry(self, recording_id: str, recording: Recording) -> RecordingEntry:
         features = compute_features(recording.samples, self.window)

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -42,6 +43,12 @@ MAX_SAMPLES_PER_RECORDING = 4_096
 MAX_NAME_CHARS = 100
 MAX_ABS_G = 1_000.0  # real accelerometers read within +-8 g; more is not a recording
 MAX_NESTING = 16
+# JSON values (numbers, strings, lists, objects) a file may hold, counted on the
+# raw bytes before parsing: each becomes a Python object of 30-60 bytes, so
+# this bounds what parsing can take (under 150 MB), not the file size alone,
+# which lets 16 MB of "0," become 8 million objects. The big classroom
+# dataset above holds about 300,000.
+MAX_JSON_VALUES = 1_000_000
 MAX_CREATED_AT = 2**53  # ms since the epoch; JavaScript's largest exact integer
 DEFAULT_THRESHOLD = 0.8
 
@@ -87,13 +94,13 @@ def parse_createai(raw: bytes, source: str = "dataset") -> tuple[Dataset, FileFo
             "dataset file"
         )
     raw = bytes(raw)
+    _check_shape(raw, source)  # before the text copy: a refused file costs little memory
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DatasetFormatError(
             f"{source} is not UTF-8 text (byte {exc.start}); is it really a CreateAI dataset?"
         ) from None
-    _check_nesting(raw, source)
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except _NonFiniteNumber as exc:
@@ -125,18 +132,27 @@ def _refuse_constant(name: str) -> Any:
     raise _NonFiniteNumber(name)
 
 
-def _check_nesting(raw: bytes, source: str) -> None:
-    """Refuse deeply nested JSON before the parser recurses into it.
+def _check_shape(raw: bytes, source: str) -> None:
+    """Refuse JSON too deeply nested or with too many values, before the parser sees it.
 
-    Strings are cut out first (their brackets do not nest); the depth is then
-    a running sum over the remaining bytes, done by numpy so that a 16 MB file
-    takes milliseconds, not a Python loop per character.
+    Strings are cut out first (their brackets and commas do not count). Each
+    comma separates two values, so commas + 1 bounds the values in a
+    container, and the sum bounds the objects parsing would build. The depth is
+    a running sum over the brackets, done by numpy so that a 16 MB file takes
+    milliseconds, not a Python loop per character.
     """
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    bare = _JSON_STRING.sub(b"0", raw)
+    brackets = bare.translate(None, _NOT_BRACKETS)
     codes = np.frombuffer(brackets, dtype=np.uint8)
     steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1).astype(np.int32)
     if steps.size and int(np.cumsum(steps, dtype=np.int32).max()) > MAX_NESTING:
         raise DatasetFormatError(f"{source} is nested too deeply to be a dataset file")
+    values = bare.count(b",") + len(brackets) // 2 + 1
+    if values > MAX_JSON_VALUES:
+        raise DatasetFormatError(
+            f"{source} holds about {values:,} values; a dataset file can hold at most "
+            f"{MAX_JSON_VALUES:,} (it would need too much memory to read)"
+        )
 
 
 def _dataset_from_document(document: Any, source: str) -> tuple[Dataset, FileForm]:
@@ -294,6 +310,23 @@ def _check_text(value: str, where: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate escape such as "\ud800"
         raise DatasetFormatError(f"{where} is not valid text") from None
+    problem = control_character_problem(value)
+    if problem:
+        raise DatasetFormatError(f"{where} {problem}")
+
+
+# Bidirectional overrides and isolates reorder what follows them on screen and
+# in a spreadsheet: a name must read as it is stored.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def control_character_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a name (a NUL, a newline, another control character), or None."""
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS:
+            shown = "NUL" if ch == "\0" else f"U+{ord(ch):04X}"
+            return f"contains a control character ({shown}); names are plain text on one line"
+    return None
 
 
 def _check_extra(extra: Mapping[str, Any], where: str) -> None:

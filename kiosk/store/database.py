@@ -44,6 +44,7 @@ from kiosk.store.createai_json import (
     MAX_NAME_CHARS,
     MAX_SAMPLES_PER_RECORDING,
     FileForm,
+    control_character_problem,
     load_createai,
 )
 from kiosk.store.schema import migrate
@@ -77,6 +78,14 @@ class SnapshotSummary:
     actions: int
     recordings: int
     models: int
+
+
+@dataclass(frozen=True)
+class Visit:
+    """The visit in progress on a project (wall-clock ms since the epoch)."""
+
+    started_at: int
+    last_active: int
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,12 @@ class Store:
             if connection is not None:
                 connection.close()
             raise _translate(exc, f"open the database {path}", path) from None
+        except UnicodeDecodeError:
+            # SQLite's message quoted a damaged byte of the schema, which Python
+            # cannot decode: the file is damaged all the same.
+            if connection is not None:
+                connection.close()
+            raise _damaged(f"open the database {path}", path) from None
         except BaseException:
             if connection is not None:
                 connection.close()
@@ -183,6 +198,18 @@ class Store:
         with self._read("check the database") as db:
             rows = [str(row[0]) for row in db.execute("PRAGMA integrity_check")]
         return [] if rows == ["ok"] else rows
+
+    def quick_check(self, limit: int = 5) -> list[str]:
+        """SQLite's quick_check (no index cross-checks, so fast enough at every start-up)."""
+        with self._read("check the database") as db:
+            rows = [str(row[0]) for row in db.execute(f"PRAGMA quick_check({int(limit):d})")]
+        return [] if rows == ["ok"] else rows
+
+    def columns(self, table: str) -> list[str]:
+        """The column names of ``table`` (empty when there is no such table)."""
+        with self._read("read the schema") as db:
+            rows = db.execute("SELECT name FROM pragma_table_info(?)", (table,))
+            return [str(row[0]) for row in rows]
 
     # --- projects ---------------------------------------------------------------
 
@@ -245,6 +272,32 @@ class Store:
         with self._write("clear the dataset") as db:
             live = self._live_dataset(db, project_id)
             return db.execute("DELETE FROM action WHERE dataset_id = ?", (live,)).rowcount
+
+    # --- the visit in progress ---------------------------------------------------------
+
+    def mark_visit(self, project_id: int, at_ms: int) -> None:
+        """The visitor is active now: start the visit if none is open, else move last_active."""
+        with self._write("note the visit") as db:
+            db.execute(
+                """INSERT INTO visit (project_id, started_at, last_active) VALUES (?, ?, ?)
+                ON CONFLICT (project_id) DO UPDATE SET last_active = excluded.last_active""",
+                (project_id, at_ms, at_ms),
+            )
+
+    def visit(self, project_id: int) -> Visit | None:
+        with self._read("read the visit") as db:
+            row = db.execute(
+                "SELECT started_at, last_active FROM visit WHERE project_id = ?", (project_id,)
+            ).fetchone()
+        return None if row is None else Visit(int(row[0]), int(row[1]))
+
+    def end_visit(self, project_id: int, *, wipe: bool) -> None:
+        """Close the visit; with ``wipe`` also delete its actions and recordings, atomically."""
+        with self._write("end the visit") as db:
+            if wipe:
+                live = self._live_dataset(db, project_id)
+                db.execute("DELETE FROM action WHERE dataset_id = ?", (live,))
+            db.execute("DELETE FROM visit WHERE project_id = ?", (project_id,))
 
     # --- actions ------------------------------------------------------------------
 
@@ -754,6 +807,9 @@ def _checked_name(name: str, what: str) -> str:
         name.encode("utf-8")
     except UnicodeEncodeError:
         raise StorageError(f"{what} is not valid text") from None
+    problem = control_character_problem(name)
+    if problem:
+        raise StorageError(f"{what} {problem}")
     return name
 
 
@@ -795,6 +851,17 @@ def _errors_translated(doing: str, path: Path) -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         raise _translate(exc, doing, path) from None
+    except UnicodeDecodeError:  # a damaged byte in stored text or in SQLite's message
+        raise _damaged(doing, path) from None
+    except (json.JSONDecodeError, TypeError) as exc:  # stored JSON a hand edit or bad block broke
+        raise _damaged(doing, path, f" ({exc})") from None
+
+
+def _damaged(doing: str, path: Path, detail: str = "") -> StorageError:
+    return StorageError(
+        f"could not {doing}: {path} is damaged{detail}; "
+        "the kiosk moves it aside and starts a new one when it next starts"
+    )
 
 
 _FULL, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _CANTOPEN, _NOTADB = 13, 5, 6, 8, 10, 11, 14, 26
@@ -815,10 +882,7 @@ def _translate(exc: sqlite3.Error, doing: str, path: Path) -> StorageError:
     if code == _READONLY:
         return StorageError(f"could not {doing}: the database {path} is read-only")
     if code in (_CORRUPT, _NOTADB):
-        return StorageError(
-            f"could not {doing}: {path} is damaged or not a kiosk database; "
-            "move it aside and the kiosk will start a new one"
-        )
+        return _damaged(doing, path, " or not a kiosk database")
     if code == _CANTOPEN:
         return StorageError(
             f"could not {doing}: cannot open {path}; check the folder's permissions"

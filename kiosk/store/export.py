@@ -90,8 +90,19 @@ def dataset_csv(dataset: Dataset) -> str:
         for recording in action.recordings:
             period_s = recording_period_ms(recording, default_period) / 1000.0
             for index, (x, y, z) in enumerate(recording.samples.tolist()):
-                writer.writerow((action.name, recording.id, index * period_s, x, y, z))
+                name, rec_id = spreadsheet_safe(action.name), spreadsheet_safe(recording.id or "")
+                writer.writerow((name, rec_id, index * period_s, x, y, z))
     return buffer.getvalue()
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula
+# (=HYPERLINK(...) sends data away, =cmd|... ran programs in old Excel).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` for a CSV text cell: a leading apostrophe keeps a formula-like name plain text."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def default_period_ms(dataset: Dataset) -> float:

@@ -80,6 +80,15 @@ MIGRATIONS: Sequence[Sequence[str]] = (
         "CREATE INDEX model_by_project ON model(project_id, id)",
         "CREATE INDEX model_by_snapshot ON model(snapshot_id)",
     ),
+    # 2: the visit in progress per project (wall-clock ms), so a restart within
+    # the visit window comes back to the same visitor's work
+    (
+        """CREATE TABLE visit (
+            project_id INTEGER PRIMARY KEY REFERENCES project(id) ON DELETE CASCADE,
+            started_at INTEGER NOT NULL,
+            last_active INTEGER NOT NULL
+        )""",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -17,6 +17,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from kiosk.dataset import Dataset
+from kiosk.errors import DatasetFormatError
+from kiosk.store.createai_json import FileForm, load_createai
+
 MOUNTS_FILE = Path("/proc/self/mounts")
 MEDIA_ROOTS: tuple[Path, ...] = (Path("/media"), Path("/run/media"), Path("/mnt"))
 MAX_DATASET_FILES = 200  # a stick full of JSON is not a menu anyone can use
@@ -65,6 +69,33 @@ def list_datasets(stick: Path, max_files: int = MAX_DATASET_FILES) -> list[Path]
     return found[:max_files]
 
 
+def on_stick(stick: Path, path: Path) -> bool:
+    """True when ``path`` is a regular file on ``stick`` reached without any symbolic link."""
+    try:
+        relative = Path(os.path.abspath(path)).relative_to(os.path.abspath(stick))
+    except ValueError:
+        return False
+    if ".." in relative.parts or not relative.parts:
+        return False
+    current = Path(os.path.abspath(stick))
+    try:
+        for part in relative.parts:
+            current = current / part
+            if current.is_symlink():
+                return False
+        real = Path(os.path.realpath(path))
+        return real.is_relative_to(os.path.realpath(stick)) and real.is_file()
+    except OSError:
+        return False
+
+
+def read_dataset(stick: Path, path: Path) -> tuple[Dataset, FileForm]:
+    """Read a dataset file from ``stick``, refusing anything that leaves the stick."""
+    if not on_stick(stick, path):
+        raise DatasetFormatError(f"{path.name} is not a file on the USB stick")
+    return load_createai(path)
+
+
 def _visible_entries(folder: Path) -> list[os.DirEntry[str]]:
     try:
         entries = list(os.scandir(folder))
@@ -80,7 +111,9 @@ def _json_files(folder: Path) -> list[Path]:
     found = []
     for entry in _visible_entries(folder):
         try:
-            if entry.name.lower().endswith(".json") and entry.is_file():
+            # Not follow_symlinks: a link on a stranger's stick may point anywhere
+            # on the kiosk (its database, /etc); only files on the stick count.
+            if entry.name.lower().endswith(".json") and entry.is_file(follow_symlinks=False):
                 found.append(Path(entry.path))
         except OSError:
             continue

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.store.startup import REPORT_FILENAME, damaged_files, db_cap_bytes, read_report
 from kiosk.system.config import (
     DEFAULT_CONFIG_PATH,
     DEFAULT_PIN,
@@ -92,18 +93,26 @@ def check_config(config_path: Path, problems: list[str]) -> list[Check]:
     return [Check("config", WARN, problem, fix) for problem in problems]
 
 
-def check_admin_pin(config: Settings, config_path: Path) -> Check:
-    from kiosk.system.pin import verify_pin
+def check_admin_pin(config: Settings, config_path: Path, state_dir: Path | None = None) -> Check:
+    from kiosk.system.pin import PIN_FILENAME, secret_file_problem, verify_pin
 
+    set_pin = f"sudo {VENV}/bin/kiosk set-pin --write" + (
+        "" if config_path == DEFAULT_CONFIG_PATH else f" --config {config_path}"
+    )
     if verify_pin(DEFAULT_PIN, config.pin_hash):
+        chosen = state_dir is not None and (state_dir / PIN_FILENAME).exists()
+        if chosen:
+            return Check("admin PIN", OK, "chosen on the touchscreen at first start (a hash)")
         return Check(
             "admin PIN",
             WARN,
-            f"the admin PIN is still the default {DEFAULT_PIN}: any visitor who reads the "
-            "manual can leave the exhibit",
-            f"sudo {VENV}/bin/kiosk set-pin --write"
-            + ("" if config_path == DEFAULT_CONFIG_PATH else f" --config {config_path}"),
+            f"no admin PIN is set: the default {DEFAULT_PIN} is refused, and the PIN pad asks "
+            "whoever opens it first to choose one",
+            set_pin,
         )
+    exposed = secret_file_problem(config_path)
+    if exposed:
+        return Check("admin PIN", WARN, exposed, f"sudo chmod o-rwx,g-w {config_path}")
     return Check("admin PIN", OK, "set (stored as a hash)")
 
 
@@ -499,26 +508,41 @@ def check_database(path: Path) -> Check:
             f"{path} does not exist yet",
             "it is created by the service at first start (sudo systemctl start microbit-kiosk)",
         )
+    restart = (
+        "sudo systemctl restart microbit-kiosk: at start the kiosk moves a damaged file "
+        "aside (kept for inspection), recovers what it can into a new one and says so here"
+    )
     try:
         rows = _integrity_rows(path)
+    except UnicodeDecodeError:
+        # SQLite's message quoted a damaged byte of the schema.
+        return Check("database", FAIL, f"{path} is damaged (its schema has a bad byte)", restart)
     except (sqlite3.Error, OSError) as exc:
-        return Check(
-            "database",
-            FAIL,
-            f"{path} cannot be opened: {exc}",
-            "stop the service, move the file aside (it is kept for inspection), start again: "
-            f"sudo systemctl stop microbit-kiosk && sudo mv {path} {path}.broken && "
-            "sudo systemctl start microbit-kiosk",
-        )
+        return Check("database", FAIL, f"{path} cannot be opened: {exc}", restart)
     if rows != ["ok"]:
-        return Check(
-            "database",
-            FAIL,
-            f"{path} is damaged: {'; '.join(rows[:3])}",
-            f"export what you can (kiosk export), then move {path} aside and restart the service",
-        )
-    size_kb = path.stat().st_size // 1024
-    return Check("database", OK, f"{path} ({size_kb} KiB, integrity ok)")
+        return Check("database", FAIL, f"{path} is damaged: {'; '.join(rows[:3])}", restart)
+    size = path.stat().st_size
+    cap = db_cap_bytes(path)
+    detail = f"{path} ({size // 1024} KiB of at most {cap // (1024 * 1024)} MiB, integrity ok)"
+    if size > cap * 0.9:
+        return Check("database", WARN, detail, "delete old projects or snapshots in the admin menu")
+    return Check("database", OK, detail)
+
+
+def check_startup(path: Path) -> Check | None:
+    """What the kiosk did at its last start (a recovered database, a full disk), if anything."""
+    report = read_report(path.parent / REPORT_FILENAME)
+    aside = damaged_files(path.parent, path.name)
+    if report is None and not aside:
+        return None
+    lines = [str(line) for line in (report or {}).get("staff", [])]
+    if not lines:
+        lines = [f"earlier damaged databases kept beside it: {', '.join(p.name for p in aside)}"]
+    fix = (
+        f"look at the files kept in {path.parent}; delete them once nothing in them is "
+        f"needed, and {path.parent / REPORT_FILENAME} to clear this warning"
+    )
+    return Check("last start", WARN, " ".join(lines), fix)
 
 
 def check_disk(path: Path) -> Check:
@@ -554,7 +578,7 @@ def run_checks(
     link = config.link_kind
     db = database_path(host, config)
     results: list[Check] = [*check_config(config_path, problems)]
-    results.append(check_admin_pin(config, config_path))
+    results.append(check_admin_pin(config, config_path, database_path(host, config).parent))
     results.append(check_display(host, drivers()))
     results.append(check_touch(host))
     results.append(check_bluetooth(host, link))
@@ -564,6 +588,9 @@ def run_checks(
     if mount is not None:
         results.append(mount)
     results.append(check_database(db))
+    startup = check_startup(db)
+    if startup is not None:
+        results.append(startup)
     results.append(check_disk(db))
     return results
 

@@ -39,6 +39,35 @@ def _socket_address(value: str) -> str | bytes:
     return b"\0" + value[1:].encode() if value.startswith("@") else value
 
 
+class Liveness:
+    """Parts of the app that must each check in for the watchdog ping to go out.
+
+    A loop that keeps running is not enough: if its input stage stops
+    completing (events no longer drained, touches no longer handled), the
+    exhibit is as dead to a visitor as a frozen one. Each part ``beat``s when
+    it did its job; ``ServiceNotifier.watchdog`` withholds the ping while any
+    part is silent for longer than its limit, so systemd restarts the app.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._limits: dict[str, float] = {}
+        self._last: dict[str, float] = {}
+
+    def expect(self, part: str, within_s: float) -> None:
+        """``part`` must beat at least every ``within_s`` seconds from now on."""
+        self._limits[part] = within_s
+        self._last[part] = self._clock()
+
+    def beat(self, part: str) -> None:
+        self._last[part] = self._clock()
+
+    def stalled(self) -> list[str]:
+        """The parts silent for longer than their limit (empty: all alive)."""
+        now = self._clock()
+        return [p for p, limit in self._limits.items() if now - self._last[p] > limit]
+
+
 class ServiceNotifier:
     """sd_notify for the kiosk. Safe and cheap to call from the UI loop every frame.
 
@@ -60,6 +89,7 @@ class ServiceNotifier:
         self._lock = threading.Lock()
         self._socket: socket.socket | None = None
         self._warned = False
+        self._withheld = False
         self._watchdog_interval_s = self._watchdog_interval(env)
         self._last_ping: float | None = None
         self._send_with_systemd: Callable[[str], Any] | None = None
@@ -109,10 +139,20 @@ class ServiceNotifier:
         """A short line for `systemctl status` ("Waiting for a micro:bit", "Training 3 actions")."""
         self._send(f"STATUS={_one_line(text)}")
 
-    def watchdog(self) -> None:
-        """Ping the watchdog; sends at most once per WatchdogSec/2, so call it every frame."""
+    def watchdog(self, liveness: Liveness | None = None) -> None:
+        """Ping the watchdog; sends at most once per WatchdogSec/2, so call it every frame.
+
+        With ``liveness``, no ping while one of its parts is stalled: a hang.
+        """
         if self._watchdog_interval_s is None or not self.enabled:
             return
+        stalled = liveness.stalled() if liveness is not None else []
+        if stalled:
+            if not self._withheld:
+                self._withheld = True
+                log.error("no watchdog ping: %s stalled; systemd will restart", ", ".join(stalled))
+            return
+        self._withheld = False
         now = self._clock()
         with self._lock:
             if self._last_ping is not None and now - self._last_ping < self._watchdog_interval_s:

@@ -20,6 +20,7 @@ import pygame
 
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
+from kiosk.system.notify import Liveness
 from kiosk.ui import chrome, draw
 from kiosk.ui.metrics import Metrics
 from kiosk.ui.scenes.actions import ActionsScene
@@ -38,6 +39,10 @@ from kiosk.ui.widgets import Button, hit
 log = logging.getLogger(__name__)
 
 FPS = 60
+# The input stage (events drained, touches handled) must complete this often
+# while the loop runs, or the watchdog ping is withheld: a dead input path is
+# a hang (see kiosk.system.notify.Liveness).
+INPUT_STALL_S = 10.0
 RECOGNISED_SOUND_GAP_S = 0.8  # a wobbling decision must not machine-gun the speaker
 CORNER_SLOP_PX = 30
 
@@ -58,7 +63,7 @@ class Notifier(Protocol):
 
     def ready(self, status: str | None = None) -> None: ...
     def status(self, text: str) -> None: ...
-    def watchdog(self) -> None: ...
+    def watchdog(self, liveness: Liveness | None = None) -> None: ...
     def stopping(self) -> None: ...
 
 
@@ -71,7 +76,7 @@ class NullNotifier:
     def status(self, text: str) -> None:
         pass
 
-    def watchdog(self) -> None:
+    def watchdog(self, liveness: Liveness | None = None) -> None:
         pass
 
     def stopping(self) -> None:
@@ -117,7 +122,10 @@ class KioskApp:
                 )
             )
         }
-        self.touches = TouchReader()
+        self.touches = TouchReader(clock=lambda: self.session.now)
+        self.liveness = Liveness(clock=lambda: self.session.now)
+        self.liveness.expect("input", INPUT_STALL_S)
+        self._input_epoch = (session.screen, session.reset_count)
         self.clock = pygame.time.Clock()
         self.frame_ms: list[float] = []
         self.frames = 0
@@ -204,8 +212,7 @@ class KioskApp:
         """One frame: events, session tick, drawing, flip."""
         started = time.perf_counter()
         now = self.session.now  # one clock for the session and the screen
-        for event in pygame.event.get():
-            self._event(event, now)
+        self._read_input(now)
         self._corner_check(now)
         self.session.tick(now)
         if self.rotation != self._rotation:
@@ -227,9 +234,28 @@ class KioskApp:
         if self.frames == 0:
             self.notifier.ready("showing the attract screen")
         self.frames += 1
-        self.notifier.watchdog()
+        self.notifier.watchdog(self.liveness)
 
     # ---- input ----------------------------------------------------------------------
+
+    def _read_input(self, now: float) -> None:
+        """Drain the events, then make sure no press outlives its screen or its visitor."""
+        for event in pygame.event.get():
+            self._event(event, now)
+        epoch = (self.session.screen, self.session.reset_count)
+        if epoch != self._input_epoch:
+            # A new screen or a new visitor: a press from before means nothing now.
+            self._input_epoch = epoch
+            self._forget_press()
+        elif self.touches.expire(now):
+            log.warning("a touch was held implausibly long (its release was lost): forgotten")
+            self._forget_press()
+        self.liveness.beat("input")
+
+    def _forget_press(self) -> None:
+        self.touches.reset()
+        self._pressed = None
+        self._corner_down = None
 
     def _event(self, event: pygame.event.Event, now: float) -> None:
         if event.type == pygame.QUIT or event.type in (

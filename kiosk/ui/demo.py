@@ -303,6 +303,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     d.shot("pin")
     for digit in "1234":
         d.tap(f"pin_{digit}")
+    d.tap("pin_ok")
     d.shot("settings")
     # Staff: freeze these recordings as a set, record a few more, then compare the two.
     d.tap("save_snapshot")
@@ -315,6 +316,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     d.hold_corner(1.0)
     for digit in "1234":
         d.tap(f"pin_{digit}")
+    d.tap("pin_ok")
     d.tap("compare")
     for choice in s.staff.compare.choices[:2]:
         d.tap(f"set_{choice.id}")

@@ -227,9 +227,12 @@ def test_admin_needs_the_pin(journey) -> None:
     assert not s.staff.quit_requested  # locked: settings intents do nothing
     for digit in "9999":
         s.enter_pin_digit(digit)
+    s.submit_pin()
     assert not s.staff.unlocked and s.messages.message.text == "Wrong PIN."
+    journey.advance(1.1)  # the first wrong PIN costs a second
     for digit in "1234":
         s.enter_pin_digit(digit)
+    s.submit_pin()
     assert s.staff.unlocked
     s.admin_set_keep_data(True)
     s.admin_cycle_idle_timeout()
@@ -247,6 +250,7 @@ def test_admin_needs_the_pin(journey) -> None:
     s.open_admin()
     for digit in "1234":
         s.enter_pin_digit(digit)
+    s.submit_pin()
     s.admin_exit_to_shell()
     assert s.staff.quit_requested
 
@@ -256,6 +260,7 @@ def test_admin_pairs_a_fixed_board_for_every_visitor(journey) -> None:
     s.open_admin()
     for digit in "1234":
         s.enter_pin_digit(digit)
+    s.submit_pin()
     s.admin_pair_fixed_board()
     assert s.screen is Screen.PAIR and s.connection.pairing_fixed_board
     for column, height in enumerate((5, 4, 3, 2, 1)):

@@ -67,6 +67,7 @@ def _unlock(journey: Journey) -> None:
     s.open_admin()
     for digit in "1234":
         s.enter_pin_digit(digit)
+    s.submit_pin()
     assert s.staff.unlocked
 
 

@@ -64,6 +64,7 @@ JOURNEY = textwrap.dedent(
     s.open_admin()
     for digit in "1234":
         s.enter_pin_digit(digit)
+    s.submit_pin()
     s.admin_save_snapshot()
     s.admin_open_compare()
     for choice in s.staff.compare.choices:

@@ -39,7 +39,7 @@ def test_a_database_from_a_newer_kiosk_is_refused(db_path: Path) -> None:
 
 def test_a_file_that_is_not_a_database_is_refused_clearly(db_path: Path) -> None:
     db_path.write_bytes(b"this is a shopping list, not a database" * 100)
-    with pytest.raises(StorageError, match="not a kiosk database; move it aside"):
+    with pytest.raises(StorageError, match="not a kiosk database; the kiosk moves it aside"):
         Store.open(db_path)
 
 

@@ -182,7 +182,7 @@ def test_database_checks(tmp_path: Path) -> None:
     assert result.status == OK and "integrity ok" in result.detail
     path.write_bytes(b"this is not a database" * 100)
     broken = checks.check_database(path)
-    assert broken.status == FAIL and "mv" in broken.fix
+    assert broken.status == FAIL and "moves a damaged file aside" in broken.fix
 
 
 def test_data_partition_listed_but_not_mounted(tmp_path: Path) -> None:

@@ -99,6 +99,7 @@ def test_staff_save_a_set_and_compare_by_touch(make_driver) -> None:
     s.open_admin()
     for digit in "1234":
         d.tap(f"pin_{digit}")
+    d.tap("pin_ok")
     settings = d.pixels()
     d.tap("save_snapshot")
     assert len(s.store.list_snapshots(s.data.project_id)) == 1

@@ -56,6 +56,7 @@ def _states(j: Journey):
             if unlock:
                 for digit in "1234":
                     s.enter_pin_digit(digit)
+                s.submit_pin()
             if keyboard:
                 s.admin_open_keyboard()
                 for key in "hop":
@@ -98,6 +99,7 @@ def _states(j: Journey):
         s.open_admin()
         for digit in "1234":
             s.enter_pin_digit(digit)
+        s.submit_pin()
         s.admin_open_compare()
         for choice in s.staff.compare.choices[:2]:
             s.admin_compare_pick(choice.id)

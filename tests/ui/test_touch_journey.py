@@ -98,6 +98,8 @@ def test_holding_the_corner_opens_the_pin_pad(make_driver) -> None:
     assert d.session.screen is Screen.ADMIN and not d.session.staff.unlocked
     for digit in "1234":
         d.tap(f"pin_{digit}")
+    assert not d.session.staff.unlocked  # 4 of up to 8 digits: the pad waits for OK
+    d.tap("pin_ok")
     assert d.session.staff.unlocked
     d.tap("close_admin")
     assert d.session.screen is Screen.PAIR

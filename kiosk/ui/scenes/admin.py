@@ -15,7 +15,8 @@ from functools import partial
 import pygame
 
 from kiosk.session.screens import Screen
-from kiosk.session.session import PIN_LENGTH, Session
+from kiosk.session.session import Session
+from kiosk.session.staff_lock import MAX_DIGITS
 from kiosk.ui import draw, explain_views, theme
 from kiosk.ui.geometry import (
     Rect,
@@ -39,7 +40,7 @@ class AdminScene(Scene):
 
     def title_for(self, session: Session) -> str:
         if not session.staff.unlocked:
-            return "Staff only: type the PIN"
+            return session.staff.pin.prompt
         if session.staff.compare.open:
             return "Compare two sets of recordings"
         return "Add a move name" if session.staff.keyboard_open else "Kiosk settings (staff)"
@@ -54,6 +55,8 @@ class AdminScene(Scene):
         pad_rect = Rect(0, 0, cell * 3 + 2 * m.gap, cell * 4 + 3 * m.gap)
         pad_rect.center = f.body.center
         self.pad_cells = grid(pad_rect, 4, 3, m.gap)
+        # "Back" leaves the pad: under the typed digits, away from the keys.
+        self.pin_back_rect, self.pin_side = take_bottom(f.side, m.unit, m.gap)
         self.settings_cells = grid(f.body, 4, 2, m.gap)
         # The keyboard uses the whole screen below the title: keys must stay finger-sized.
         area = Rect(m.gap, m.gap, m.width - 2 * m.gap, m.height - 2 * m.gap)
@@ -80,6 +83,7 @@ class AdminScene(Scene):
         return (
             session.staff.unlocked,
             len(session.staff.pin_entry),
+            session.staff.pin.prompt,
             session.staff.keyboard_open,
             session.staff.keyboard_text,
             s.keep_data_between_visitors,
@@ -95,13 +99,15 @@ class AdminScene(Scene):
 
     def scene_buttons(self, session: Session) -> list[Button]:
         if not session.staff.unlocked:
-            labels = [*"123456789", "Clear", "0", "Back"]
-            out = []
+            labels = [*"123456789", "Clear", "0", "OK"]
+            out = [
+                Button(self.pin_back_rect, "Back", session.close_admin, "quiet", name="pin_back")
+            ]
             for label, cell in zip(labels, self.pad_cells, strict=True):
                 if label == "Clear":
                     action = session.clear_pin
-                elif label == "Back":
-                    action = session.close_admin
+                elif label == "OK":
+                    action = session.submit_pin
                 else:
                     action = partial(session.enter_pin_digit, label)
                 out.append(
@@ -109,7 +115,7 @@ class AdminScene(Scene):
                         cell,
                         label,
                         action,
-                        "quiet" if not label.isdigit() else "normal",
+                        "primary" if label == "OK" else "normal" if label.isdigit() else "quiet",
                         name=f"pin_{label.lower()}",
                     )
                 )
@@ -272,13 +278,14 @@ class AdminScene(Scene):
             super().draw_title(surface, words)
 
     def draw_background(self, surface: pygame.Surface, session: Session) -> None:
-        m, f = self.m, self.frame
+        m = self.m
         if not session.staff.unlocked:
-            dots = "".join(
-                "*" if i < len(session.staff.pin_entry) else "-" for i in range(PIN_LENGTH)
+            typed = len(session.staff.pin_entry)
+            dots = "*" * min(typed, MAX_DIGITS) + "-" * max(0, 4 - typed)
+            draw.panel(surface, self.pin_side)
+            draw.text(
+                surface, self.cache, dots, m.title_px, theme.TEXT, self.pin_side.center, "center"
             )
-            draw.panel(surface, f.side)
-            draw.text(surface, self.cache, dots, m.title_px, theme.TEXT, f.side.center, "center")
             return
         if session.staff.keyboard_open:
             pygame.draw.rect(surface, theme.PANEL, self.field_rect, border_radius=8)
