@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -143,7 +144,7 @@ class SampleBuffer:
         """Where the oldest of ``count`` stored rows sits in the ring (caller holds the lock)."""
         return (self._written - count) % self._capacity
 
-    def _search(self, value: float, side: str, count: int) -> int:
+    def _search(self, value: float, side: Literal["left", "right"], count: int) -> int:
         """``np.searchsorted`` over the stored times, oldest first, without reordering them.
 
         The ring holds at most two runs of increasing times: from the oldest row

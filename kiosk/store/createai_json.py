@@ -186,8 +186,8 @@ def _dataset_from_document(document: Any, source: str) -> tuple[Dataset, FileFor
         names.add(action.name)
         forms.add(form)
         actions.append(action)
-    form: FileForm = "legacy" if forms == {"legacy"} else "current"
-    return Dataset(tuple(actions)), form
+    file_form: FileForm = "legacy" if forms == {"legacy"} else "current"
+    return Dataset(tuple(actions)), file_form
 
 
 def _parse_action(item: Any, where: str) -> tuple[Action, FileForm]:
@@ -264,6 +264,7 @@ def _parse_recording(item: Any, where: str) -> Recording:
 
 
 def _identifier(item: Mapping[str, Any], where: str) -> tuple[str, FileForm]:
+    form: FileForm
     if "ID" in item:
         value, form = item["ID"], "legacy"
     elif "id" in item:
