@@ -25,7 +25,8 @@ class Screen(enum.Enum):
 _ALWAYS = frozenset({Screen.ATTRACT, Screen.PAIR, Screen.ADMIN})
 
 TRANSITIONS: dict[Screen, frozenset[Screen]] = {
-    Screen.ATTRACT: _ALWAYS | {Screen.ACTIONS, Screen.RECORD},  # a board already connected
+    # A board already connected; a visit resumed after a restart retrains its model.
+    Screen.ATTRACT: _ALWAYS | {Screen.ACTIONS, Screen.RECORD, Screen.TRAIN},
     Screen.PAIR: _ALWAYS | {Screen.ACTIONS, Screen.RECORD},  # connected
     Screen.ACTIONS: _ALWAYS | {Screen.RECORD},
     Screen.RECORD: _ALWAYS | {Screen.ACTIONS, Screen.TRAIN, Screen.TEST},  # a model is ready
