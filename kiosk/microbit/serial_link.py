@@ -471,12 +471,21 @@ class SerialLink(Link):
         return None
 
     def _send_stop(self, ser: SerialPort) -> None:
-        """Best effort: ask the board to stop streaming before the port is closed."""
+        """Best effort: ask the board to stop streaming before the port is closed.
+
+        Waits (briefly) for the answer: a port closed right after the write can
+        drop the command on its way (an emulated board's socket does).
+        """
         try:
-            ser.write(sp.encode_command(self._new_id(), "STOP"))
+            command_id = self._new_id()
+            ser.write(sp.encode_command(command_id, "STOP"))
             flush = getattr(ser, "flush", None)
             if flush is not None:
                 flush()
+            wait = min(self.timings.command_timeout_s, 1.0)
+            self._await_response(
+                ser, sp.LineSplitter(), threading.Event(), {command_id}, time.monotonic() + wait
+            )
         except Exception:
             log.debug("could not send STOP", exc_info=True)
 
