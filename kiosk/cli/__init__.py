@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "kiosk.cli.monitor",  # monitor
     "kiosk.cli.doctor",  # doctor
     "kiosk.cli.bench",  # bench
+    "kiosk.cli.firmware",  # firmware build, flash
 )
 
 DEFAULT_COMMAND = "run"
