@@ -35,6 +35,7 @@ CONFIG_KEYS: dict[str, tuple[str, str]] = {
     "sound_enabled": ("sound", "enabled"),
     "rotation": ("display", "rotation"),
     "fixed_pattern": ("microbit", "fixed_pattern"),
+    "radio_remote_id": ("microbit", "radio_remote_id"),  # set by "Prepare a micro:bit"
 }
 
 

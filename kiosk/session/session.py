@@ -23,6 +23,7 @@ from kiosk.errors import KioskError
 from kiosk.microbit.link import ButtonEvent, Link, LinkState, StateChange
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
+from kiosk.session.board_prep import BoardPrep
 from kiosk.session.boards import BoardSource
 from kiosk.session.compare import Comparer
 from kiosk.session.explore import Explorer, ExploreView, WhyView
@@ -149,6 +150,7 @@ class Session:
         self.quit_requested = False
         self.exit_code = 0  # EXIT_TO_SHELL after "Exit to shell"
         self.compare = Comparer(store, self.data.project_id)
+        self.board_prep = BoardPrep(self.settings, self.settings_file)  # "Prepare a micro:bit"
         # for the UI
         self.message: Message | None = None
         self.cues: list[str] = []  # sounds to play, drained by the UI
@@ -448,6 +450,7 @@ class Session:
         self.admin_unlocked = False
         self.keyboard_open = False
         self.compare.close()
+        self.board_prep.close()
         self.pin_entry = ""
         back = self.screen_before_admin
         self._go(back if back is not Screen.ADMIN else Screen.ATTRACT)
@@ -548,6 +551,20 @@ class Session:
             name = self._store_call(lambda: self.compare.save_snapshot(self.data.n_recordings))
             if name is not None:
                 self._say(f"Saved the {self.data.n_recordings} recordings as {name}.", "good")
+
+    def admin_prepare_board(self) -> None:
+        if self._admin():
+            self.board_prep.show()
+
+    def admin_prepare_board_as(self, role: str) -> None:
+        """Flash the plugged-in board for ``role`` ("usb", "bridge", "remote")."""
+        if self._admin():
+            self._close_link()  # the flasher needs the board to itself
+            self.board_prep.start(role)
+
+    def admin_close_prepare_board(self) -> None:
+        self.touch()
+        self.board_prep.close()
 
     def admin_open_compare(self) -> None:
         if self._admin():
@@ -796,6 +813,7 @@ class Session:
         self.showing_why = False
         self.why_view = WhyView.SQUARES
         self.explore.reset()
+        self.board_prep.reset()
         self.explainer = self.explanation = None
         self.viewing_recording = None
         if not self.settings.keep_data_between_visitors:
