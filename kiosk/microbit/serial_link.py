@@ -43,6 +43,11 @@ log = logging.getLogger(__name__)
 _SCALAR_LINES = 8
 
 FAILED_ADVICE = "Check the USB cable and the program on the micro:bit, then choose Try again."
+#: Plain words for a board with another program on it, and who can fix it where.
+WRONG_PROGRAM = (
+    "it may have a different program on it. A member of staff can fix that: Settings, "
+    "then “Prepare a micro:bit” (or 'kiosk flash usb')."
+)
 
 
 class SerialPort(Protocol):
@@ -343,16 +348,12 @@ class SerialLink(Link):
             if response.is_error or response.value != str(sp.PROTOCOL_VERSION):
                 raise _SetupFailed(
                     f"The micro:bit speaks protocol version {response.value or '?'}, "
-                    f"but the kiosk needs version {sp.PROTOCOL_VERSION}: "
-                    "flash the kiosk's USB program onto it."
+                    f"but the kiosk needs version {sp.PROTOCOL_VERSION}: {WRONG_PROGRAM}"
                 )
             return
         if stop.is_set():
             return
-        raise _SetupFailed(
-            "The micro:bit on USB does not answer. It may be running another program: "
-            "flash the kiosk's USB program onto it (see firmware/README.md)."
-        )
+        raise _SetupFailed(f"The micro:bit on USB does not answer: {WRONG_PROGRAM}")
 
     def _identify(self, ser: SerialPort, splitter: sp.LineSplitter, stop: threading.Event) -> None:
         """Learn which program runs (SWVER, known to every version of both) and its details."""
@@ -638,7 +639,7 @@ class SerialLink(Link):
                 "The USB micro:bit answers but no data comes from the remote micro:bit: "
                 "is it switched on, close by, and running the radio sender program?"
             )
-        return "The micro:bit answers but sends no data: flash the kiosk's USB program onto it."
+        return f"The micro:bit answers but sends no data: {WRONG_PROGRAM}"
 
     _connected_in_session = False
 

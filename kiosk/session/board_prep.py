@@ -44,6 +44,8 @@ NO_ICONS_WORDS = (
     "This micro:bit cannot show the picture of the move, but nothing is lost: "
     "the kiosk still recognises it."
 )
+#: The test screen's one line (its live area is narrow).
+NO_ICONS_SHORT = "This micro:bit shows no pictures: nothing is lost."
 
 
 @dataclass(frozen=True)
@@ -212,9 +214,9 @@ class BoardPrep:
                     thread.join(1.0)
 
 
-def board_words(link: Link | None) -> str | None:
+def board_words(link: Link | None, short: bool = False) -> str | None:
     """What the pair / test screens should say about the board's program, or None when fine."""
-    if link is None:
+    if link is None or link.simulated:
         return None
     program = getattr(link, "program", None)
     if program is None:
@@ -222,5 +224,5 @@ def board_words(link: Link | None) -> str | None:
     if program.program == "kiosk" and program.role == "remote":
         return WRONG_PROGRAM_WORDS
     if not link.can_show_icons:
-        return NO_ICONS_WORDS
+        return NO_ICONS_SHORT if short else NO_ICONS_WORDS
     return None

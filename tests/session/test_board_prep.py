@@ -74,6 +74,8 @@ def test_reset_forgets_what_was_shown() -> None:
 
 
 class _Link:
+    simulated = False
+
     def __init__(self, program: BoardProgram | None) -> None:
         self.program = program
 
@@ -86,5 +88,7 @@ def test_board_words_for_the_screens() -> None:
     assert board_words(None) is None
     assert board_words(_Link(BoardProgram("kiosk", "1.0", "usb"))) is None  # type: ignore[arg-type]
     assert board_words(_Link(BoardProgram("foundation", "0.3.0", ""))) == NO_ICONS_WORDS  # type: ignore[arg-type]
+    short = board_words(_Link(BoardProgram("foundation", "0.3.0", "")), short=True)  # type: ignore[arg-type]
+    assert short is not None and "nothing is lost" in short
     remote = board_words(_Link(BoardProgram("kiosk", "1.0", "remote")))  # type: ignore[arg-type]
     assert remote is not None and "Prepare a micro:bit" in remote
