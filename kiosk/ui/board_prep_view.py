@@ -6,6 +6,8 @@ The admin scene hands over its body (the choices) and side panel (the words).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pygame
 
 from kiosk.session.board_prep import CHOICES
@@ -21,11 +23,15 @@ TITLE = "Prepare a micro:bit"
 def buttons(session: Session, body: Rect, primary: Rect, gap: int) -> list[Button]:
     prep = session.board_prep
     busy = prep.busy
+
+    def choose(role: str) -> Callable[[], None] | None:
+        return None if busy else lambda: session.admin_prepare_board_as(role)
+
     out = [
         Button(
             cell,
             label,
-            None if busy else (lambda r=role: session.admin_prepare_board_as(r)),
+            choose(role),
             "selected" if prep.role == role else "normal",
             name=f"prepare_{role}",
         )
