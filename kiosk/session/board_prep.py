@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.errors import KioskError
-from kiosk.microbit.link import Link
+from kiosk.microbit.link import Link, LinkState
 from kiosk.session.admin_settings import SettingsFile
 from kiosk.session.settings import SessionSettings
 
@@ -218,11 +218,11 @@ def board_words(link: Link | None, short: bool = False) -> str | None:
     """What the pair / test screens should say about the board's program, or None when fine."""
     if link is None or link.simulated:
         return None
-    program = getattr(link, "program", None)
-    if program is None:
-        return None
-    if program.program == "kiosk" and program.role == "remote":
-        return WRONG_PROGRAM_WORDS
+    program = getattr(link, "program", None)  # what a USB board said it runs
+    if program is not None and program.program == "kiosk" and program.role == "remote":
+        return "A radio remote is plugged in: ask staff." if short else WRONG_PROGRAM_WORDS
+    if link.state is not LinkState.CONNECTED:
+        return None  # nothing is known about its LEDs yet
     if not link.can_show_icons:
         return NO_ICONS_SHORT if short else NO_ICONS_WORDS
     return None

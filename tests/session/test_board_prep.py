@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from kiosk.errors import KioskError
+from kiosk.microbit.link import LinkState
 from kiosk.microbit.serial_protocol import BoardProgram
 from kiosk.session.admin_settings import SettingsFile
 from kiosk.session.board_prep import NO_ICONS_WORDS, BoardPrep, FlashOutcome, board_words
@@ -75,6 +76,7 @@ def test_reset_forgets_what_was_shown() -> None:
 
 class _Link:
     simulated = False
+    state = LinkState.CONNECTED
 
     def __init__(self, program: BoardProgram | None) -> None:
         self.program = program
