@@ -318,6 +318,13 @@ fi
 say "Installing and enabling the services"
 copy_file "$SRC/services/$APP.service" "$UNIT_DIR/$APP.service" 0644
 copy_file "$SRC/services/$APP-console.service" "$UNIT_DIR/$APP-console.service" 0644
+# Flashing micro:bits (issue 11): the board's MICROBIT drive is mounted for the
+# service user at /media/microbit, and the kiosk's own programs are built.
+copy_file "$SRC/deploy/microbit-drive.rules" /etc/udev/rules.d/70-microbit-kiosk-drive.rules 0644
+copy_file "$SRC/deploy/media-microbit.mount" "$UNIT_DIR/media-microbit.mount" 0644
+run mkdir -p /media/microbit
+run udevadm control --reload
+run "$VENV/bin/kiosk" firmware build --source "$SRC/firmware"
 run systemctl daemon-reload
 run systemctl enable "$APP.service" "$APP-console.service"
 run systemctl enable bluetooth.service

@@ -251,7 +251,9 @@ class Settings:
         "",
         section="microbit",
         check=_radio_id,
-        doc="Radio-bridge firmware only: the id of the remote board the USB board relays.",
+        admin=True,
+        doc="Radio-bridge firmware only: the id of the remote board the USB board relays.\n"
+        'The admin screen\'s "Prepare a micro:bit" sets it when it flashes a radio remote.',
     )
 
     database: str = setting(

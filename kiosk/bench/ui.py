@@ -39,7 +39,7 @@ def _trained_session(db_path: Path):
 
     store = Store.open(db_path)
     settings = Settings()
-    session = Session(store, HardwareBoards(settings), settings)
+    session = Session(store, HardwareBoards(lambda: settings), settings)
     session.start()
     session.use_simulated_board()
     for name, _ in MOVES:
@@ -182,7 +182,7 @@ def _first_frame(db_path: str) -> None:
     from kiosk.ui.app import AppOptions, KioskApp
 
     settings = Settings()
-    session = Session(Store.open(db_path), HardwareBoards(settings), settings)
+    session = Session(Store.open(db_path), HardwareBoards(lambda: settings), settings)
     app = KioskApp(session, AppOptions(size=(800, 480), fullscreen=False))
     app.step()
     print(time.time(), flush=True)

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "kiosk.cli.doctor",  # doctor, set-pin
     "kiosk.cli.config_commands",  # config
     "kiosk.cli.bench",  # bench
+    "kiosk.cli.firmware",  # firmware build, flash
 )
 
 DEFAULT_COMMAND = "run"

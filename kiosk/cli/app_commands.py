@@ -131,7 +131,9 @@ def run_app(args: argparse.Namespace) -> int:
         notifier.status("; ".join(startup.staff_lines())[:200])
     session = Session(
         store,
-        HardwareBoards(settings),
+        # The session's settings as they are when a board is opened (the admin screen
+        # can change the radio remote's id while the kiosk runs).
+        HardwareBoards(lambda: session.settings),
         settings,
         # The technician's PIN; a box still on the shipped default asks staff to
         # choose one on the PIN pad instead of accepting 1234.

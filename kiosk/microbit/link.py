@@ -96,6 +96,14 @@ class Link(ABC):
         """What this link is connected to, for the screen and the log."""
         return self.kind
 
+    @property
+    def can_show_icons(self) -> bool:
+        """Whether ``show_icon`` reaches the board's LEDs; when False the screen says so.
+
+        Backends whose board program may lack an LED command override this.
+        """
+        return True
+
     def connect(self) -> None:
         """Start the I/O thread; returns at once. Progress arrives as StateChange events."""
         thread = self._thread

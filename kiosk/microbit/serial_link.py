@@ -9,8 +9,15 @@ turns changes of the button bits into press / release events, and recovers on
 its own from unplugging, silence and garbage. Everything runs on the link's
 thread; nothing raises out of it (see ``kiosk.microbit.link``).
 
-The protocol has no LED command, so ``show_icon`` is accepted and dropped
-with one logged note.
+Two programs speak this protocol: the kiosk's own (``firmware/``) and the
+Foundation's. The Foundation's panics on any command it does not know, so
+after the handshake the link asks ``SWVER`` (which both know), learns which
+program runs (``program``) and from then on sends only commands that program
+knows: icons go out as ``LED`` only to the kiosk's program (``can_show_icons``),
+``MBID`` only where it exists, and ``RF`` never (it retunes the Foundation's
+bridge but not its remote). A board that stops answering for a long time ends
+``failed`` with a reason, but the link keeps trying quietly and comes back by
+itself when the board does.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import numpy as np
 
 from kiosk.errors import LinkError
 from kiosk.microbit import serial_protocol as sp
-from kiosk.microbit.link import Link, LinkState
+from kiosk.microbit.link import Link, LinkState, icon_to_led_bytes
 from kiosk.signal import SampleBuffer
 
 log = logging.getLogger(__name__)
@@ -36,6 +43,11 @@ log = logging.getLogger(__name__)
 _SCALAR_LINES = 8
 
 FAILED_ADVICE = "Check the USB cable and the program on the micro:bit, then choose Try again."
+#: Plain words for a board with another program on it, and who can fix it where.
+WRONG_PROGRAM = (
+    "it may have a different program on it. A member of staff can fix that: Settings, "
+    "then “Prepare a micro:bit” (or 'kiosk flash usb')."
+)
 
 
 class SerialPort(Protocol):
@@ -70,7 +82,7 @@ class SerialTimings:
     port_poll_s: float = 0.5  # how often to look for an unplugged board to come back
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 8.0
-    max_failures: int = 5  # consecutive failed attempts before ``failed``
+    max_failures: int = 5  # consecutive failed attempts before ``failed`` (retries go on)
     sample_period_s: float = 0.02  # the firmware's default period, to spread bursts in time
 
 
@@ -113,9 +125,22 @@ def parse_remote_id(remote_id: int | str | None) -> int | None:
     return value
 
 
+def is_url(port: str) -> bool:
+    """True for a pyserial URL (``socket://host:port``: an emulated board), not a device path."""
+    return "://" in port
+
+
 def _open_pyserial(port: str, timings: SerialTimings) -> SerialPort:
     import serial
 
+    if is_url(port):
+        link: SerialPort = serial.serial_for_url(
+            port,
+            baudrate=sp.BAUD_RATE,
+            timeout=timings.read_timeout_s,
+            write_timeout=timings.write_timeout_s,
+        )
+        return link
     return serial.Serial(
         port,
         sp.BAUD_RATE,
@@ -140,23 +165,25 @@ class SerialLink(Link):
         port: str = "auto",
         remote_id: int | str | None = None,
         *,
-        radio_frequency: int | None = None,
         buffer: SampleBuffer | None = None,
         timings: SerialTimings | None = None,
         serial_factory: SerialFactory | None = None,
         port_finder: Callable[[], list[str]] | None = None,
     ) -> None:
         super().__init__(buffer)
-        if radio_frequency is not None and not 0 <= radio_frequency <= 83:
-            raise LinkError("The micro:bit radio frequency (group channel) must be 0 to 83.")
         self.port = port or "auto"
         self.remote_id = parse_remote_id(remote_id)
-        self.radio_frequency = radio_frequency
         self.timings = timings or SerialTimings()
         self._open = serial_factory or (lambda path, _t: _open_pyserial(path, self.timings))
         self._find = port_finder or (find_serial_boards if self.port == "auto" else self._explicit)
         self._next_id = int.from_bytes(os.urandom(2), "big")  # ids differ between runs
         self._icon_noted = False
+        #: What the board runs, learnt at each handshake (None before the first).
+        self.program: sp.BoardProgram | None = None
+        self.board_id: str | None = None  # MBID's answer, where the program knows MBID
+        self.hardware: str | None = None  # HWVER's answer: "1" or "2"
+        self._icon_ids: set[int] = set()  # LED commands sent and not yet answered
+        self._quiet = False  # retrying after ``failed``: do not flicker the state
         self._last_t = 0.0
         self._prev_buttons = 0
         self._last_sequence: int | None = None
@@ -171,17 +198,25 @@ class SerialLink(Link):
             "lost": 0,
             "sessions": 0,
             "drops": 0,
+            "icons_shown": 0,  # LED commands the board confirmed
+            "icons_refused": 0,
         }
 
     @property
     def description(self) -> str:
         where = self.current_port or ("any USB port" if self.port == "auto" else self.port)
+        running = f", running {self.program.words}" if self.program is not None else ""
         if self.remote_id is not None:
-            return f"radio bridge on {where}, remote micro:bit {self.remote_id}"
-        return f"USB micro:bit on {where}"
+            return f"radio bridge on {where}, remote micro:bit {self.remote_id}{running}"
+        return f"USB micro:bit on {where}{running}"
+
+    @property
+    def can_show_icons(self) -> bool:
+        """Only the kiosk's own program has an LED command; unknown until the handshake."""
+        return self.program is not None and self.program.can_show_icons
 
     def _explicit(self) -> list[str]:
-        return [self.port] if os.path.exists(self.port) else []
+        return [self.port] if is_url(self.port) or os.path.exists(self.port) else []
 
     # ---- the thread ------------------------------------------------------------------
 
@@ -209,14 +244,20 @@ class SerialLink(Link):
             if self._connected_in_session:
                 ever_connected = True
                 failures, backoff = 0, t.backoff_initial_s
+                self._quiet = False
             if stop.is_set():
                 return
             if not reason:  # a drop or an unplug: look for the board again at once
                 continue
             failures += 1
             if failures >= t.max_failures:
+                # Tell the visitor and staff, but do not give up: a board that froze
+                # (or is being re-flashed) must be picked up again when it answers,
+                # without anyone choosing Try again.
                 self._set_state(LinkState.FAILED, f"{reason} {FAILED_ADVICE}")
-                return
+                self._quiet = True
+                stop.wait(t.backoff_max_s)
+                continue
             self._set_state(waiting, f"{reason} Trying again…")
             stop.wait(backoff)
             backoff = min(backoff * 2, t.backoff_max_s)
@@ -232,6 +273,7 @@ class SerialLink(Link):
             if ports:
                 return ports[0]
             if not announced:
+                self._quiet = False  # unplugged: say so, whatever happened before
                 self._set_state(state, "Plug the micro:bit into the kiosk with its USB cable.")
                 announced = True
             stop.wait(self.timings.port_poll_s)
@@ -253,15 +295,14 @@ class SerialLink(Link):
         splitter.reset()  # a partial line from the previous session is meaningless now
         try:
             ser.reset_input_buffer()
-            self._set_state(
-                LinkState.RECONNECTING if self.stats["sessions"] > 1 else LinkState.CONNECTING,
-                "Saying hello to the micro:bit…",
-            )
+            if not self._quiet:
+                self._set_state(
+                    LinkState.RECONNECTING if self.stats["sessions"] > 1 else LinkState.CONNECTING,
+                    "Saying hello to the micro:bit…",
+                )
             self._handshake(ser, splitter, stop)
-            if self.remote_id is not None:
-                self._configure(ser, splitter, stop, "RMBID", str(self.remote_id))
-            if self.radio_frequency is not None:
-                self._configure(ser, splitter, stop, "RF", str(self.radio_frequency))
+            self._identify(ser, splitter, stop)
+            self._configure_remote(ser, splitter, stop)
             self._configure(ser, splitter, stop, "ZSTART", "AB", expect_value="")
             self._stream(ser, splitter, stop)
         except errors as exc:
@@ -307,16 +348,89 @@ class SerialLink(Link):
             if response.is_error or response.value != str(sp.PROTOCOL_VERSION):
                 raise _SetupFailed(
                     f"The micro:bit speaks protocol version {response.value or '?'}, "
-                    f"but the kiosk needs version {sp.PROTOCOL_VERSION}: "
-                    "flash the kiosk's USB program onto it."
+                    f"but the kiosk needs version {sp.PROTOCOL_VERSION}: {WRONG_PROGRAM}"
                 )
             return
         if stop.is_set():
             return
-        raise _SetupFailed(
-            "The micro:bit on USB does not answer. It may be running another program: "
-            "flash the kiosk's USB program onto it (see firmware/README.md)."
+        raise _SetupFailed(f"The micro:bit on USB does not answer: {WRONG_PROGRAM}")
+
+    def _identify(self, ser: SerialPort, splitter: sp.LineSplitter, stop: threading.Event) -> None:
+        """Learn which program runs (SWVER, known to every version of both) and its details."""
+        answer = self._query(ser, splitter, stop, "SWVER")
+        program = sp.identify_program(answer)
+        if program != self.program:
+            log.info("the micro:bit on %s runs %s", self.current_port, program.words)
+        self.program = program
+        self.hardware = self._query(ser, splitter, stop, "HWVER")
+        if program.knows("MBID"):
+            self.board_id = self._query(ser, splitter, stop, "MBID")
+
+    def _configure_remote(
+        self, ser: SerialPort, splitter: sp.LineSplitter, stop: threading.Event
+    ) -> None:
+        if self.remote_id is None:
+            return
+        program = self.program
+        if program is not None and program.program == "kiosk" and program.role != "bridge":
+            # RMBID is unknown there: the board would answer ERROR and stream its own
+            # movement anyway. Say so to staff; the visitor can still use this board.
+            log.warning(
+                "A radio remote is set (%s) but the USB micro:bit runs %s, not the radio "
+                "bridge: it sends its own movement. Flash it with 'kiosk flash bridge'.",
+                self.remote_id,
+                program.words,
+            )
+            return
+        if program is None or program.knows("RMBID"):
+            self._configure(ser, splitter, stop, "RMBID", str(self.remote_id))
+
+    def _query(
+        self, ser: SerialPort, splitter: sp.LineSplitter, stop: threading.Event, command: str
+    ) -> str | None:
+        """The value a command answers, or None for ERROR or no answer (never raises)."""
+        command_id = self._new_id()
+        ser.write(sp.encode_command(command_id, command))
+        response = self._await_response(
+            ser, splitter, stop, {command_id}, time.monotonic() + self.timings.command_timeout_s
         )
+        if response is None or response.is_error:
+            return None
+        return response.value
+
+    def probe(self) -> sp.BoardProgram:
+        """Open the port, handshake and identify the program, close; on the calling thread.
+
+        For ``kiosk doctor`` and the flasher's check. Raises LinkError with the reason.
+        """
+        port = self.port
+        if port == "auto":
+            ports = self._find()
+            if not ports:
+                raise LinkError("No micro:bit is plugged in on USB.")
+            port = ports[0]
+        self.current_port = port
+        stop = threading.Event()
+        try:
+            ser = self._open(port, self.timings.read_timeout_s)
+        except _port_errors() as exc:
+            raise LinkError(_open_failure_reason(port, exc)) from None
+        splitter = sp.LineSplitter()
+        try:
+            ser.reset_input_buffer()
+            self._handshake(ser, splitter, stop)
+            self._identify(ser, splitter, stop)
+        except _SetupFailed as exc:
+            raise LinkError(exc.reason) from None
+        except _port_errors() as exc:
+            raise LinkError(f"The USB connection to the micro:bit failed ({exc}).") from None
+        finally:
+            try:
+                ser.close()
+            except Exception:
+                log.debug("closing %s failed", port, exc_info=True)
+        assert self.program is not None
+        return self.program
 
     def _configure(
         self,
@@ -358,12 +472,21 @@ class SerialLink(Link):
         return None
 
     def _send_stop(self, ser: SerialPort) -> None:
-        """Best effort: ask the board to stop streaming before the port is closed."""
+        """Best effort: ask the board to stop streaming before the port is closed.
+
+        Waits (briefly) for the answer: a port closed right after the write can
+        drop the command on its way (an emulated board's socket does).
+        """
         try:
-            ser.write(sp.encode_command(self._new_id(), "STOP"))
+            command_id = self._new_id()
+            ser.write(sp.encode_command(command_id, "STOP"))
             flush = getattr(ser, "flush", None)
             if flush is not None:
                 flush()
+            wait = min(self.timings.command_timeout_s, 1.0)
+            self._await_response(
+                ser, sp.LineSplitter(), threading.Event(), {command_id}, time.monotonic() + wait
+            )
         except Exception:
             log.debug("could not send STOP", exc_info=True)
 
@@ -383,11 +506,14 @@ class SerialLink(Link):
         self._last_sequence = None
         last_data = time.monotonic()
         while not stop.is_set():
-            self._drop_icons()
+            self._send_icon(ser)
             data = self._read(ser)
             now = time.monotonic()
             if data:
-                periodic = [line for line in splitter.feed(data) if line[:1] == b"P"]
+                lines = splitter.feed(data)
+                periodic = [line for line in lines if line[:1] == b"P"]
+                if self._icon_ids and len(periodic) != len(lines):
+                    self._icon_answers(lines)
                 self.stats["noise"] = splitter.noise_lines
                 self.stats["overlong"] = splitter.overlong_lines
                 if periodic and self._take(periodic, now):
@@ -475,12 +601,37 @@ class SerialLink(Link):
                 self._push_button(name, False)
         self._prev_buttons = 0
 
-    def _drop_icons(self) -> None:
-        if self._next_icon() is not None and not self._icon_noted:
-            self._icon_noted = True
-            log.info(
-                "The USB serial protocol has no LED command: icons are not shown on this board."
-            )
+    def _send_icon(self, ser: SerialPort) -> None:
+        """The newest queued icon as an LED command, where the board's program knows LED."""
+        icon = self._next_icon()
+        if icon is None:
+            return
+        if not self.can_show_icons:
+            if not self._icon_noted:
+                self._icon_noted = True
+                words = self.program.words if self.program is not None else "its program"
+                log.info(
+                    "The micro:bit runs %s, which has no LED command: icons are not shown "
+                    "on the board (flash it with 'kiosk flash usb' to show them).",
+                    words,
+                )
+            return
+        command_id = self._new_id()
+        value = sp.encode_icon_value(icon_to_led_bytes(icon))
+        ser.write(sp.encode_command(command_id, "LED", value))
+        self._icon_ids.add(command_id)
+        if len(self._icon_ids) > 32:  # answers lost in a drop: do not grow for ever
+            self._icon_ids.clear()
+
+    def _icon_answers(self, lines: list[bytes]) -> None:
+        for line in lines:
+            if line[:1] != b"R":
+                continue
+            response = sp.parse_response(line)
+            if response is None or response.command_id not in self._icon_ids:
+                continue
+            self._icon_ids.discard(response.command_id)
+            self.stats["icons_refused" if response.is_error else "icons_shown"] += 1
 
     def _no_data_reason(self) -> str:
         if self.remote_id is not None:
@@ -488,7 +639,7 @@ class SerialLink(Link):
                 "The USB micro:bit answers but no data comes from the remote micro:bit: "
                 "is it switched on, close by, and running the radio sender program?"
             )
-        return "The micro:bit answers but sends no data: flash the kiosk's USB program onto it."
+        return f"The micro:bit answers but sends no data: {WRONG_PROGRAM}"
 
     _connected_in_session = False
 
@@ -512,6 +663,4 @@ def _configure_failure_reason(command: str, value: str, answer: str) -> str:
             "check the id in the kiosk settings and that the USB board runs the radio-bridge "
             "program."
         )
-    if command == "RF":
-        return f"The radio bridge did not accept radio frequency {value} ({answer})."
     return f"The micro:bit did not start streaming ({command} answered {answer})."

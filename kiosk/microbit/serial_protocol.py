@@ -258,3 +258,78 @@ class LineSplitter:
             self._discarding = True
             self._partial = b""
         return lines
+
+
+# ---- which program the board runs ---------------------------------------------------------
+
+#: What the kiosk's own program answers to SWVER starts with this ("kiosk-1.0-usb").
+KIOSK_VERSION_PREFIX = "kiosk-"
+KIOSK_ROLES = ("usb", "bridge", "remote")
+#: Commands every version of the Foundation's sensor-radio-bridge firmware knows.
+#: Anything else makes it panic (error 210) and stop until reset.
+FOUNDATION_COMMANDS = frozenset({"HS", "SWVER", "HWVER", "PER", "START", "ZSTART", "STOP"})
+#: Added in the Foundation's 0.2.0 (MBID, RMBID). RF is left out on purpose: it
+#: retunes only the bridge, not its remote, and so breaks the radio link.
+FOUNDATION_COMMANDS_0_2 = FOUNDATION_COMMANDS | {"MBID", "RMBID"}
+#: The kiosk's own program (firmware/): the Foundation's commands plus LED and MBID.
+KIOSK_COMMANDS = frozenset({"HS", "SWVER", "HWVER", "PER", "ZSTART", "STOP", "MBID", "LED"})
+
+
+@dataclass(frozen=True)
+class BoardProgram:
+    """What the board said it runs (from its SWVER answer) and so which commands it knows."""
+
+    program: str  # "kiosk" | "foundation" | "unknown"
+    version: str  # as the board reported it ("1.0", "0.3.0"), "" if unknown
+    role: str  # "usb" | "bridge" | "remote" for the kiosk's program, "" if not known
+
+    @property
+    def commands(self) -> frozenset[str]:
+        if self.program == "kiosk":
+            return KIOSK_COMMANDS | {"RMBID"} if self.role == "bridge" else KIOSK_COMMANDS
+        if self.program == "foundation" and _version_tuple(self.version) >= (0, 2):
+            return FOUNDATION_COMMANDS_0_2
+        # an unknown program answered HS like the Foundation's: send only the safest set
+        return FOUNDATION_COMMANDS
+
+    def knows(self, command: str) -> bool:
+        return command in self.commands
+
+    @property
+    def can_show_icons(self) -> bool:
+        return self.knows("LED")
+
+    @property
+    def words(self) -> str:
+        """For staff: "the kiosk's program 1.0 (usb)", "the Foundation's program 0.3.0"."""
+        if self.program == "kiosk":
+            return f"the kiosk's program {self.version} ({self.role})"
+        if self.program == "foundation":
+            return f"the Foundation's program {self.version}"
+        return "an unknown program"
+
+
+def identify_program(swver: str | None) -> BoardProgram:
+    """Which program answered SWVER with ``swver`` (None: no answer or an ERROR)."""
+    if swver is None:
+        return BoardProgram("unknown", "", "")
+    if swver.startswith(KIOSK_VERSION_PREFIX):
+        version, _, role = swver[len(KIOSK_VERSION_PREFIX) :].partition("-")
+        return BoardProgram("kiosk", version, role if role in KIOSK_ROLES else "")
+    return BoardProgram("foundation", swver, "")
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for part in text.split("."):
+        if not part.isdigit():
+            break
+        parts.append(int(part))
+    return tuple(parts)
+
+
+def encode_icon_value(led_bytes: bytes) -> str:
+    """The LED command's value: 5 row bytes as 10 hex digits."""
+    if len(led_bytes) != 5 or any(b > 31 for b in led_bytes):
+        raise ValueError("an icon is 5 row bytes of 5 bits each")
+    return led_bytes.hex().upper()

@@ -6,6 +6,7 @@ through ``kiosk.microbit.factory``; a test passes its own ``BoardSource``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from kiosk.microbit.link import Link
@@ -25,7 +26,9 @@ class BoardSource(Protocol):
 class HardwareBoards:
     """Real boards through the micro:bit factory; the pretend board is a SimulatedLink."""
 
-    def __init__(self, settings: Settings, simulated_seed: int = 0) -> None:
+    def __init__(self, settings: Callable[[], Settings], simulated_seed: int = 0) -> None:
+        # A getter, not a copy: the admin screen changes settings (the radio remote's id)
+        # while the kiosk runs, and the next board opened must use the new ones.
         self._settings = settings
         self._seed = simulated_seed
 
@@ -44,8 +47,8 @@ class HardwareBoards:
 
         return open_link(
             "serial",
-            serial_port=self._settings.serial_port,
-            remote_id=self._settings.radio_remote_id,
+            serial_port=self._settings().serial_port,
+            remote_id=self._settings().radio_remote_id,
         )
 
     def open_simulated(self) -> Link:

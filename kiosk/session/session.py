@@ -38,6 +38,7 @@ from kiosk.errors import KioskError
 from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
+from kiosk.session.board_prep import BoardPrep
 from kiosk.session.boards import BoardSource
 from kiosk.session.collecting import Collecting
 from kiosk.session.compare import Comparer
@@ -113,6 +114,7 @@ class Session:
         # The PIN pad: 4-8 digits then OK, wrong PINs slowed, first-boot choice.
         pin = StaffLock(pin_check or _default_pin_check, clock)
         self.staff = StaffDesk(Comparer(store, self.data.project_id), pin)
+        self.board_prep = BoardPrep(self._keep_remote_id)  # staff: "Prepare a micro:bit"
         self.messages = Messages()
         self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, clock())
         # Counts over the kiosk's life (the demo's summary and the log read them), not a visit's.
@@ -411,6 +413,7 @@ class Session:
     def lock_admin(self) -> None:
         """End staff access (closing the screen, the idle time-out, a visitor reset)."""
         self.staff.lock()
+        self.board_prep.close()
 
     def admin_set_keep_data(self, keep: bool) -> None:
         if self._admin():
@@ -495,6 +498,20 @@ class Session:
             if name is not None:
                 self._say(f"Saved the {count} recordings as {name}.", Tone.GOOD)
 
+    def admin_prepare_board(self) -> None:
+        if self._admin():
+            self.board_prep.show()
+
+    def admin_prepare_board_as(self, role: str) -> None:
+        """Flash the plugged-in board for ``role`` ("usb", "bridge", "remote")."""
+        if self._admin():
+            self.connection.close()  # the flasher needs the board to itself
+            self.board_prep.start(role)
+
+    def admin_close_prepare_board(self) -> None:
+        self.touch()
+        self.board_prep.close()
+
     def admin_open_compare(self) -> None:
         if self._admin():
             self._store_call(lambda: self.staff.compare.show(self.data.n_recordings))
@@ -557,6 +574,7 @@ class Session:
         self.learning.reset()
         self.connection.reset(keep_link=keep_link)
         self.lock_admin()
+        self.board_prep.reset()
         wipe = not self.settings.keep_data_between_visitors
         self._store_call(lambda: self.data.end_visit(wipe))  # a failure is logged for staff
         self.messages.reset()  # nothing said to this visitor is for the next one
@@ -584,6 +602,11 @@ class Session:
             self._say(outcome.text, Tone.GOOD)
         else:  # no file configured (a demo, a test) is not a problem; an unwritable one is
             self._say(outcome.text, Tone.INFO if self.settings_file.path is None else Tone.PROBLEM)
+
+    def _keep_remote_id(self, remote_id: str) -> str:
+        """A flashed radio remote's id becomes the kiosk's; returns what to tell staff."""
+        self.settings = self.settings.changed("radio_remote_id", remote_id)
+        return self.settings_file.save(self.settings, "radio_remote_id").text
 
     def _admin(self) -> bool:
         self.touch()

@@ -563,6 +563,51 @@ def check_disk(path: Path) -> Check:
     return Check("disk", OK, detail)
 
 
+# --- micro:bits on USB and the kiosk's own programs for them ----------------
+
+
+def check_boards(config: Settings, boards: Callable[[str], list] | None = None) -> list[Check]:
+    """One line per micro:bit on USB: which program and role it runs, and what to do."""
+    from kiosk.firmware.report import attached_boards  # opens serial ports: only when run
+
+    reports = (boards or attached_boards)(config.radio_remote_id)
+    if not reports:
+        status = WARN if config.link_kind == "serial" else OK
+        return [
+            Check(
+                "micro:bit (USB)",
+                status,
+                "none plugged in",
+                "plug the micro:bit in with a USB data cable" if status == WARN else "",
+            )
+        ]
+    return [
+        Check(f"micro:bit {r.port}", r.status, r.detail, r.fix)
+        for r in reports  # the probe shares the port with a running kiosk: a brief glitch
+    ]
+
+
+def check_firmware() -> Check:
+    """The kiosk's micro:bit programs are built (set-up does it) so boards can be flashed."""
+    from kiosk.firmware.hexbuild import BOARD_VERSIONS, ROLES, default_out_dir, hex_name
+
+    folder = default_out_dir()
+    missing = [
+        hex_name(role, version)
+        for role in ROLES
+        for version in BOARD_VERSIONS
+        if not (folder / hex_name(role, version)).is_file()
+    ]
+    if missing:
+        return Check(
+            "micro:bit programs",
+            WARN,
+            f"{len(missing)} of {len(ROLES) * len(BOARD_VERSIONS)} hex files missing in {folder}",
+            "kiosk firmware build (deploy/install.sh and scripts/setup.sh run it)",
+        )
+    return Check("micro:bit programs", OK, f"built in {folder}")
+
+
 # --- all of it --------------------------------------------------------------
 
 
@@ -570,6 +615,7 @@ def run_checks(
     host: Host | None = None,
     config_path: Path | None = None,
     drivers: Callable[[], list[str] | None] = sdl_video_drivers,
+    boards: Callable[[str], list] | None = None,
 ) -> list[Check]:
     """Every check, in the order a technician should fix things."""
     host = host or Host()
@@ -583,6 +629,8 @@ def run_checks(
     results.append(check_touch(host))
     results.append(check_bluetooth(host, link))
     results.append(check_capabilities(host, link))
+    results.extend(check_boards(config, boards))
+    results.append(check_firmware())
     results.append(check_tflite())
     mount = check_data_mount(host)
     if mount is not None:

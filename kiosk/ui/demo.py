@@ -158,7 +158,7 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     store = Store.open(db_path)
     settings = Settings(countdown_s=plan.countdown_s, gap_s=plan.gap_s)
-    session = Session(store, HardwareBoards(settings), settings)
+    session = Session(store, HardwareBoards(lambda: settings), settings)
     app = KioskApp(
         session,
         AppOptions(

@@ -3,7 +3,10 @@
 The serial link under test opens the pty's slave path with pyserial exactly
 as it would open ``/dev/ttyACM0``; this board answers ``HS``, ``RMBID``,
 ``RF``, ``ZSTART``, ``STOP`` (byte for byte like the Foundation's firmware,
-echoing the host's id), streams compact ``P`` lines at a chosen rate, and
+echoing the host's id) and, like that firmware, panics (goes dead) on a
+command it does not know; with ``swver="kiosk-1.0-usb"`` it imitates the
+kiosk's own program instead (``LED``, ``MBID``, ``ERROR`` for unknown
+commands). It streams compact ``P`` lines at a chosen rate, and
 injects faults on request: garbage, split and over-long lines, wrong
 lengths, bad digits, noise lines, silence, unplugging (closing the pty) and
 replugging (a new pty), and refusing to answer the handshake.
@@ -82,6 +85,7 @@ class FakeSerialBoard:
         accept_remote_id: bool = True,
         stable_path: Path | None = None,
         seed: int = 0,
+        swver: str = "0.2.0",
     ) -> None:
         self.rate_hz = rate_hz
         self.lines_per_write = lines_per_write
@@ -93,6 +97,10 @@ class FakeSerialBoard:
         self.buttons = 0
         self.remote_id = ""
         self.radio_frequency = "42"
+        self.swver = swver
+        self.panicked = False  # the Foundation's firmware after an unknown command
+        self.icons: list[str] = []  # LED values shown (kiosk program only)
+        self._frozen_until = 0.0
         self._rng = random.Random(seed)
         self._master: int | None = None
         self._slave: int | None = None
@@ -168,6 +176,20 @@ class FakeSerialBoard:
 
         self._call(silence)
 
+    def freeze(self, seconds: float) -> None:
+        """Hang completely: no samples and no answers, then carry on (a stuck board)."""
+
+        def hang() -> None:
+            self._frozen_until = time.monotonic() + seconds
+            self.log.faults += 1
+            self.log.drops.append(time.monotonic())
+
+        self._call(hang)
+
+    @property
+    def kiosk_program(self) -> bool:
+        return self.swver.startswith("kiosk-")
+
     def _call(self, work: Callable[[], None], timeout: float = 5.0) -> None:
         done = threading.Event()
         self._requests.put((work, done))
@@ -220,9 +242,11 @@ class FakeSerialBoard:
                     data = os.read(master, 4096)
                 except OSError:
                     data = b""
-                self._handle_input(data)
+                if time.monotonic() >= self._frozen_until and not self.panicked:
+                    self._handle_input(data)
             now = time.monotonic()
-            if not self._streaming or now < self._silent_until:
+            frozen = now < self._frozen_until or self.panicked
+            if not self._streaming or now < self._silent_until or frozen:
                 next_due = now
                 continue
             if now >= next_due:
@@ -267,6 +291,20 @@ class FakeSerialBoard:
                 self._write(sp.encode_response(command_id, *reply))
 
     def _respond(self, command: str, value: str) -> tuple[str, str] | None:
+        if self.kiosk_program:
+            if command == "LED":
+                if len(value) != 10:
+                    return "ERROR", "1"
+                self.icons.append(value)
+                return "LED", value
+            if command == "MBID":
+                return "MBID", "305419896"
+            if command in ("RF", "START") or (command == "RMBID" and "bridge" not in self.swver):
+                return "ERROR", "4"
+        elif command not in sp.FOUNDATION_COMMANDS_0_2 | {"RF"}:
+            self.panicked = True  # the real firmware shows error 210 and stops
+            self._streaming = False
+            return None
         if command == "HS":
             if not self.answer_handshake:
                 return None
@@ -291,9 +329,11 @@ class FakeSerialBoard:
                 self.radio_frequency = value
             return "RF", self.radio_frequency
         if command == "SWVER":
-            return "SWVER", "0.2.0"
+            return "SWVER", self.swver
         if command == "HWVER":
             return "HWVER", "2"
+        if command == "MBID":
+            return "MBID", "3141592653"
         return "ERROR", "1"
 
     def _queue_fault(self, kind: str) -> None:

@@ -9,6 +9,8 @@ without touching this test.
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import itertools
 from typing import Any
 
@@ -20,7 +22,7 @@ from kiosk.session.screens import TRANSITIONS, Screen, TransitionError, check_tr
 
 from .journey import Journey
 
-OWNERS = ("connection", "collecting", "learning", "staff", "messages")
+OWNERS = ("connection", "collecting", "learning", "staff", "messages", "board_prep")
 # Shared resources an owner is handed, not state it keeps for a visitor.
 _RESOURCES = {"store", "window", "_store", "_clock"}
 
@@ -35,7 +37,7 @@ def _state(value: Any, depth: int = 0) -> Any:
         return [_state(v, depth + 1) for v in value]
     if isinstance(value, dict):
         return {k: _state(v, depth + 1) for k, v in value.items()}
-    if callable(value) and not hasattr(value, "__dict__"):
+    if inspect.isroutine(value) or isinstance(value, functools.partial):
         return "callable"
     if depth >= 3 or not hasattr(value, "__dict__"):
         return type(value).__name__

@@ -17,7 +17,7 @@ import pygame
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.session.staff_lock import MAX_DIGITS
-from kiosk.ui import draw, explain_views, theme
+from kiosk.ui import board_prep_view, draw, explain_views, theme
 from kiosk.ui.geometry import (
     Rect,
     columns,
@@ -43,6 +43,8 @@ class AdminScene(Scene):
             return session.staff.pin.prompt
         if session.staff.compare.open:
             return "Compare two sets of recordings"
+        if session.board_prep.open:
+            return board_prep_view.TITLE
         return "Add a move name" if session.staff.keyboard_open else "Kiosk settings (staff)"
 
     title = "Kiosk settings"
@@ -66,14 +68,14 @@ class AdminScene(Scene):
         controls, keys_area = take_bottom(keys_area, m.unit, m.gap)
         self.key_cells = grid(keys_area, n_rows, n_cols, m.gap)
         self.control_cells = grid(controls, 1, 4, m.gap)
-        # Settings page: two snapshot buttons under the info panel.
+        # Settings page: two snapshot buttons and "Prepare a micro:bit" under the info panel.
         if m.portrait:
             row, self.info_rect = take_bottom(f.side, m.unit, m.gap)
-            self.snapshot_cells = columns(row, [1, 1], m.gap)
+            self.snapshot_cells = columns(row, [1, 1, 1], m.gap)
         else:
-            second, rest = take_bottom(f.side, m.unit, m.gap)
+            row, rest = take_bottom(f.side, m.unit, m.gap)
             first, self.info_rect = take_bottom(rest, m.unit, m.gap)
-            self.snapshot_cells = [first, second]
+            self.snapshot_cells = [first, *columns(row, [1, 1], m.gap)]
         # Compare page: the sets to pick in the body, "Learn both" under the side text.
         self.set_cells = grid(f.body, 3, 2, m.gap)
         self.learn_rect, self.compare_note = take_bottom(f.side, m.unit, m.gap)
@@ -95,6 +97,8 @@ class AdminScene(Scene):
             session.messages.message,
             session.staff.compare.open,
             session.staff.compare.version,
+            session.board_prep.open,
+            board_prep_view.words(session) if session.board_prep.open else None,
         )
 
     def scene_buttons(self, session: Session) -> list[Button]:
@@ -150,6 +154,9 @@ class AdminScene(Scene):
             return out
         if session.staff.compare.open:
             return self._compare_buttons(session)
+        if session.board_prep.open:
+            f = self.frame
+            return board_prep_view.buttons(session, f.body, f.primary, self.m.gap)
         s = session.settings
         keep = "Yes" if s.keep_data_between_visitors else "No"
         sound = "On" if s.sound_enabled else "Off"
@@ -225,6 +232,12 @@ class AdminScene(Scene):
                 "Compare\nsets",
                 session.admin_open_compare,
                 name="compare",
+            ),
+            Button(
+                self.snapshot_cells[2],
+                "Prepare a\nmicro:bit",
+                session.admin_prepare_board,
+                name="prepare_board",
             ),
             Button(self.frame.primary, "Close", session.close_admin, "primary", name="close_admin"),
         ]
@@ -302,6 +315,11 @@ class AdminScene(Scene):
             return
         if session.staff.compare.open:
             self._draw_compare_note(surface, session)
+            return
+        if session.board_prep.open:
+            board_prep_view.draw_side(
+                surface, self.cache, session, self.frame.side, m.small_px, m.gap
+            )
             return
         link = session.link.description if session.link is not None else "no micro:bit connected"
         counts = f"{len(session.data.actions)} moves, {session.data.n_recordings} recordings"

@@ -12,6 +12,7 @@ from functools import partial
 
 import pygame
 
+from kiosk.session.board_prep import board_words
 from kiosk.session.explore import WhyView
 from kiosk.session.presets import gesture_for
 from kiosk.session.screens import Screen
@@ -130,6 +131,7 @@ class TestScene(Scene):
             session.learning.why_view,
             tuple(session.thresholds()),
             session.connection.pretend_gesture,
+            board_words(session.link, short=True),
         )
 
     def live_rects(self, session: Session) -> list[Rect] | None:
@@ -259,8 +261,9 @@ class TestScene(Scene):
             draw.text(
                 surface, self.cache, name, size, theme.TEXT, (slider.left + 12, slider.top + 4)
             )
-        if session.simulated and not m.portrait:
-            hint = "Pretend micro:bit: tap “act it out”"
+        note = board_words(session.link, short=True)  # e.g. a board that shows no icons
+        if (session.simulated or note) and not m.portrait:
+            hint = note or "Pretend micro:bit: tap “act it out”"
             size = self.cache.fit_size(hint, m.small_px, self.live.width)
             draw.text(
                 surface,
