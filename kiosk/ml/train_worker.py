@@ -8,7 +8,7 @@ messages back and exits, so its memory is returned as soon as it is done.
 
 The conversation is typed: the parent sends one task (``TrainTask`` with the
 recordings' *features*, which the touchscreen process computes with the same
-numpy code it uses live, or ``CompareTask``); the child answers with
+numpy code it uses live, or ``CompareTask`` with two sets of features); the child answers with
 ``Progress``, ``Trained`` / ``Compared``, ``Importance`` and finally
 ``Finished`` or ``Failed``. They travel over a ``multiprocessing`` connection
 (its framing and pickling), and every message is plain numpy or kiosk
@@ -88,12 +88,9 @@ class TrainTask:
 
 @dataclass(frozen=True)
 class CompareTask:
-    """Train two datasets as ``kiosk.ml.compare.compare_datasets`` does."""
+    """Train two sides' features as ``kiosk.ml.compare.compare_datasets`` does."""
 
-    # Per dataset: (action name, [samples of each recording]) per action. Plain names and
-    # arrays: a Dataset's ``extra`` mapping does not pickle.
-    datasets: tuple[list[tuple[str, list[np.ndarray]]], list[tuple[str, list[np.ndarray]]]]
-    names: tuple[str, str]
+    sides: tuple[Any, Any]  # two kiosk.ml.compare.SideFeatures
 
 
 Task = TrainTask | CompareTask
@@ -291,11 +288,10 @@ def compare_in_worker(
         elif isinstance(m, Compared):
             found.append(m.comparison)
 
-    left, right = (
-        [(a.name, [np.asarray(r.samples) for r in a.recordings]) for a in d.actions]
-        for d in datasets
-    )
-    run = WorkerRun(CompareTask((left, right), (names[0], names[1])), message, timeout_s)
+    from kiosk.ml.compare import side_features
+
+    left, right = (side_features(name, data) for name, data in zip(names, datasets, strict=True))
+    run = WorkerRun(CompareTask((left, right)), message, timeout_s)
     run.start().wait()
     if run.error is not None:
         raise TrainingWorkerError(run.error)
@@ -352,20 +348,15 @@ def _train(task: TrainTask, send: Callable[[Message], None]) -> None:
 
 
 def _compare(task: CompareTask, send: Callable[[Message], None]) -> None:
-    """Both sides of a comparison (``kiosk.ml.compare.train_side``)."""
-    from kiosk.dataset import Action, Dataset, Recording
-    from kiosk.ml.compare import Comparison, train_side
+    """Both sides of a comparison (``kiosk.ml.compare.train_side_features``)."""
+    from kiosk.ml.compare import Comparison, train_side_features
 
-    left_name, right_name = task.names
-    left_data, right_data = (
-        Dataset(tuple(Action(name, tuple(Recording(s) for s in takes)) for name, takes in plain))
-        for plain in task.datasets
-    )
-    send(Progress(0.1, f"Learning from {left_name}…"))
-    left = train_side(left_name, left_data)
-    send(Progress(0.55, f"Learning from {right_name}…"))
-    right = train_side(right_name, right_data)
-    send(Compared(Comparison(left, right)))
+    left, right = task.sides
+    send(Progress(0.1, f"Learning from {left.name}…"))
+    left_side = train_side_features(left)
+    send(Progress(0.55, f"Learning from {right.name}…"))
+    right_side = train_side_features(right)
+    send(Compared(Comparison(left_side, right_side)))
 
 
 def _die_with_parent(parent_pid: int) -> None:
