@@ -1,8 +1,9 @@
 """The kiosk's machine learning: CreateAI-compatible features, training, TFLite, explanations.
 
 Modules, in the order data flows through them: ``windows`` (CreateAI's data
-windows), ``features`` (the 24 features and fingerprints), ``training``
-(scikit-learn network -> ``DenseNetwork``), ``evaluation`` (honest accuracy,
+windows), ``features`` (the 24 features and fingerprints), ``scaling``
+(standardisation with a prior, for few recordings), ``training``
+(scikit-learn-shaped estimators; the network becomes a ``DenseNetwork``), ``evaluation`` (honest accuracy,
 confusion matrix), ``network`` / ``tflite_writer`` / ``runtime`` (the model
 file and its interpreter), ``predictor`` (live recognition on every sample)
 and the explanation modules. Nothing is imported here, so importing one

@@ -199,3 +199,31 @@ def test_cli_prints_the_learning_curve(createai_dir: Path, capsys: pytest.Captur
     assert "K per move" in capsys.readouterr().out
     assert main(["evaluate", path, "--per-move", "9"]) == 2
     assert "fewer" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_prior_also_wins_on_synthetic_gestures_nobody_tuned_on() -> None:
+    """12 simulated sets (4 seeds x 3 gesture mixes, 6 recordings per move), one per move.
+
+    Measured: 0.920 with the prior against 0.883 for plain standardisation.
+    """
+    from kiosk.microbit.gestures import GESTURES, synthesize
+
+    chosen, plain = [], []
+    for first in (4242, 77, 1, 900):
+        for moves in (GESTURES, ("still", "shake", "circle"), ("wave", "tilt", "none", "clap")):
+            arrays = [
+                synthesize(g, 1.0, seed=first + 97 * c + r)
+                for c, g in enumerate(moves)
+                for r in range(6)
+            ]
+            X = feature_matrix(arrays, CURRENT_WINDOW)
+            y = np.repeat(np.arange(len(moves)), 6)
+            names = list(moves)
+            chosen.append(learning_curve(X, y, names, CURRENT_WINDOW, 1, 10, 0).mean)
+            before = NetworkClassifier(names, CURRENT_WINDOW, prior_recordings=0)
+            plain.append(
+                learning_curve(X, y, names, CURRENT_WINDOW, 1, 10, 0, estimator=before).mean
+            )
+    assert np.mean(chosen) >= np.mean(plain) + 0.02
+    assert np.mean(chosen) >= 0.88
