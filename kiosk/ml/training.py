@@ -44,6 +44,9 @@ if TYPE_CHECKING:  # scikit-learn is imported only where a model is fitted
     from sklearn.neural_network import MLPClassifier
 
 MODEL_KINDS: tuple[str, ...] = ("nn", "knn")
+# How many scales either side of the mean the int8 calibration reaches (see
+# NetworkClassifier.calibration_features).
+CALIBRATION_SPREAD = 2.0
 
 
 class ScaledClassifier:
@@ -186,9 +189,26 @@ class NetworkClassifier(ScaledClassifier):
         return self.network_.forward(x).astype(np.float64)
 
     def to_tflite(self, int8: bool = False) -> bytes:
-        """The model as ``.tflite`` bytes (int8: calibrated on the training features)."""
-        representative = self.training_features_.astype(np.float32) if int8 else None
+        """The model as ``.tflite`` bytes (int8: calibrated on ``calibration_features``)."""
+        representative = self.calibration_features().astype(np.float32) if int8 else None
         return network_to_tflite(self.network_, int8=int8, representative=representative)
+
+    def calibration_features(self) -> np.ndarray:
+        """The rows the int8 model's ranges are measured on: the training features, and two
+        rows at the scaling's mean +- CALIBRATION_SPREAD scales.
+
+        With one or two recordings per move the training rows span far less than
+        the movements the model will see, and ranges measured on them alone clip
+        (on CreateAI's sets at 1-3 recordings per move: 1642 of 1650 answers as
+        the float model's, worst probability error 0.096). The scale already
+        carries the prior's idea of how far features go: with the two extra rows
+        1648 of 1650 agree and the worst error is 0.019; with all recordings the
+        rows lie inside the data and change little.
+        """
+        spread = CALIBRATION_SPREAD * self.scaler_scale_
+        return np.vstack(
+            [self.training_features_, self.scaler_mean_ - spread, self.scaler_mean_ + spread]
+        )
 
     @property
     def description(self) -> str:

@@ -178,6 +178,10 @@ def test_few_shot_model_exports_and_int8_agrees(load_real: Callable) -> None:
     assert int8_model.is_int8
     int8 = int8_model.predict_proba(X)
     assert np.mean(int8.argmax(axis=1) == expected.argmax(axis=1)) >= 0.95
+    # Calibrated beyond the two training rows (mean +- 2 scales): no clipped probabilities.
+    assert np.abs(int8 - expected).max() < 0.03
+    calibration = model.calibration_features()
+    assert len(calibration) == len(train) + 2
     assert (
         model.to_tflite() == NetworkClassifier(classes, window).fit(X[train], y[train]).to_tflite()
     )
