@@ -156,32 +156,28 @@ def test_the_worker_never_runs_code_planted_where_the_kiosk_writes(
     assert train_worker.CHILD_DIRECTORY == "/" and os.stat("/").st_uid == 0
 
 
-def _stopped_child(job: TrainingJob) -> int:
-    """The job's child process, frozen (SIGSTOP) as soon as it exists."""
-    deadline = time.monotonic() + 30
-    while job.worker_pid is None and time.monotonic() < deadline:
-        time.sleep(0.001)
-    pid = job.worker_pid
-    assert pid is not None
-    os.kill(pid, signal.SIGSTOP)
-    return pid
-
-
-def test_the_worker_runs_isolated_from_a_root_owned_directory(tmp_path, monkeypatch) -> None:
+def test_the_worker_runs_isolated_from_a_root_owned_directory(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # the app runs in its writable state directory
+    started: list[tuple[list[str], dict]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(args: list[str], **kwargs: object) -> subprocess.Popen:
+        started.append((list(args), dict(kwargs)))
+        return real_popen(args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(train_worker.subprocess, "Popen", recording_popen)
     samples, labels = _recordings()
     job = TrainingJob(samples, labels, MOVES, CURRENT_WINDOW).start()
-    pid = _stopped_child(job)
-    try:
-        cwd = os.readlink(f"/proc/{pid}/cwd")
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    finally:
-        os.kill(pid, signal.SIGCONT)
-    assert cwd == "/"
-    info = os.stat(cwd)
-    assert info.st_uid == 0 and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    assert argv[1] == b"-I"  # isolated: no cwd, PYTHON* variables or user site on the path
     assert job.wait(120) and job.result is not None, job.error
+    [(args, kwargs)] = started
+    assert args[0] == sys.executable and args[1] == "-I"  # no cwd, PYTHON*, user site
+    assert kwargs["cwd"] == "/"
+    info = os.stat(kwargs["cwd"])
+    assert info.st_uid == 0 and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    # It imports the kiosk from where this process's own code comes from, nowhere else.
+    assert args[args.index("-c") + 2] == str(Path(train_worker.__file__).parents[2])
 
 
 def test_the_worker_dies_with_the_app(tmp_path) -> None:
