@@ -75,12 +75,8 @@ class Learning:
         if self.trained is None:
             return False
         self.drop_tester()
-        self.tester = LiveTester(
-            self.trained.classifier,
-            self.window,
-            threaded=threaded,
-            model_bytes=self.trained.tflite,
-        )
+        # The one classifier made after training runs here and on the prediction thread.
+        self.tester = LiveTester(self.trained.classifier, self.window, threaded=threaded)
         return True
 
     def drop_tester(self) -> None:
