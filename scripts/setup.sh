@@ -12,6 +12,9 @@ cd "$root"
 # shellcheck, systemd-analyze and loadkeys (kbd) check the appliance files.
 apt_packages=(python3-venv python3-dev gcc pkg-config libglib2.0-dev libsystemd-dev
               xvfb xdotool shellcheck systemd kbd)
+# issue 19: the sqlite3 program, whose .recover the kiosk tries first on a damaged
+# database at start-up (kiosk/store/startup.py; a row copy in Python follows).
+apt_packages+=(sqlite3)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -158,6 +158,8 @@ def test_no_command_prints_a_traceback(sound_db: Path, tmp_path: Path, kind: str
     dataset = tmp_path / "d.json"
     dataset.write_text('[{"id": "a", "name": "Wave", "recordings": []}]')
     env = env_for(tmp_path)
+    # doctor reads the database named in the settings file
+    (tmp_path / "kiosk.toml").write_text(f'[storage]\ndatabase = "{path}"\n')
     for args in (
         ["projects", "--db", str(path)],
         ["import", str(dataset), "--project", "p", "--db", str(path)],
@@ -168,6 +170,8 @@ def test_no_command_prints_a_traceback(sound_db: Path, tmp_path: Path, kind: str
         )
         assert "Traceback" not in done.stderr + done.stdout, (args, done.stderr)
         assert done.returncode in (0, 1, 2), (args, done.returncode)
+        if args[0] == "doctor" and kind not in HARMLESS | {"foreign_wal", "empty_file"}:
+            assert str(path) in done.stdout, done.stdout  # the damaged file was looked at
 
 
 # --- 2. a full disk at start-up ---------------------------------------------------------

@@ -26,6 +26,9 @@ class SessionSettings:
     record_s: float = 1.0  # length of one recording
     gap_s: float = 1.0  # pause between recordings of "Record 5 in a row"
     min_recordings_per_action: int = 3
+    # A restart (crash, OOM kill, watchdog) within this long of the visitor's last
+    # touch comes back to their work (see kiosk.session.visitor_data).
+    resume_window_s: float = 300.0
 
 
 IDLE_TIMEOUT_CHOICES = (30.0, 60.0, 120.0, 300.0)
