@@ -14,6 +14,9 @@ apt_packages=(python3-venv python3-dev gcc pkg-config libglib2.0-dev libsystemd-
               xvfb xdotool shellcheck systemd kbd)
 # Issue 11: QEMU's micro:bit machine runs the kiosk's own micro:bit program in the tests.
 apt_packages+=(qemu-system-arm)
+# issue 19: the sqlite3 program, whose .recover the kiosk tries first on a damaged
+# database at start-up (kiosk/store/startup.py; a row copy in Python follows).
+apt_packages+=(sqlite3)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

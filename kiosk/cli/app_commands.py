@@ -128,7 +128,7 @@ def run_app(args: argparse.Namespace) -> int:
     store, startup = open_for_kiosk(db_path)
     notifier = ServiceNotifier()
     if not startup.clean:
-        notifier.status("; ".join(startup.staff_lines())[:200])
+        notifier.status(startup.summary)
     session = Session(
         store,
         # The session's settings as they are when a board is opened (the admin screen

@@ -107,7 +107,7 @@ class Session:
         self.screens_visited: list[Screen] = [Screen.ATTRACT]
         self.data = VisitorData(store, PROJECT_NAME, window)
         # A restart mid-visit comes back to it; wiping is the visitor reset's job.
-        self.data.begin(self.settings.keep_data_between_visitors)
+        self.data.begin(self.settings.keep_data_between_visitors, self.settings.resume_window_s)
         self.connection = Connection()
         self.collecting = Collecting(self.settings, window)
         self.learning = Learning(window)

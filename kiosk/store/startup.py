@@ -136,6 +136,22 @@ class StartupReport:
             return "Recording is switched off for now. You can still try a ready-made model."
         return None
 
+    @property
+    def summary(self) -> str:
+        """One short line (systemd's STATUS=, a banner): what happened, not the detail."""
+        parts = {
+            "ok": "",
+            "wal-aside": "a foreign -wal file was moved aside",
+            "recovered": f"database damaged: moved aside, {sum(self.recovered_rows.values())} "
+            "rows recovered",
+            "fresh": "database damaged: moved aside, started on an empty one",
+            "memory": "database unusable: nothing is saved",
+        }
+        text = parts.get(self.outcome, self.outcome)
+        if not self.recording_enabled:
+            text = (text + "; " if text else "") + "storage full: recording off"
+        return (text + " (see kiosk doctor)") if text else "database ok"
+
     def staff_lines(self) -> list[str]:
         """What staff should know, in plain sentences (empty when all went well)."""
         lines = []
