@@ -211,17 +211,19 @@ class KioskApp:
     # ---- input ----------------------------------------------------------------------
 
     def _read_input(self, now: float) -> None:
-        """Drain the events, then make sure no press outlives its screen or its visitor."""
-        for event in pygame.event.get():
-            self._event(event, now)
+        """Make sure no press outlives its screen or its visitor, then drain the events."""
+        # Checked before this frame's events: the screen changed since the last frame
+        # (an idle reset, a tap, the session), so a press from before means nothing now,
+        # while a press on the new screen, in this frame's events, is kept.
         epoch = (self.session.screen, self.session.reset_count)
         if epoch != self._input_epoch:
-            # A new screen or a new visitor: a press from before means nothing now.
             self._input_epoch = epoch
             self._forget_press()
         elif self.touches.expire(now):
             log.warning("a touch was held implausibly long (its release was lost): forgotten")
             self._forget_press()
+        for event in pygame.event.get():
+            self._event(event, now)
         self.liveness.beat("input")
 
     def _forget_press(self) -> None:
