@@ -42,6 +42,7 @@ FPS = 60
 # while the loop runs, or the watchdog ping is withheld: a dead input path is
 # a hang (see kiosk.system.notify.Liveness).
 INPUT_STALL_S = 10.0
+INPUT_FAILURES_DEAD = 3  # touches in a row whose handling raised: the input path is dead
 RECOGNISED_SOUND_GAP_S = 0.8  # a wobbling decision must not machine-gun the speaker
 CORNER_SLOP_PX = 30
 
@@ -101,6 +102,7 @@ class KioskApp:
         self.liveness = Liveness(clock=lambda: self.session.now)
         self.liveness.expect("input", INPUT_STALL_S)
         self._input_epoch = (session.screen, session.reset_count)
+        self._input_failures = 0
         self.clock = pygame.time.Clock()
         self.frame_ms: list[float] = []
         self.frames = 0
@@ -223,15 +225,27 @@ class KioskApp:
             log.warning("a touch was held implausibly long (its release was lost): forgotten")
             self._forget_press()
         for event in pygame.event.get():
-            self._event(event, now)
-        self.liveness.beat("input")
+            try:
+                handled = self._event(event, now)
+            except Exception:
+                # One bad handler must not take the exhibit down with it, but an input
+                # path that keeps failing is dead: no beat, so the watchdog restarts us.
+                log.exception("a touch could not be handled")
+                self._input_failures += 1
+                self._forget_press()
+            else:
+                if handled:
+                    self._input_failures = 0
+        if self._input_failures < INPUT_FAILURES_DEAD:
+            self.liveness.beat("input")
 
     def _forget_press(self) -> None:
         self.touches.reset()
         self._pressed = None
         self._corner_down = None
 
-    def _event(self, event: pygame.event.Event, now: float) -> None:
+    def _event(self, event: pygame.event.Event, now: float) -> bool:
+        """Handle one event; True when it was a touch the app acted on."""
         if event.type == pygame.QUIT or event.type in (
             pygame.KEYDOWN,
             pygame.KEYUP,
@@ -242,11 +256,13 @@ class KioskApp:
                 or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE)
             ):
                 self.running = False
-            return  # locked: keyboard shortcuts never leave the exhibit
+            return False  # locked: keyboard shortcuts never leave the exhibit
         touch = self.touches.read(event, self.window.get_size())
-        if touch is not None:
-            pos = to_canvas(touch.pos, self._rotation, self.canvas.get_size())
-            self._touch(Touch(touch.kind, pos), now)
+        if touch is None:
+            return False
+        pos = to_canvas(touch.pos, self._rotation, self.canvas.get_size())
+        self._touch(Touch(touch.kind, pos), now)
+        return True
 
     def _touch(self, touch: Touch, now: float) -> None:
         session = self.session
