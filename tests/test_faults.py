@@ -433,6 +433,22 @@ class NotifySocket:
         self.socket.close()
 
 
+def test_one_failing_touch_does_not_end_the_exhibit(driver: Driver) -> None:
+    handle = driver.app._touch
+    calls = []
+
+    def once_broken(touch, now) -> None:
+        calls.append(touch.kind)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in one button")
+        handle(touch, now)
+
+    driver.app._touch = once_broken  # type: ignore[method-assign]
+    driver.tap("touch_to_start")  # the down fails, logged; the loop goes on
+    driver.tap("touch_to_start")
+    assert driver.session.screen is Screen.PAIR
+
+
 def test_a_frozen_input_path_stops_the_watchdog(driver: Driver, tmp_path: Path) -> None:
     listener = NotifySocket(tmp_path)
     clock = driver.journey.clock
@@ -444,12 +460,20 @@ def test_a_frozen_input_path_stops_the_watchdog(driver: Driver, tmp_path: Path) 
     try:
         driver.frames(80, dt=0.05)  # 4 s of a healthy loop
         assert listener.drain().count("WATCHDOG=1") >= 3
-        driver.app._read_input = lambda now: None  # events are no longer drained
+
+        def broken(*_args: object) -> None:
+            raise RuntimeError("the touch handler is broken")
+
+        driver.app._touch = broken  # type: ignore[method-assign]
+        for _ in range(3):  # every touch now fails; the loop itself keeps running
+            driver.tap_at((400, 240))
         driver.frames(int(INPUT_STALL_S / 0.05) + 5, dt=0.05)
         listener.drain()
         driver.frames(80, dt=0.05)  # frames still run: the loop is not stuck
+        assert driver.app.frames > 300
         assert "WATCHDOG=1" not in listener.drain()  # ... and yet systemd hears nothing
-        del driver.app._read_input  # the input path comes back
+        del driver.app._touch  # the input path comes back
+        driver.tap_at((400, 240))
         driver.frames(40, dt=0.05)
         assert "WATCHDOG=1" in listener.drain()
     finally:
