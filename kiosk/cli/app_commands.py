@@ -139,6 +139,7 @@ def run_app(args: argparse.Namespace) -> int:
         # choose one on the PIN pad instead of accepting 1234.
         pin_check=PinKeeper(config.pin_hash, db_path.parent / PIN_FILENAME, DEFAULT_PIN_HASH),
         settings_file=SettingsFile(admin_settings),  # admin changes kept across restarts
+        startup=startup,
     )
     size = args.size or ((config.width, config.height) if config.width else None)
     options = AppOptions(

@@ -62,6 +62,7 @@ from kiosk.session.staff_lock import Outcome, PinChecker, StaffLock
 from kiosk.session.visitor_data import VisitorData
 from kiosk.settings import DEFAULT_PIN, IDLE_TIMEOUT_CHOICES, ROTATIONS, Settings
 from kiosk.store.database import Store
+from kiosk.store.startup import StartupReport
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +94,14 @@ class Session:
         window: DataWindow = CURRENT_WINDOW,
         settings_file: SettingsFile | None = None,
         predict_in_thread: bool | None = None,
+        startup: StartupReport | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.settings_file = settings_file or SettingsFile(None)  # where admin changes go
         self.store = store
+        # What happened to the database at start-up (staff see it on the admin screen);
+        # on a full disk the kiosk runs with recording off and says so.
+        self.startup = startup
         self.boards = boards
         self.window = window
         self._clock = clock
@@ -271,6 +276,9 @@ class Session:
             return
         if not self.connected:
             self._say("Connect a micro:bit first.")
+            return
+        if self.startup is not None and not self.startup.recording_enabled:
+            self._say(self.startup.visitor_line or "Recording is switched off for now.")
             return
         index = collecting.selected_action if index is None else index
         if not 0 <= index < len(self.data.actions):

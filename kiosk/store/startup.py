@@ -133,7 +133,7 @@ class StartupReport:
     def visitor_line(self) -> str | None:
         """One short sentence for visitors, or None when there is nothing to say."""
         if not self.recording_enabled:
-            return "Recording is switched off for now. You can still try a ready-made model."
+            return "Recording is switched off for now. Please tell a member of staff."
         return None
 
     @property

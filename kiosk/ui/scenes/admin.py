@@ -331,9 +331,14 @@ class AdminScene(Scene):
         else:
             kept = f"Changes last until the next restart ({where.name} cannot be written)."
         info = f"{counts}. Board: {link}. {kept}"
+        startup = session.startup
+        colour = theme.TEXT_DIM
+        if startup is not None and not startup.clean:  # staff must see this first
+            info = f"At start-up: {startup.summary}. {info}"
+            colour = theme.PROBLEM
         draw.panel(surface, self.info_rect)
         draw.wrapped(
-            surface, self.cache, info, m.small_px, theme.TEXT_DIM, inset(self.info_rect, m.gap * 2)
+            surface, self.cache, info, m.small_px, colour, inset(self.info_rect, m.gap * 2)
         )
 
     def _draw_compare_note(self, surface: pygame.Surface, session: Session) -> None:
