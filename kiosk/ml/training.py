@@ -153,6 +153,9 @@ class NetworkClassifier(ScaledClassifier):
     only 0.51 of shake-still-circle's other recordings reached CreateAI's 0.8
     recognition threshold (0.68 before the prior); with 0.3, 0.80, at the cost
     of 0.006 in accuracy. 0.1 is bolder still but starts to recognise wrongly.
+    L-BFGS stops after 100 iterations: the loss is flat by then (0.08414 against
+    0.08409 at convergence, ~200, for 5 moves x 10 recordings), every learning
+    curve and full-data figure is the same, and training takes half the time.
     """
 
     kind = "nn"
@@ -165,7 +168,7 @@ class NetworkClassifier(ScaledClassifier):
         hidden_units: tuple[int, ...] = (16,),
         solver: str = "lbfgs",
         alpha: float = 0.3,
-        max_iter: int = 200,
+        max_iter: int = 100,
         seed: int = 0,
         prior_recordings: float = 10.0,
         orientation_fraction: float = 0.5,
