@@ -29,7 +29,13 @@ from kiosk.ml.evaluation import (
 )
 from kiosk.ml.features import FEATURE_NAMES, feature_matrix
 from kiosk.ml.runtime import TFLiteClassifier
-from kiosk.ml.training import MODEL_KINDS, ScaledClassifier, make_estimator, train_model
+from kiosk.ml.training import (
+    MODEL_KINDS,
+    NetworkClassifier,
+    ScaledClassifier,
+    make_estimator,
+    train_model,
+)
 from kiosk.ml.windows import DataWindow, choose_window, window_by_name
 from kiosk.store.createai_json import load_createai
 from kiosk.store.export import write_atomically
@@ -70,6 +76,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N0",
         help="weight of the scaling's prior, in recordings (default: the kiosk's; "
         "0: plain standardisation)",
+    )
+    evaluate.add_argument(
+        "--alpha",
+        type=float,
+        default=None,
+        metavar="A",
+        help="the network's L2 penalty (default: the kiosk's)",
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(func=run_evaluate)
@@ -148,6 +161,10 @@ def _estimator(
         if args.prior_recordings < 0:
             raise DatasetFormatError("--prior-recordings must be 0 or more")
         estimator.prior_recordings = args.prior_recordings
+    if args.alpha is not None:
+        if not isinstance(estimator, NetworkClassifier) or args.alpha < 0:
+            raise DatasetFormatError("--alpha is the network's penalty: 0 or more, with --model nn")
+        estimator.alpha = args.alpha
     return estimator
 
 
@@ -181,9 +198,12 @@ def _run_learning_curve(
         _print_json(document)
     else:
         print(f"{protocol}, {args.model}, window {window.name}, {len(y)} recordings")
-        print("K per move   mean    min    max")
+        print(f"K per move   mean    min    max   recognised at {points[0].threshold:g}  wrongly")
         for point in points:
-            print(f"{point.per_move:10d}  {point.mean:.3f}  {point.min:.3f}  {point.max:.3f}")
+            print(
+                f"{point.per_move:10d}  {point.mean:.3f}  {point.min:.3f}  {point.max:.3f}"
+                f"   {point.recognised:.3f}{'':13}{point.wrongly_recognised:.3f}"
+            )
     return 0
 
 

@@ -23,6 +23,7 @@ from kiosk.ml.windows import DataWindow
 
 MAX_FOLDS = 5
 FOLD_SEED = 0
+RECOGNITION_THRESHOLD = 0.8  # CreateAI's default per-move threshold
 
 
 class NotEnoughRecordingsError(DatasetFormatError):
@@ -148,6 +149,12 @@ class LearningCurvePoint:
     seed: int
     accuracies: tuple[float, ...]  # one per draw, on all the recordings the draw left out
     tested: tuple[int, ...]  # recordings tested in each draw
+    # What a visitor feels: the share of tested recordings that CreateAI's rule
+    # (``detect_action``, every move at ``threshold``) recognises as their move,
+    # and the share it recognises as another move; mean over the draws.
+    recognised: float = 0.0
+    wrongly_recognised: float = 0.0
+    threshold: float = 0.8
 
     @property
     def mean(self) -> float:
@@ -171,6 +178,9 @@ class LearningCurvePoint:
             "max": self.max,
             "accuracies": list(self.accuracies),
             "tested": list(self.tested),
+            "threshold": self.threshold,
+            "recognised": self.recognised,
+            "wrongly_recognised": self.wrongly_recognised,
         }
 
 
@@ -221,16 +231,34 @@ def learning_curve(
     kind: str = "nn",
     *,
     estimator: ScaledClassifier | None = None,
+    threshold: float = RECOGNITION_THRESHOLD,
 ) -> LearningCurvePoint:
     """Few-shot accuracy: per draw, ``per_move`` recordings of each move train, the rest test."""
+    from kiosk.ml.predictor import detect_action  # numpy only
+
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
-    accuracies, tested = [], []
+    thresholds = np.full(len(classes), threshold)
+    accuracies, tested, recognised, wrong = [], [], [], []
     for train, test in few_shot_draws(y, per_move, draws, seed):
         model = fresh_estimator(estimator, kind, classes, window).fit(X[train], y[train])
-        accuracies.append(float(np.mean(model.predict(X[test]) == y[test])))
+        proba = np.atleast_2d(model.predict_proba(X[test]))
+        accuracies.append(float(np.mean(np.argmax(proba, axis=1) == y[test])))
         tested.append(len(test))
-    return LearningCurvePoint(per_move, seed, tuple(accuracies), tuple(tested))
+        detected = [detect_action(row, thresholds) for row in proba]
+        recognised.append(np.mean([d == t for d, t in zip(detected, y[test], strict=True)]))
+        wrong.append(
+            np.mean([d is not None and d != t for d, t in zip(detected, y[test], strict=True)])
+        )
+    return LearningCurvePoint(
+        per_move,
+        seed,
+        tuple(accuracies),
+        tuple(tested),
+        recognised=float(np.mean(recognised)),
+        wrongly_recognised=float(np.mean(wrong)),
+        threshold=threshold,
+    )
 
 
 def confusion_matrix(y_true: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
