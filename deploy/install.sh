@@ -228,6 +228,9 @@ run usermod --append --groups "$(IFS=,; echo "${GROUPS_NEEDED[*]}")" "$APP"
 # --- 3. The application in a virtual environment -----------------------------
 
 say "Installing the kiosk into $VENV"
+# Read again: a system without python3 before step 1 has it now.
+python_version=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null \
+                 || echo none)
 venv_python=none
 if [ -x "$VENV/bin/python" ]; then
     venv_python=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
@@ -247,9 +250,13 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 # The dependencies (pyproject.toml's markers pick tflite-runtime + numpy<2 on
 # 3.11, ai-edge-litert on 3.13), then the kiosk itself, always reinstalled so
-# an update with an unchanged version number still lands.
-run "$VENV/bin/pip" install -q "$SRC"
-run "$VENV/bin/pip" install -q --no-deps --force-reinstall "$SRC"
+# an update with an unchanged version number still lands. Every version is
+# pinned by deploy/requirements.lock; as PIP_CONSTRAINT (not -c) it also pins
+# the build tools pip fetches to build bluepy and the kiosk.
+LOCK=$SRC/deploy/requirements.lock
+[ -f "$LOCK" ] || die "missing $LOCK: this checkout is incomplete"
+run env PIP_CONSTRAINT="$LOCK" "$VENV/bin/pip" install -q "$SRC"
+run env PIP_CONSTRAINT="$LOCK" "$VENV/bin/pip" install -q --no-deps --force-reinstall "$SRC"
 if [ "$DRY_RUN" -eq 0 ]; then
     pygame_from=$("$VENV/bin/python" -c 'import os, pygame; print(os.path.dirname(pygame.__file__))' \
                   2>/dev/null || echo "not importable")
@@ -321,7 +328,13 @@ copy_file "$SRC/services/$APP-console.service" "$UNIT_DIR/$APP-console.service" 
 run systemctl daemon-reload
 run systemctl enable "$APP.service" "$APP-console.service"
 run systemctl enable bluetooth.service
-run rfkill unblock bluetooth
+# A box with no Bluetooth adapter (USB micro:bits only) has nothing to unblock;
+# that must not stop the installation (kiosk doctor reports Bluetooth).
+if [ "$DRY_RUN" -eq 1 ] || rfkill list bluetooth >/dev/null 2>&1; then
+    run rfkill unblock bluetooth
+else
+    note "no rfkill device here (no Bluetooth adapter?): not unblocking; kiosk doctor checks Bluetooth"
+fi
 
 # --- 7. Lock the console down -----------------------------------------------------
 

@@ -12,6 +12,8 @@ cd "$root"
 # shellcheck, systemd-analyze and loadkeys (kbd) check the appliance files.
 apt_packages=(python3-venv python3-dev gcc pkg-config libglib2.0-dev libsystemd-dev
               xvfb xdotool shellcheck systemd kbd)
+# issue 15: deploy/check-arm64.sh runs an arm64 Debian root through qemu (binfmt_misc).
+apt_packages+=(qemu-user-static binfmt-support mmdebstrap debian-archive-keyring)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -32,12 +34,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 stamp=.venv/.setup-stamp
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml deploy/requirements.lock | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+# The versions the Pi installs (deploy/requirements.lock), so tests run on them.
+.venv/bin/python -m pip install -q -c deploy/requirements.lock -e ".[dev]"
 echo "$want" > "$stamp"
