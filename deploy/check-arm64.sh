@@ -32,6 +32,7 @@ TOLERANCE=1e-5
 REBUILD=0
 KEEP=0
 REDUCED=0
+BOOT=0
 OUT=""
 SUITE=""
 
@@ -45,6 +46,8 @@ Usage: sudo $0 [options] bookworm|trixie
   --keep        keep the installed root afterwards (to look inside)
   --reduced     build/reuse the root and prove arm64 Python, numpy and the
                 TFLite runtime run in it, without the full install (for CI)
+  --boot        then boot the installed system in qemu-system-aarch64 (TCG) and
+                check the service: READY, restarted by the watchdog when hung
   -h, --help    this text
 EOF
 }
@@ -55,6 +58,7 @@ while [ $# -gt 0 ]; do
         --rebuild) REBUILD=1 ;;
         --keep) KEEP=1 ;;
         --reduced) REDUCED=1 ;;
+        --boot) BOOT=1 ;;
         -h|--help) usage; exit 0 ;;
         bookworm|trixie) SUITE=$1 ;;
         *) echo "check-arm64.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
@@ -67,6 +71,8 @@ CACHE=$CACHE_ROOT/$SUITE
 BASE=$CACHE/base
 RUN=$CACHE/run
 ROOT=$RUN/root
+# Every write into the arm64 system goes through "$ROOT/...": never let it be the host's /.
+case "$ROOT" in /?*/root) ;; *) echo "check-arm64.sh: bad root path '$ROOT'" >&2; exit 1 ;; esac
 OUT=${OUT:-$CACHE/last-run}
 REPORT=$OUT/report.txt
 INSIDE_SRC=/root/microbit-kiosk
@@ -275,6 +281,12 @@ run_install() {
         "$SRC/deploy/requirements.lock" "$OUT/venv-freeze.txt" 2>&1) \
         || { printf '%s\n' "$lock" >&2; die "the venv does not match deploy/requirements.lock"; }
     figure lock "$lock"
+    # SDL's kmsdrm needs EGL and the Pi's Mesa drivers (vc4: Pi 4 display, v3d: Pi 4/5 GPU).
+    local lib=/usr/lib/aarch64-linux-gnu file
+    for file in libEGL.so.1 libGLESv2.so.2 libgbm.so.1 dri/vc4_dri.so dri/v3d_dri.so; do
+        [ -e "$ROOT$lib/$file" ] || die "install.sh left no $lib/$file: SDL's kmsdrm could not draw on a Pi"
+    done
+    figure display_stack "libEGL, libGLESv2, libgbm, Mesa vc4 and v3d drivers present"
 }
 
 run_doctor() {
@@ -349,6 +361,72 @@ run_units() {
     figure enabled "microbit-kiosk.service, microbit-kiosk-console.service"
 }
 
+# --- A booted arm64 machine (qemu-system-aarch64, TCG) ----------------------------------
+
+# Only for this emulated machine: TCG runs the app far slower than a Pi, so
+# starting may take longer than the unit's 120 s. The watchdog is unchanged.
+VM_DROPIN='[Service]
+TimeoutStartSec=30min'
+VM_UNIT='[Unit]
+Description=deploy/check-arm64.sh --boot: watch microbit-kiosk.service, then power off
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/kiosk-vm-scenario
+StandardOutput=journal+console
+[Install]
+WantedBy=multi-user.target'
+
+run_boot() {
+    say "Booting the installed arm64 system (qemu-system-aarch64, software emulation)"
+    command -v qemu-system-aarch64 >/dev/null \
+        || die "no qemu-system-aarch64: apt-get install qemu-system-arm (scripts/setup.sh does)"
+    # Debian's arm64 kernel; the Pi has its own, so this is the closest here.
+    timed boot_kernel env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends linux-image-arm64 initramfs-tools
+    install -D -m 0755 "$SRC/deploy/arm64-vm-scenario.sh" "$ROOT/usr/local/sbin/kiosk-vm-scenario"
+    printf '%s\n' "$VM_UNIT" > "$ROOT/etc/systemd/system/kiosk-vm-scenario.service"
+    inside systemctl enable kiosk-vm-scenario.service >/dev/null 2>&1
+    mkdir -p "$ROOT/etc/systemd/system/microbit-kiosk.service.d"
+    printf '%s\n' "$VM_DROPIN" > "$ROOT/etc/systemd/system/microbit-kiosk.service.d/emulation.conf"
+    printf '/dev/vda / ext4 defaults 0 1\n' > "$ROOT/etc/fstab"
+    printf 'kiosk-vm\n' > "$ROOT/etc/hostname"
+    local kernel initrd image=$RUN/disk.img started rc=0 i
+    kernel=$(find "$ROOT/boot" -name 'vmlinuz-*' | sort | tail -n1)
+    initrd=$(find "$ROOT/boot" -name 'initrd.img-*' | sort | tail -n1)
+    { [ -n "$kernel" ] && [ -n "$initrd" ]; } || die "no kernel or initrd in $ROOT/boot"
+    cp "$kernel" "$initrd" "$RUN/"
+    # The image is made from the root with nothing mounted in it.
+    for ((i = ${#MOUNTED[@]} - 1; i >= 0; i--)); do umount -l "${MOUNTED[$i]}" || true; done
+    MOUNTED=()
+    rm -f "$image"
+    truncate -s 6G "$image"
+    mkfs.ext4 -q -F -L kiosk-root -d "$ROOT" "$image"
+    started=$(now)
+    timeout 45m nice -n 10 qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 2 -m 2048 \
+        -accel tcg,thread=multi -nographic -monitor none -serial "file:$OUT/boot-console.log" \
+        -kernel "$RUN/$(basename "$kernel")" -initrd "$RUN/$(basename "$initrd")" \
+        -append "root=/dev/vda rw console=ttyAMA0" \
+        -drive "file=$image,format=raw,if=virtio" \
+        -device virtio-gpu-pci -device virtio-keyboard-pci -device virtio-tablet-pci \
+        -nic none > "$OUT/qemu.log" 2>&1 || rc=$?
+    figure boot_run_s "$(since "$started")"
+    if [ "$rc" -ne 0 ]; then
+        tail -n 20 "$OUT/boot-console.log" >&2
+        die "qemu-system-aarch64 ended with $rc (console: $OUT/boot-console.log)"
+    fi
+    debugfs -R "cat /root/vm-check.txt" "$image" > "$OUT/vm-check.txt" 2>/dev/null
+    [ -s "$OUT/vm-check.txt" ] \
+        || die "the booted machine left no /root/vm-check.txt (console: $OUT/boot-console.log)"
+    sed 's/^/    | /' "$OUT/vm-check.txt"
+    local key
+    for key in booted_s ready watchdog_restart; do
+        figure "vm_$key" "$(awk -F'\t' -v k="$key" '$1 == k { print $2 }' "$OUT/vm-check.txt")"
+    done
+    grep -q $'^ready\tyes' "$OUT/vm-check.txt" || die "the service did not report READY in the booted machine"
+    grep -q $'^watchdog_restart\tyes' "$OUT/vm-check.txt" || die "the watchdog did not restart the hung app"
+}
+
 # --- Main ------------------------------------------------------------------------------
 
 preflight
@@ -368,6 +446,7 @@ else
     run_units
     run_ml
     run_demo
+    [ "$BOOT" -eq 0 ] || run_boot
 fi
 figure total_s "$(since "$total")"
 say "All checks passed on arm64 $SUITE. Report: $REPORT"

@@ -15,8 +15,12 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GROUPS_NEEDED=(video render input bluetooth audio dialout)
 # Debian's python3-pygame is built against an SDL with the kmsdrm driver (the
 # PyPI wheel has none); the venv sees it through --system-site-packages.
+# SDL's kmsdrm draws through EGL on a GBM device, which needs Mesa's EGL and
+# DRI drivers (vc4/v3d on a Pi): libsdl2 only recommends them, and with
+# --no-install-recommends a minimal system had neither (deploy/check-arm64.sh).
 APT_PACKAGES=(python3 python3-venv python3-pip python3-dev python3-pygame python3-systemd
-              python3-numpy bluez rfkill libglib2.0-dev pkg-config gcc make kbd sqlite3)
+              python3-numpy bluez rfkill libglib2.0-dev pkg-config gcc make kbd sqlite3
+              libegl1 libgles2 libgl1-mesa-dri)
 
 DRY_RUN=0
 READ_ONLY=0
@@ -221,7 +225,7 @@ if getent passwd "$APP" >/dev/null; then
     note "user $APP exists"
 else
     run useradd --system --user-group --home-dir "$STATE" --no-create-home \
-        --shell /usr/sbin/nologin --comment "micro:bit kiosk" "$APP"
+        --shell /usr/sbin/nologin --comment "microbit kiosk" "$APP"  # no ':' in a passwd field
 fi
 run usermod --append --groups "$(IFS=,; echo "${GROUPS_NEEDED[*]}")" "$APP"
 

@@ -115,6 +115,8 @@ def test_dry_run_prints_every_step_and_changes_nothing(tmp_path: Path) -> None:
         "libglib2.0-dev",
         "python3-venv",
         "kbd",
+        "libegl1",
+        "libgl1-mesa-dri",
     ):
         assert package in apt.split(), package
     if not Path("/opt/microbit-kiosk/.venv/bin/python").exists():
