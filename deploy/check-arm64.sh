@@ -189,8 +189,11 @@ prepare_root() {
 
 # inside CMD...: run a command in the arm64 root as root, with a clean environment.
 inside() {
+    # SYSTEMD_OFFLINE=1: no systemd runs in this root, so systemctl edits unit
+    # links and skips start/restart/daemon-reload, as in any chroot (here the
+    # host's PID 1 is not systemd, which defeats systemctl's own chroot test).
     local env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-               HOME=/root LANG=C.UTF-8 TERM=dumb PYTHONDONTWRITEBYTECODE=1)
+               HOME=/root LANG=C.UTF-8 TERM=dumb PYTHONDONTWRITEBYTECODE=1 SYSTEMD_OFFLINE=1)
     [ -f "$ROOT/run/host-ca.crt" ] && env+=(PIP_CERT=/run/host-ca.crt)
     nice -n 10 chroot "$ROOT" /usr/bin/env -i "${env[@]}" "$@"
 }

@@ -262,7 +262,9 @@ LOCK=$SRC/deploy/requirements.lock
 run env PIP_CONSTRAINT="$LOCK" "$VENV/bin/pip" install -q "$SRC"
 run env PIP_CONSTRAINT="$LOCK" "$VENV/bin/pip" install -q --no-deps --force-reinstall "$SRC"
 if [ "$DRY_RUN" -eq 0 ]; then
-    pygame_from=$("$VENV/bin/python" -c 'import os, pygame; print(os.path.dirname(pygame.__file__))' \
+    # (pygame 2.1 prints a banner on import unless told not to.)
+    pygame_from=$(PYGAME_HIDE_SUPPORT_PROMPT=1 "$VENV/bin/python" -c \
+                  'import os, pygame; print(os.path.dirname(pygame.__file__))' \
                   2>/dev/null || echo "not importable")
     case "$pygame_from" in
         /usr/lib/python3/dist-packages/*) note "pygame: Debian's ($pygame_from), with kmsdrm" ;;
