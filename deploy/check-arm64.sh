@@ -73,7 +73,9 @@ done
 
 CACHE=$CACHE_ROOT/$SUITE
 BASE=$CACHE/base
+# The reduced check has its own working copy, so it can run beside a full one.
 RUN=$CACHE/run
+[ "$REDUCED" -eq 0 ] || RUN=$CACHE/run-reduced
 ROOT=$RUN/root
 # Every write into the arm64 system goes through "$ROOT/...": never let it be the host's /.
 case "$ROOT" in /?*/root) ;; *) echo "check-arm64.sh: bad root path '$ROOT'" >&2; exit 1 ;; esac
