@@ -76,6 +76,9 @@ BASE=$CACHE/base
 # The reduced check has its own working copy, so it can run beside a full one.
 RUN=$CACHE/run
 [ "$REDUCED" -eq 0 ] || RUN=$CACHE/run-reduced
+# Debian's .deb files, kept between runs (apt locks the folder: one per kind of run).
+ARCHIVES=$CACHE/apt-archives
+[ "$REDUCED" -eq 0 ] || ARCHIVES=$CACHE/apt-archives-reduced
 ROOT=$RUN/root
 # Every write into the arm64 system goes through "$ROOT/...": never let it be the host's /.
 case "$ROOT" in /?*/root) ;; *) echo "check-arm64.sh: bad root path '$ROOT'" >&2; exit 1 ;; esac
@@ -174,7 +177,7 @@ prepare_root() {
     local keep=$KEEP
     KEEP=1 cleanup
     KEEP=$keep
-    mkdir -p "$RUN" "$CACHE/apt-archives/partial" "$CACHE/pip"
+    mkdir -p "$RUN" "$ARCHIVES/partial" "$CACHE/pip"
     if [ "$AGAIN" -eq 1 ] && [ -x "$ROOT$VENV/bin/kiosk" ]; then
         note "--again: reusing the installed root kept in $ROOT"
     else
@@ -191,7 +194,7 @@ prepare_root() {
     mount_at "$ROOT/dev/pts" -t devpts devpts -o newinstance,ptmxmode=0666
     mount_at "$ROOT/run" -t tmpfs tmpfs -o mode=0755
     mount_at "$ROOT/tmp" -t tmpfs tmpfs -o mode=1777
-    mount_at "$ROOT/var/cache/apt/archives" --bind "$CACHE/apt-archives"
+    mount_at "$ROOT/var/cache/apt/archives" --bind "$ARCHIVES"
     mount_at "$ROOT/root/.cache/pip" --bind "$CACHE/pip"
     cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
     # A host behind a TLS-inspecting proxy names its CA bundle in PIP_CERT;
