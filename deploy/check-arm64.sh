@@ -216,15 +216,16 @@ inside() {
     nice -n 10 chroot "$ROOT" /usr/bin/env -i "${env[@]}" "$@"
 }
 
-# timed NAME CMD...: run inside, log to OUT/NAME.log, record its time; fail with the log's tail.
+# timed NAME CMD...: run inside, stdout to OUT/NAME.log and stderr to OUT/NAME.err
+# (the TFLite runtime writes an INFO line there), record its time; fail with both tails.
 timed() {
     local name=$1 started rc=0; shift
     started=$(now)
-    inside "$@" > "$OUT/$name.log" 2>&1 || rc=$?
+    inside "$@" > "$OUT/$name.log" 2> "$OUT/$name.err" || rc=$?
     figure "${name}_s" "$(since "$started")"
     if [ "$rc" -ne 0 ]; then
-        tail -n 40 "$OUT/$name.log" >&2
-        die "$name failed with exit code $rc (log: $OUT/$name.log)"
+        tail -n 40 "$OUT/$name.log" "$OUT/$name.err" >&2
+        die "$name failed with exit code $rc (log: $OUT/$name.log, $OUT/$name.err)"
     fi
 }
 
