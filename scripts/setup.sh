@@ -17,6 +17,8 @@ apt_packages+=(qemu-system-arm)
 # issue 19: the sqlite3 program, whose .recover the kiosk tries first on a damaged
 # database at start-up (kiosk/store/startup.py; a row copy in Python follows).
 apt_packages+=(sqlite3)
+# issue 15: deploy/check-arm64.sh runs an arm64 Debian root through qemu (binfmt_misc).
+apt_packages+=(qemu-user-static binfmt-support mmdebstrap debian-archive-keyring)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -47,7 +49,7 @@ build_firmware() {
 }
 
 stamp=.venv/.setup-stamp
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml deploy/requirements.lock | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     build_firmware
     exit 0
@@ -55,6 +57,7 @@ fi
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+# The versions the Pi installs (deploy/requirements.lock), so tests run on them.
+.venv/bin/python -m pip install -q -c deploy/requirements.lock -e ".[dev]"
 build_firmware
 echo "$want" > "$stamp"
