@@ -14,6 +14,8 @@ owners, each with its state and its reset:
 - ``learning`` (``Learning``): training, the live test, "Why?" and the explore pictures;
 - ``staff`` (``StaffDesk``): the PIN pad, the unlocked admin screen and its tools;
 - ``messages`` (``Messages``): the banner and the sound cues;
+- ``confirm`` (``Confirmations``): the destructive tap waiting for its second tap, and
+  the deleted recording that can still be put back ("Undo");
 - ``idle`` (``IdleWatch``): when the visitor has walked away.
 
 ``reset_visitor()`` ends a visit and ``lock_admin()`` ends staff access: one
@@ -30,10 +32,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
 
+from kiosk.dataset import Recording
 from kiosk.errors import KioskError
 from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
@@ -41,6 +45,7 @@ from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
 from kiosk.session.boards import BoardSource
 from kiosk.session.collecting import Collecting
 from kiosk.session.compare import Comparer
+from kiosk.session.confirm import Confirmations
 from kiosk.session.connection import Connection, News, PairStatus
 from kiosk.session.explore import ExploreView, WhyView
 from kiosk.session.idle import IdleWatch
@@ -72,6 +77,15 @@ R = TypeVar("R")
 
 # Screens where no board is needed, so a lost one is not news there.
 _NO_BOARD_SCREENS = (Screen.ATTRACT, Screen.ADMIN, Screen.PAIR)
+
+
+@dataclass(frozen=True)
+class _Restore:
+    """What "Undo" needs to put a deleted recording back where it was."""
+
+    action_id: str
+    position: int
+    recording: Recording
 
 
 def _default_pin_check(pin: str) -> bool:
@@ -116,6 +130,7 @@ class Session:
         self.learning = Learning(window)
         self.staff = StaffDesk(Comparer(store, self.data.project_id))
         self.messages = Messages()
+        self.confirm = Confirmations()
         self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, clock())
         # Counts over the kiosk's life (the demo's summary and the log read them), not a visit's.
         self.reset_count = 0
@@ -150,6 +165,17 @@ class Session:
         return len(self.data.actions) >= MIN_ACTIONS and all(
             len(a.recordings) >= minimum for a in self.data.actions
         )
+
+    def why_not_train(self) -> str | None:
+        """What is missing before training, in one sentence naming the move (None: ready)."""
+        if len(self.data.actions) < MIN_ACTIONS:
+            return f"Pick at least {MIN_ACTIONS} moves first."
+        need = self.settings.min_recordings_per_action
+        for action in self.data.actions:
+            short = need - len(action.recordings)
+            if short > 0:
+                return f"Record {short} more {action.name} first."
+        return None
 
     @property
     def model_is_stale(self) -> bool:
@@ -226,11 +252,19 @@ class Session:
         self.touch()
         index = self.data.index_of(name)
         if index is not None:
-            self.data.remove_action(index)
+            kept = len(self.data.actions[index].recordings)
+            if kept and not self.confirm.ask(
+                f"untick:{name}", "Tap again\nto remove", self._clock()
+            ):
+                plural = "recording" if kept == 1 else "recordings"
+                self._say(f"Tap {name} again to delete it and its {kept} {plural}.", Tone.INFO)
+                return
+            self._store_call(lambda: self.data.remove_action(index))
             self.collecting.selected_action = 0
             return
+        self.confirm.cancel()
         if len(self.data.actions) >= MAX_ACTIONS:
-            self._say(f"You can have up to {MAX_ACTIONS} actions. Tap one to remove it.")
+            self._say(f"You can have up to {MAX_ACTIONS} moves. Tap one to remove it.")
             return
         icon = dict(self.available_choices()).get(name)
         if icon is None:
@@ -241,7 +275,7 @@ class Session:
         """Actions -> recording."""
         self.touch()
         if len(self.data.actions) < MIN_ACTIONS:
-            self._say(f"Pick at least {MIN_ACTIONS} actions.")
+            self._say(f"Pick at least {MIN_ACTIONS} moves.")
             return
         collecting = self.collecting
         collecting.selected_action = min(collecting.selected_action, len(self.data.actions) - 1)
@@ -292,11 +326,33 @@ class Session:
         self.collecting.viewing_recording = None
 
     def delete_recording(self, recording_id: str) -> None:
+        """Delete at once, and offer "Undo" for a few seconds (``undo``)."""
         self.touch()
+        found = self.data.find_recording(recording_id)
+        if found is None:
+            return
+        index, entry = found
+        action = self.data.actions[index]
+        restore = _Restore(action.id, action.recordings.index(entry), entry.recording)
         if self._store_call(lambda: self.data.delete_recording(recording_id)):
-            self._say("Recording deleted.", Tone.INFO)
+            self.confirm.offer_undo("Recording deleted.", restore, self._clock())
         if self.collecting.viewing_recording == recording_id:
             self.collecting.viewing_recording = None
+
+    def undo(self) -> None:
+        """Put back what was just deleted (while "Undo" is offered)."""
+        self.touch()
+        restore = self.confirm.take_undo(self._clock())
+        if not isinstance(restore, _Restore):
+            return
+        index = next(
+            (i for i, a in enumerate(self.data.actions) if a.id == restore.action_id), None
+        )
+        if index is None:
+            return
+        self._store_call(
+            lambda: self.data.add_recording(index, restore.recording, at=restore.position)
+        )
 
     def train(self) -> None:
         """Record -> train: start learning in the training process."""
@@ -304,8 +360,7 @@ class Session:
         if self.collecting.recorder.busy:
             return
         if not self.can_train:
-            need = self.settings.min_recordings_per_action
-            self._say(f"Record at least {need} of every action first.")
+            self._say(self.why_not_train() or "Record every move first.")
             return
         samples, labels = self.data.training_set()
         self.learning.start_training(samples, labels, self.data.names, self.data.version)
@@ -367,8 +422,22 @@ class Session:
         self._go(Screen.PAIR)
 
     def start_again(self) -> None:
-        """Back to the attract screen for the next visitor."""
+        """Back to the attract screen for the next visitor (confirmed: see ``ask_start_again``)."""
         self.reset_visitor()
+
+    def ask_start_again(self) -> None:
+        """The "Start again" button: the first tap asks, a second tap within seconds resets.
+
+        The button then says what will happen; with nothing picked yet there is
+        nothing to lose, so one tap is enough.
+        """
+        self.touch()
+        if not self.data.actions or self.confirm.ask(
+            "start_again", "Tap again to\nstart over", self._clock()
+        ):
+            self.start_again()
+            return
+        self._say("Tap again to start over: your moves will be deleted.", Tone.INFO)
 
     # ---- admin intents --------------------------------------------------------------
 
@@ -422,13 +491,16 @@ class Session:
             self._change_setting("sound_enabled", enabled)
 
     def admin_rotate(self) -> None:
-        if self._admin():
+        if self._admin() and self._staff_confirms("rotate", "Tap again to\nturn the screen"):
             rotation = self.settings.rotation
             i = ROTATIONS.index(rotation) if rotation in ROTATIONS else 0
             self._change_setting("rotation", ROTATIONS[(i + 1) % len(ROTATIONS)])
 
     def admin_wipe_now(self) -> None:
-        if self._admin():
+        count = self.data.n_recordings
+        if self._admin() and self._staff_confirms(
+            "delete_all", f"Tap again to delete\nall {count} recordings"
+        ):
             self._store_call(self.data.wipe)
             self._say("All recordings deleted.", Tone.INFO)
 
@@ -477,7 +549,7 @@ class Session:
         staff.keyboard_open = False
 
     def admin_exit_to_shell(self) -> None:
-        if self._admin():
+        if self._admin() and self._staff_confirms("exit_shell", "Tap again to stop\nthe exhibit"):
             self.staff.exit_code = EXIT_TO_SHELL
             self.staff.quit_requested = True
 
@@ -541,6 +613,7 @@ class Session:
             learning.pause_testing()
         self._watch_idle(now)
         self.messages.expire(now)
+        self.confirm.expire(now)
 
     # ---- visitor reset --------------------------------------------------------------
 
@@ -551,6 +624,7 @@ class Session:
         self.learning.reset()
         self.connection.reset(keep_link=keep_link)
         self.lock_admin()
+        self.confirm.reset()  # no question or undo of this visitor's carries over
         if not self.settings.keep_data_between_visitors:
             self._store_call(self.data.wipe)  # a failure is logged for staff
         self.messages.reset()  # nothing said to this visitor is for the next one
@@ -566,6 +640,7 @@ class Session:
             self.screen = screen
             self.screens_visited.append(screen)
             self.collecting.viewing_recording = None
+            self.confirm.cancel()  # a question belongs to the screen it was asked on
 
     def _say(self, text: str, kind: Tone = Tone.PROBLEM) -> None:
         self.messages.say(text, kind, self._clock())
@@ -578,6 +653,10 @@ class Session:
             self._say(outcome.text, Tone.GOOD)
         else:  # no file configured (a demo, a test) is not a problem; an unwritable one is
             self._say(outcome.text, Tone.INFO if self.settings_file.path is None else Tone.PROBLEM)
+
+    def _staff_confirms(self, key: str, words: str) -> bool:
+        """A staff action that cannot be taken back: True on its second tap."""
+        return self.confirm.ask(key, words, self._clock())
 
     def _admin(self) -> bool:
         self.touch()

@@ -51,7 +51,7 @@ def wrapped(
     while True:
         lines = cache.wrap(words, size, rect.width)
         line_h = cache.font(size).get_linesize()
-        if len(lines) * line_h <= rect.height or size <= 12:
+        if len(lines) * line_h <= rect.height or size <= cache.floor:
             break
         size -= 1
     total = len(lines) * line_h

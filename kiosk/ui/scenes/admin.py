@@ -26,7 +26,7 @@ from kiosk.ui.geometry import (
     take_bottom,
     take_top,
 )
-from kiosk.ui.scenes.base import Scene
+from kiosk.ui.scenes.base import Scene, confirming
 from kiosk.ui.widgets import Button
 
 KEYS = (*string.ascii_uppercase, "-")
@@ -91,6 +91,7 @@ class AdminScene(Scene):
             session.messages.message,
             session.staff.compare.open,
             session.staff.compare.version,
+            session.confirm.pending,
         )
 
     def scene_buttons(self, session: Session) -> list[Button]:
@@ -162,6 +163,16 @@ class AdminScene(Scene):
                 name="pair_fixed",
             )
         )
+        rotate_label, rotate_style = confirming(
+            session, "rotate", f"Screen rotation:\n{s.rotation} degrees", "normal"
+        )
+        wipe_label, wipe_style = confirming(
+            session,
+            "delete_all",
+            f"Delete all {session.data.n_recordings}\nrecordings now",
+            "danger",
+        )
+        exit_label, exit_style = confirming(session, "exit_shell", "Exit to shell", "danger")
         return [
             Button(
                 self.settings_cells[0],
@@ -183,15 +194,16 @@ class AdminScene(Scene):
             ),
             Button(
                 self.settings_cells[3],
-                f"Screen rotation:\n{s.rotation} degrees",
+                rotate_label,
                 session.admin_rotate,
+                rotate_style,
                 name="rotate",
             ),
             Button(
                 self.settings_cells[4],
-                f"Delete all {session.data.n_recordings}\nrecordings now",
+                wipe_label,
                 session.admin_wipe_now,
-                "danger",
+                wipe_style,
                 name="wipe",
             ),
             fixed,
@@ -203,9 +215,9 @@ class AdminScene(Scene):
             ),
             Button(
                 self.settings_cells[7],
-                "Exit to shell",
+                exit_label,
                 session.admin_exit_to_shell,
-                "danger",
+                exit_style,
                 name="exit",
             ),
             Button(
