@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kiosk.ml.features import AXES, FILTER_NAMES
 
+N_SQUARES = len(FILTER_NAMES) * len(AXES)
 INTRO = "Each square is one clue about your move."
 BRIGHT = "Bright means a lot, dark means a little."
 
@@ -40,8 +41,8 @@ SHORT: dict[str, str] = {
 
 def square_words(index: int) -> str:
     """What square ``index`` (0..23, filter-major like the features) measures: one sentence."""
-    if not 0 <= index < len(FILTER_NAMES) * len(AXES):
-        raise ValueError(f"a fingerprint has {len(FILTER_NAMES) * len(AXES)} squares")
+    if not 0 <= index < N_SQUARES:
+        raise ValueError(f"a fingerprint has {N_SQUARES} squares")
     what, bright = _FILTERS[FILTER_NAMES[index // len(AXES)]]
     axis = AXIS_WORDS[AXES[index % len(AXES)]]
     return f"{what}, {axis}: bright means {bright}."

@@ -48,6 +48,7 @@ from kiosk.session.compare import Comparer
 from kiosk.session.confirm import Confirmations
 from kiosk.session.connection import Connection, News, PairStatus
 from kiosk.session.explore import ExploreView, WhyView
+from kiosk.session.fingerprint_words import N_SQUARES, square_words
 from kiosk.session.idle import IdleWatch
 from kiosk.session.learning import Learning
 from kiosk.session.messages import Cue, Messages, Tone
@@ -320,6 +321,12 @@ class Session:
         self.touch()
         if self.data.find_recording(recording_id) is not None:
             self.collecting.viewing_recording = recording_id
+
+    def explain_square(self, index: int) -> None:
+        """A fingerprint square was tapped: say what it measures, in plain words."""
+        self.touch()
+        if 0 <= index < N_SQUARES:
+            self._say(square_words(index), Tone.INFO)
 
     def close_recording(self) -> None:
         self.touch()

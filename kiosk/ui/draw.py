@@ -83,7 +83,7 @@ def button(
     if b.style == "bare":
         return
     fill, ink = _STYLE_COLOURS.get(b.style, _STYLE_COLOURS["normal"])
-    if not b.enabled:
+    if not b.enabled or b.dimmed:
         fill, ink = theme.BUTTON_DISABLED, theme.TEXT_DIM
     elif pressed:
         fill = theme.BUTTON_PRESSED

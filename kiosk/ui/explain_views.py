@@ -767,3 +767,29 @@ def _live_bars(
         if c == winner:
             pygame.draw.rect(surface, theme.TEXT, bar, 2, border_radius=5)
         y += row_h
+
+
+def square_at(rect: Rect, pos: tuple[int, int]) -> int | None:
+    """Which of the 24 squares of a fingerprint drawn in ``rect`` is under ``pos``."""
+    for index, cell in enumerate(fingerprint_cell_rects(rect)):
+        if cell.collidepoint(pos):
+            return index
+    return None
+
+
+def draw_colour_scale(surface: pygame.Surface, rect: Rect, text: TextCache, size: int) -> None:
+    """The fingerprint's colours from dark to bright, with "a little" and "a lot" at the ends."""
+    little = text.render("a little", size, theme.TEXT)
+    lot = text.render("a lot", size, theme.TEXT)
+    bar = Rect(
+        rect.left + little.get_width() + 8,
+        rect.top,
+        max(8, rect.width - little.get_width() - lot.get_width() - 16),
+        rect.height,
+    )
+    ramp = viridis(np.linspace(0.0, 1.0, 64)[:, None])  # (64, 1, 3)
+    strip = pygame.surfarray.make_surface(np.ascontiguousarray(ramp))
+    surface.blit(pygame.transform.scale(strip, bar.size), bar)
+    pygame.draw.rect(surface, theme.PANEL_LIGHT, bar, 1)
+    surface.blit(little, little.get_rect(midright=(bar.left - 6, bar.centery)))
+    surface.blit(lot, lot.get_rect(midleft=(bar.right + 6, bar.centery)))

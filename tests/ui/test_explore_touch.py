@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from kiosk.session.screens import Screen
 from tests.ui.conftest import assert_not_blank
 
 MOVES = ("Still", "Shake", "Circle")
+JOB_DEADLINE_S = 900.0
+
+
+def _finished(job, what: str) -> None:
+    """Wait for a worker (training, pictures, comparison) by polling, with a generous deadline.
+
+    These jobs run in another process or thread on real time; a loaded machine
+    can take minutes, so the deadline is only there to turn a hang into a failure.
+    """
+    deadline = time.monotonic() + JOB_DEADLINE_S
+    while not job.done:
+        assert time.monotonic() < deadline, f"{what} did not finish in {JOB_DEADLINE_S:.0f} s"
+        time.sleep(0.05)
 
 
 def _trained(d) -> None:
@@ -17,12 +32,12 @@ def _trained(d) -> None:
     for index in range(len(MOVES)):
         j.record(index, 3)
     d.session.train()
-    d.session.learning.training.wait(120)
+    _finished(d.session.learning.training, "training")
     d.frames(2)
     assert d.session.learning.trained is not None
     job = d.session.learning.explore.job  # None when it already finished
     if job is not None:
-        job.wait(120)
+        _finished(job, "the explore pictures")
     d.frames(2)
     assert d.session.learning.explore.result is not None
 
@@ -117,7 +132,7 @@ def test_staff_save_a_set_and_compare_by_touch(make_driver) -> None:
     assert len(s.staff.compare.picked) == 2
     picking = d.pixels()
     d.tap("compare_start")
-    s.staff.compare.job.wait(120)  # both sets learn on a worker thread
+    _finished(s.staff.compare.job, "the comparison")  # both sets learn on a worker thread
     d.frames(2)
     assert s.staff.compare.comparison is not None, s.staff.compare.error
     d.seconds(0.5)
