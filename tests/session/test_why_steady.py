@@ -7,6 +7,8 @@ the smoothed one drawn on screen are recorded side by side.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from kiosk.ml.explain import display_strength
@@ -70,11 +72,11 @@ def test_why_squares_are_steady_and_truthful(journey: Journey) -> None:
     # Steady: the marked squares change far less often than the raw ones would.
     raw_changes = sum(
         _marked(display_strength(a)) != _marked(display_strength(b))
-        for a, b in zip(raw, raw[1:], strict=False)
+        for a, b in itertools.pairwise(raw)
     )
     steady_changes = sum(
         _marked(display_strength(a)) != _marked(display_strength(b))
-        for a, b in zip(steady, steady[1:], strict=False)
+        for a, b in itertools.pairwise(steady)
     )
     print(f"marked squares changed {raw_changes} times raw, {steady_changes} smoothed, of {run}")
     assert steady_changes <= raw_changes / 2, (raw_changes, steady_changes)
