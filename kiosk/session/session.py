@@ -70,6 +70,8 @@ from kiosk.store.database import Store
 log = logging.getLogger(__name__)
 
 PIN_LENGTH = 4
+# How long the pretend board acting out a move keeps the kiosk awake after the last touch.
+PRETEND_WATCH_S = 300.0
 PROJECT_NAME = "visitor"
 
 __all__ = ["PairStatus", "Session"]
@@ -136,6 +138,7 @@ class Session:
         # Counts over the kiosk's life (the demo's summary and the log read them), not a visit's.
         self.reset_count = 0
         self.recordings_made = 0
+        self._touched_at = clock()  # the last touch (the pretend board's watchers, below)
 
     # ---- reading helpers ---------------------------------------------------------
 
@@ -202,7 +205,9 @@ class Session:
 
     def touch(self) -> None:
         """Any touch anywhere: the visitor is still here."""
-        self.idle.activity(self._clock())
+        now = self._clock()
+        self.idle.activity(now)
+        self._touched_at = now
 
     def start(self) -> None:
         """Attract -> pairing (or straight to actions when a board is already connected)."""
@@ -762,6 +767,19 @@ class Session:
         """With the pretend board, make the gesture that fits the action being recorded."""
         self.connection.set_pretend_gesture(gesture_for(action_name) if action_name else "still")
 
+    def _watching_pretend_board(self, now: float) -> bool:
+        """The pretend board acting a move out on the test screen is being watched, not idle.
+
+        Only for a while after the last touch: a kiosk left with the pretend board
+        shaking must still reset for the next visitor.
+        """
+        return (
+            self.screen is Screen.TEST
+            and self.simulated
+            and self.connection.pretend_gesture not in ("still", "none")
+            and now - self._touched_at < PRETEND_WATCH_S
+        )
+
     def _watch_idle(self, now: float) -> None:
         if self.screen is Screen.ATTRACT:
             self.idle.activity(now)
@@ -776,6 +794,8 @@ class Session:
             return
         if self.collecting.recorder.busy or self.learning.training is not None:
             self.idle.activity(now)  # the visitor is waiting on the kiosk, not gone
+        elif self._watching_pretend_board(now):
+            self.idle.activity(now)
         elif self.idle.expired(now):
             log.info("no visitor activity for %.0f s: resetting", now - self.idle.last_activity)
             self.reset_visitor()

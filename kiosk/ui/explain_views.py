@@ -214,7 +214,7 @@ def draw_saliency_fingerprint(
     _text(
         surface,
         text,
-        f"The squares that made it say \u201c{action_name}\u201d",
+        f"Why it says {action_name}",
         size,
         theme.TEXT,
         title.midleft,
@@ -247,8 +247,8 @@ def draw_saliency_fingerprint(
 def _push_legend(
     surface: pygame.Surface, text: TextCache, rect: Rect, size: int, action_name: str
 ) -> None:
-    """(up) towards <action>, (down) away from it: one text size, on one line."""
-    items = ((True, f"towards {action_name}"), (False, "away from it"))
+    """(up) for <action>, (down) against it: one text size, on one line."""
+    items = ((True, f"for {action_name}"), (False, "against it"))
     joined = "  ".join(words for _, words in items)
     size = text.fit_size(joined, size, max(1, rect.width - 2 * (size + 8) - size))
     x = rect.left

@@ -137,3 +137,29 @@ def test_staff_actions_that_cannot_be_taken_back_ask_first(journey) -> None:
     assert not s.staff.quit_requested  # the first question ran out: this one asks again
     s.admin_exit_to_shell()
     assert s.staff.quit_requested
+
+
+def test_watching_the_pretend_board_act_a_move_out_is_not_idleness(make_journey) -> None:
+    from kiosk.session.session import PRETEND_WATCH_S
+
+    j = make_journey(idle_timeout_s=5.0, idle_countdown_s=3.0)
+    s = j.session
+    j.connect_pretend()
+    j.pick("Still", "Shake")
+    j.record(0, 3)
+    j.record(1, 3)
+    s.train()
+    assert s.learning.training.wait(900)
+    j.advance(0.05)
+    s.test()
+    s.set_pretend_gesture("shake")
+    j.advance(20.0)  # far past the idle time: the visitor is watching it shake
+    assert s.screen is Screen.TEST and s.idle_countdown() is None
+    s.set_pretend_gesture("still")  # nothing moves: the usual countdown
+    j.advance(6.0)
+    assert s.idle_countdown() is not None
+    s.touch()
+    s.set_pretend_gesture("shake")
+    j.clock.t += PRETEND_WATCH_S  # left shaking with nobody there: it still resets
+    j.advance(9.0)
+    assert s.screen is Screen.ATTRACT
