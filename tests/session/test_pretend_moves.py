@@ -2,8 +2,9 @@
 
 Five moves at a time (the most a visitor can pick), three recordings each as a
 visitor makes them, the real trainer, then the live test: each move, acted out
-by the pretend board, must be recognised (over its 80 % threshold) most of the
-time, and rarely anything else. ``Clap`` once never reached 80 % and ``Jump`` was a board lying flat.
+by the pretend board, must be recognised (over its 80 % threshold) a good part
+of the time, and rarely as anything else. ``Clap`` once never reached 80 %, and
+``Jump`` was a board lying flat.
 """
 
 from __future__ import annotations
