@@ -48,6 +48,7 @@ from kiosk.session.compare import Comparer
 from kiosk.session.confirm import Confirmations
 from kiosk.session.connection import Connection, News, PairStatus
 from kiosk.session.explore import ExploreView, WhyView
+from kiosk.session.faults import StaffFaults, visitor_words
 from kiosk.session.fingerprint_words import N_SQUARES, square_words
 from kiosk.session.idle import IdleWatch
 from kiosk.session.learning import Learning
@@ -134,6 +135,7 @@ class Session:
         self.staff = StaffDesk(Comparer(store, self.data.project_id))
         self.messages = Messages()
         self.confirm = Confirmations()
+        self.faults = StaffFaults()  # the kiosk's, for staff: kept across visitors
         self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, clock())
         # Counts over the kiosk's life (the demo's summary and the log read them), not a visit's.
         self.reset_count = 0
@@ -469,6 +471,7 @@ class Session:
         if len(staff.pin_entry) == PIN_LENGTH:
             if self._pin_check(staff.pin_entry):
                 staff.unlocked = True
+                self.faults.seen()  # the settings page lists them
             else:
                 self._say("Wrong PIN.")
             staff.pin_entry = ""
@@ -679,13 +682,22 @@ class Session:
         try:
             return call()
         except KioskError as error:
-            log.warning("store: %s", error)
-            self._say(str(error))
+            self.faults.note(f"store: {error}")  # the detail is for staff
+            self._say("That could not be saved, sorry.")
             return None
 
     def _open_link(self, opener: Callable[[], Link]) -> None:
         if not self.connection.open(opener):
-            self.messages.cue(Cue.PROBLEM)
+            self._pair_failed()
+
+    def _pair_failed(self) -> None:
+        """A connection failed: the detail to staff when it is theirs to fix."""
+        self.messages.cue(Cue.PROBLEM)
+        detail = self.connection.message
+        if visitor_words(detail).staff_fault:
+            self.faults.note(detail)
+        else:
+            log.info("pairing failed: %s", detail)
 
     def _poll_link(self, now: float) -> None:
         for item in self.connection.poll(now):
@@ -701,7 +713,7 @@ class Session:
                 self.messages.drop_good_news()  # an old "back again" must not contradict it
                 self.messages.cue(Cue.PROBLEM)
             elif news is News.PAIR_FAILED:
-                self.messages.cue(Cue.PROBLEM)
+                self._pair_failed()
             elif news is News.BUTTON and item.button is not None:
                 self._button(item.button)
             elif news is News.MOVING:
@@ -739,6 +751,9 @@ class Session:
             return
         result = learning.collect_training()
         if result is None:
+            # The detail (a missing runtime, a crashed worker) is for staff.
+            self.faults.note(f"training: {learning.training_error}")
+            learning.training_error = "Something went wrong while learning: please try again."
             self.messages.cue(Cue.PROBLEM)
             return
         metrics = {

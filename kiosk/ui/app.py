@@ -298,6 +298,7 @@ class KioskApp:
             session.messages.message,
             session.confirm.pending,  # a button's "Tap again to ..." face
             session.confirm.undoable,  # the "Undo" offer
+            session.faults.unseen,  # the small staff mark
             session.connection.problem,
             chrome.needs_reconnect(session),
         )

@@ -163,3 +163,17 @@ def test_watching_the_pretend_board_act_a_move_out_is_not_idleness(make_journey)
     j.clock.t += PRETEND_WATCH_S  # left shaking with nobody there: it still resets
     j.advance(9.0)
     assert s.screen is Screen.ATTRACT
+
+
+def test_a_weak_score_names_the_mix_up_that_matters() -> None:
+    import numpy as np
+
+    from kiosk.session.advice import confusion_advice
+
+    names = ("Still", "Shake", "Wave")
+    good = np.diag([5, 5, 5])
+    assert confusion_advice(good, names) is None
+    weak = np.array([[5, 0, 0], [0, 2, 3], [0, 2, 3]])
+    assert confusion_advice(weak, names) == (
+        "Shake and Wave got mixed up: record more of each, or make them more different."
+    )

@@ -156,6 +156,10 @@ class Scene:
         self.draw_background(surface, session)
         for b in buttons:
             draw.button(surface, self.cache, b, self.m.body_px)
+        if session.faults.unseen:
+            # For staff only: a small mark in the admin corner says the admin screen has
+            # a fault to read (no Bluetooth adapter, no runtime, a full disk).
+            pygame.draw.circle(surface, theme.PROBLEM, (6, 6), 5)
 
     def title_for(self, session: Session) -> str:
         return self.title

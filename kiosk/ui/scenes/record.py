@@ -54,6 +54,10 @@ class RecordScene(Scene):
         super().__init__(cache, metrics)
 
     def title_for(self, session: Session) -> str:
+        viewing = session.collecting.viewing_recording
+        found = session.data.find_recording(viewing) if viewing is not None else None
+        if found is not None:
+            return f"One recording of {session.data.actions[found[0]].name}"
         need = session.settings.min_recordings_per_action
         if session.can_train:
             return "Record more, or tap Train"
@@ -178,7 +182,7 @@ class RecordScene(Scene):
         ):
             name_rect, slots = self.row_parts(row)
             have = len(action.recordings)
-            label = f"{action.name}\n{have} of {need}" if have < need else f"{action.name}\n{have}"
+            label = f"{action.name}\n{have} of {need}" if have <= need else f"{action.name}\n{have}"
             style = "selected" if i == session.collecting.selected_action else "normal"
             out.append(
                 Button(
@@ -457,7 +461,7 @@ class RecordScene(Scene):
         link = session.link
         self._graph.update(link.samples if link is not None else None)
         self._graph.blit(surface, rect)
-        label = "Live: or press B to record" if session.connected else "Live"
+        label = "Press B to record" if session.connected else "Live movement"
         draw.text(
             surface,
             self.cache,

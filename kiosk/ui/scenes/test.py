@@ -39,6 +39,7 @@ from kiosk.ui.scenes.base import Scene, shows_banner
 from kiosk.ui.widgets import Button
 
 GRAPH_SPAN_S = 3.0
+BAR_ROW_UNITS = 1.1  # a bar row: its label line and a finger-sized slider
 
 
 class TestScene(Scene):
@@ -66,7 +67,8 @@ class TestScene(Scene):
         self.hide_rect, self.small_big_rect = take_bottom(self.big_rect, m.unit, m.gap)
         line = self.cache.font(m.small_px).get_linesize()
         self.graph_label, rest = take_top(live, line, 2)
-        self.graph_rect, rest = take_top(rest, int(live.height * 0.42), m.gap)
+        share = 0.35 if m.portrait else 0.42  # portrait: "Why?" needs the room below
+        self.graph_rect, rest = take_top(rest, int(live.height * share), m.gap)
         self.fp_label, self.fp_rect = take_top(rest, line, 2)
         self.why_body = rest  # "Why?" takes the fingerprint's place, below the live graph
         self._graph = LiveGraph(self.graph_rect.size, GRAPH_SPAN_S)
@@ -89,7 +91,7 @@ class TestScene(Scene):
         """The share of the middle of the screen the live view gets (0.33 to 0.6)."""
         m, f = self.m, self.frame
         middle = f.body.height + f.side.height + m.gap
-        bars = int(m.unit * 1.3) * moves + max(3, m.gap // 2) * max(0, moves - 1)
+        bars = int(m.unit * BAR_ROW_UNITS) * moves + max(3, m.gap // 2) * max(0, moves - 1)
         share = (middle - bars - m.gap) / max(1, middle)
         return round(min(max(share, type(self).portrait_side_share), 0.6), 3)
 
@@ -116,7 +118,7 @@ class TestScene(Scene):
     def _lay_out_bar_rows(self, n: int, simulated: bool) -> list[tuple[Rect, Rect, Rect | None]]:
         m = self.m
         gap = max(3, m.gap // 2)
-        height = min(self.bars_area.height, int(m.unit * 1.3) * n + gap * (n - 1))
+        height = min(self.bars_area.height, int(m.unit * BAR_ROW_UNITS) * n + gap * (n - 1))
         area = Rect(self.bars_area.x, self.bars_area.y, self.bars_area.width, height)
         out = []
         line = self.cache.font(m.small_px).get_linesize()
