@@ -318,8 +318,8 @@ class AdminScene(Scene):
         else:
             kept = f"Changes last until the next restart ({where.name} cannot be written)."
         info = f"{counts}. Board: {link}. {kept}"
-        if session.faults.faults:
-            info += f" Fault: {session.faults.faults[0]}"
+        if session.faults.faults:  # first: it is what staff came to read (also in the log)
+            info = f"Fault: {session.faults.faults[0]} {info}"
         draw.panel(surface, self.info_rect)
         draw.wrapped(
             surface, self.cache, info, m.small_px, theme.TEXT_DIM, inset(self.info_rect, m.gap * 2)

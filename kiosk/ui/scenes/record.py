@@ -290,7 +290,10 @@ class RecordScene(Scene):
         self._pages[action_id] = self._pages.get(action_id, 0) + 1
 
     def undo_rect(self) -> Rect:
-        """The "Undo" button, at the bottom of the live graph's place (the graph pauses)."""
+        """The "Undo" button, at the bottom of the live graph's place (the graph pauses).
+
+        The live graph is drawn every frame, so while "Undo" is offered it is not drawn.
+        """
         g = self.graph_rect
         return Rect(g.x, g.bottom - self.m.unit, g.width, self.m.unit)
 
@@ -339,8 +342,8 @@ class RecordScene(Scene):
             self._draw_intro(surface, intro)
         if session.confirm.undoable is not None and not session.collecting.recorder.busy:
             g = self.graph_rect
-            draw.panel(surface, g, theme.PANEL_LIGHT)
-            words = Rect(g.x, g.y, g.width, g.height - m.unit)
+            words = Rect(g.x, g.y, g.width, g.height - m.unit - m.gap)  # the button is below
+            draw.panel(surface, words, theme.PANEL_LIGHT)
             draw.wrapped(
                 surface,
                 self.cache,

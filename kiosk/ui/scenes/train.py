@@ -226,7 +226,7 @@ class TrainScene(Scene):
         box = self.matrix_area
         # "it guessed" and the column names (turned) above; "you did" and row names left.
         top = box.top + line + name_w
-        left = box.left + line + name_w
+        left = box.left + line + m.gap + name_w
         cell = max(8, min((box.right - left) // k, (box.bottom - top) // k, m.unit))
         grid = Rect(left, top, cell * k, cell * k)
         draw.text(
