@@ -383,6 +383,9 @@ class Session:
     def test(self) -> None:
         """Train -> test: predict live on every new sample."""
         self.touch()
+        if self.learning.training is not None:
+            self._say("It is still learning: wait a moment.", Tone.INFO)
+            return
         if not self.learning.start_testing(self._threaded_prediction()):
             return
         self._act_out(None)
@@ -484,6 +487,7 @@ class Session:
         self.touch()
         back = self.staff.screen_before
         self.lock_admin()
+        self.messages.message = None  # a staff message is not for the visitor screen
         self._go(back if back is not Screen.ADMIN else Screen.ATTRACT)
 
     def lock_admin(self) -> None:

@@ -650,23 +650,17 @@ def _confusion(
         width=rect.width,
     )
     label_w = rect.width // 3
+    # Column names written upwards above their columns, in full (a move is always named).
+    header = max(text.font(size).size(name)[0] for name in classes) + 4
     top = rect.top + int(size * 1.4)
-    cell = max(4, min((rect.width - label_w) // k, (rect.bottom - top - size - 4) // k))
+    cell = max(4, min((rect.width - label_w) // k, (rect.bottom - top - header) // k))
     grid_left = rect.left + label_w
-    header = max(text.floor, size - 2)
-    for c, name in enumerate(classes):  # column headers: short names (two letters if narrow)
-        short = name[:6] if text.font(header).size(name[:6])[0] <= cell - 2 else name[:2]
-        _text(
-            surface,
-            text,
-            short,
-            max(text.floor, size - 2),
-            action_colour(c),
-            (grid_left + c * cell + cell // 2, top),
-            "midtop",
-            width=cell - 2,
+    for c, name in enumerate(classes):
+        turned = pygame.transform.rotate(text.render(name, size, action_colour(c)), 90)
+        surface.blit(
+            turned, turned.get_rect(midbottom=(grid_left + c * cell + cell // 2, top + header))
         )
-    top += size + 4
+    top += header + 4
     counts = np.asarray(confusion)
     row_totals = counts.sum(axis=1)
     for r, name in enumerate(classes):

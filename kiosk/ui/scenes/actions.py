@@ -75,9 +75,10 @@ class ActionsScene(Scene):
             Button(
                 self.frame.primary,
                 "Next: record",
-                session.actions_done if ready else None,
+                session.actions_done,  # not ready: the session says how many to pick
                 "primary",
                 name="next",
+                dimmed=not ready,
             )
         )
         return out

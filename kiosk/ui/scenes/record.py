@@ -497,7 +497,7 @@ class RecordScene(Scene):
         draw.led_icon(surface, icon, action.icon)
         series = f" ({rec.take_number} of {rec.total})" if rec.total > 1 else ""
         if rec.phase is Phase.COUNTDOWN:
-            headline = f"Get ready to {action.name}!{series}"
+            headline = f"Get ready: {action.name}{series}"
             number = str(rec.countdown_number(now))
             draw.text(
                 surface,

@@ -130,9 +130,10 @@ class TrainScene(Scene):
                 Button(
                     self.frame.primary,
                     "Test it",
-                    session.test if ready else None,
+                    session.test,  # still learning: the session says so
                     "primary",
                     name="test",
+                    dimmed=not ready,
                 )
             )
         return out
