@@ -17,8 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from kiosk.session.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +223,14 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
     return summary
 
 
+def _counting_down(s: Session) -> Callable[[], bool]:
+    return lambda: s.collecting.recorder.countdown_number(time.monotonic()) > 0
+
+
+def _recording_under_way(s: Session) -> Callable[[], bool]:
+    return lambda: s.collecting.recorder.progress(time.monotonic()) > 0.4
+
+
 def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     s = d.session
     from kiosk.session.screens import Screen
@@ -243,9 +255,8 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
         d.tap("record_5" if plan.recordings_per_move >= 5 else "record")
         d.until(lambda: s.collecting.recorder.busy, 2, "the countdown")
         if index == 0:
-            rec = s.collecting.recorder
-            d.shot_if(lambda r=rec: r.countdown_number(time.monotonic()) > 0, 2, "countdown")
-            d.shot_if(lambda r=rec: r.progress(time.monotonic()) > 0.4, 10, "recording")
+            d.shot_if(_counting_down(s), 2, "countdown")
+            d.shot_if(_recording_under_way(s), 10, "recording")
         d.until(lambda: not s.collecting.recorder.busy, 30, "the recordings")
         # Top up until the move has its recordings: a take the board was too slow for
         # (a loaded machine starves the pretend board's thread) is refused, never kept.
