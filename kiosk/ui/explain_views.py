@@ -208,9 +208,7 @@ def draw_saliency_fingerprint(
     action_name: str,
 ) -> None:
     """The live fingerprint with the squares that made the model say ``action_name`` marked."""
-    size = _font_px(rect, 0.08, text.floor)
-    small = max(text.floor, int(size * 0.75))
-    title, rest = _split_top(rect, int(size * 1.5))
+    size, small, title, legend, tile = _saliency_parts(rect, text)
     _text(
         surface,
         text,
@@ -220,11 +218,6 @@ def draw_saliency_fingerprint(
         title.midleft,
         "midleft",
         width=title.width,
-    )
-    body, legend = _split_bottom(rest, int(small * 1.8))
-    label_w = small * 2
-    tile = Rect(
-        body.left + label_w, body.top + 4, body.width - label_w - 4, body.height - small - 12
     )
     draw_fingerprint_tile(surface, tile, fingerprint)
     draw_saliency_overlay(surface, tile, strength)
@@ -242,6 +235,24 @@ def draw_saliency_fingerprint(
             "midleft",
             width=legend.width,
         )
+
+
+def _saliency_parts(rect: Rect, text: TextCache) -> tuple[int, int, Rect, Rect, Rect]:
+    """(title size, label size, title, legend, fingerprint tile) of the saliency view."""
+    size = _font_px(rect, 0.08, text.floor)
+    small = max(text.floor, int(size * 0.75))
+    title, rest = _split_top(rect, int(size * 1.5))
+    body, legend = _split_bottom(rest, int(small * 1.8))
+    label_w = small * 2
+    tile = Rect(
+        body.left + label_w, body.top + 4, body.width - label_w - 4, body.height - small - 12
+    )
+    return size, small, title, legend, tile
+
+
+def saliency_tile(rect: Rect, text: TextCache) -> Rect:
+    """Where ``draw_saliency_fingerprint`` in ``rect`` puts the fingerprint (to tap its squares)."""
+    return _saliency_parts(rect, text)[4]
 
 
 def _push_legend(

@@ -177,3 +177,14 @@ def test_a_weak_score_names_the_mix_up_that_matters() -> None:
     assert confusion_advice(weak, names) == (
         "Shake and Wave got mixed up: record more of each, or make them more different."
     )
+
+
+def test_every_square_has_its_own_plain_words() -> None:
+    from kiosk.session.fingerprint_words import N_SQUARES, square_words
+
+    words = [square_words(i) for i in range(N_SQUARES)]
+    assert len(set(words)) == N_SQUARES == 24
+    for sentence in words:
+        assert sentence.count(".") == 1 and sentence.endswith(".")  # one sentence
+        for jargon in ("max", "mean", "std", "zcr", "rms", "acc"):
+            assert jargon not in sentence.lower().split()

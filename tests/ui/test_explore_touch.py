@@ -6,7 +6,9 @@ import time
 
 import numpy as np
 
+from kiosk.session.fingerprint_words import square_words
 from kiosk.session.screens import Screen
+from kiosk.ui import explain_views
 from tests.ui.conftest import assert_not_blank
 
 MOVES = ("Still", "Shake", "Circle")
@@ -68,6 +70,12 @@ def test_explore_tabs_and_the_why_map_follow_touches(make_driver) -> None:
     d.tap("why")
     d.seconds(0.3)
     panel = d.app.scene.why_area(s)
+    squares = d.pixels(panel)
+    # A square of the marked fingerprint, tapped, says what it measures.
+    tile = explain_views.saliency_tile(d.app.scene._why_squares_rect(s), d.app.cache)
+    d.tap_at(explain_views.fingerprint_cell_rects(tile)[13].center)
+    assert s.messages.message.text == square_words(13)
+    d.seconds(0.1)
     squares = d.pixels(panel)
     d.tap("why_map")
     assert s.learning.why_view == "map"

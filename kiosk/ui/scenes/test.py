@@ -238,6 +238,19 @@ class TestScene(Scene):
                     )
                 )
             out.append(Button(self.hide_rect, "Hide why", session.toggle_why, "normal", name="why"))
+            if session.learning.why_view == WhyView.SQUARES and not shows_banner(session):
+                top = self._why_squares_rect(session)
+                tile = explain_views.saliency_tile(top, self.cache)
+                out.append(
+                    Button(
+                        top,  # the whole view is the target: a finger-sized one
+                        "",
+                        None,
+                        "bare",
+                        name="why_fingerprint",
+                        on_drag=partial(_explain_square, session, tile),
+                    )
+                )
         else:
             out.append(Button(self.why_rect, "Why?", session.toggle_why, "normal", name="why"))
             if not shows_banner(session):  # the banner covers the live view
@@ -341,6 +354,18 @@ class TestScene(Scene):
         """
         return self.why_tabs, self.why_body
 
+    def _why_squares_parts(self, area: Rect) -> tuple[Rect, Rect]:
+        """(the marked fingerprint, the similar recordings) of the squares view.
+
+        The similar recordings only where there is room for them at a readable size.
+        """
+        if area.height > 14 * self.m.min_px:
+            return take_top(area, int(area.height * 0.55), self.m.gap)
+        return area, Rect(area.x, area.bottom, area.width, 0)
+
+    def _why_squares_rect(self, session: Session) -> Rect:
+        return self._why_squares_parts(self.why_layout(session)[1])[0]
+
     def why_area(self, session: Session) -> Rect:
         """Where the "Why?" views draw (see ``why_layout``)."""
         return self.why_layout(session)[1]
@@ -363,9 +388,8 @@ class TestScene(Scene):
             picture = session.learning.explainer.picture.with_live(explanation.map_point)
             explain_views.draw_data_map(surface, area, self.cache, picture)
             return
-        # The similar recordings only where there is room for them at a readable size.
-        room = area.height > 14 * self.m.min_px
-        top, bottom = take_top(area, int(area.height * 0.55) if room else area.height, self.m.gap)
+        top, bottom = self._why_squares_parts(area)
+        room = bottom.height > 0
         explain_views.draw_saliency_fingerprint(
             surface,
             top,
