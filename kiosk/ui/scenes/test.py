@@ -18,6 +18,7 @@ from functools import partial
 
 import pygame
 
+from kiosk.ml.explain import SIMILAR_CAPTION
 from kiosk.session.explore import WhyView
 from kiosk.session.presets import gesture_for
 from kiosk.session.screens import Screen
@@ -359,7 +360,8 @@ class TestScene(Scene):
 
         The similar recordings only where there is room for them at a readable size.
         """
-        if area.height > 14 * self.m.min_px:
+        caption_w = self.cache.font(self.m.min_px).size(SIMILAR_CAPTION)[0]
+        if area.height > 14 * self.m.min_px and area.width >= caption_w:
             return take_top(area, int(area.height * 0.55), self.m.gap)
         return area, Rect(area.x, area.bottom, area.width, 0)
 
