@@ -159,6 +159,7 @@ class KioskApp:
         logical = (h, w) if self._rotation in (90, 270) else (w, h)
         self.canvas = self.window if self._rotation == 0 else pygame.Surface(logical).convert()
         self.metrics = Metrics.for_surface(logical[0], logical[1], self.options.diagonal_inches)
+        self.cache.floor = self.metrics.min_px  # no visitor text shrinks below this
         self._static = pygame.Surface(logical).convert()
         self._static_key = None
         self._static_changed = True
@@ -339,6 +340,9 @@ class KioskApp:
             session.screen,
             scene.static_key(session),
             session.messages.message,
+            session.confirm.pending,  # a button's "Tap again to ..." face
+            session.confirm.undoable,  # the "Undo" offer
+            session.faults.unseen,  # the small staff mark
             session.connection.problem,
             chrome.needs_reconnect(session),
         )
