@@ -45,7 +45,7 @@ from typing import Any, Protocol
 
 from kiosk.errors import LinkError
 from kiosk.microbit import ble_protocol as proto
-from kiosk.microbit.link import Link, LinkState
+from kiosk.microbit.link import Icon, Link, LinkState
 from kiosk.microbit.pattern import name_to_pattern, parse_columns, pattern_to_name
 from kiosk.signal import SampleBuffer
 
@@ -202,6 +202,7 @@ class BleLink(Link):
         proto.encode_period(period_ms)  # refuse 0 and nonsense up front
         self.model: str | None = None
         self.led_supported: bool | None = None
+        self._said_no_led = False  # staff are told once per link, not once per icon
         self.stats = {"sessions": 0, "drops": 0, "failed_attempts": 0, "bad_payloads": 0}
         self._btle = btle
         self._peripheral_factory = peripheral_factory
@@ -464,8 +465,8 @@ class BleLink(Link):
         try:
             while not stop.is_set():
                 icon = self._next_icon()
-                if icon is not None and handles.led is not None:
-                    peripheral.writeCharacteristic(handles.led, proto.led_matrix_bytes(icon), False)
+                if icon is not None:
+                    self._show(peripheral, handles, icon)
                 peripheral.waitForNotifications(timing.notify_wait_s)
                 now = clock.now()
                 if delegate.samples != seen:
@@ -480,6 +481,21 @@ class BleLink(Link):
             log.warning("Bluetooth link to %s failed: %r", self.board_name, exc)
         self.stats["drops"] += 1
         return f"Lost the Bluetooth link to micro:bit {self.board_name}; reconnecting…"
+
+    def _show(self, peripheral: Any, handles: _Handles, icon: Icon) -> None:
+        """Write an icon to the LED matrix, or say once that this board cannot show one."""
+        if handles.led is None:
+            if not self._said_no_led:
+                self._said_no_led = True
+                log.warning(
+                    "micro:bit %s has no LED service (CreateAI's data-collection program has "
+                    "none), so it cannot show icons; they are shown on the screen only",
+                    self.board_name,
+                )
+            return
+        # A write request: the matrix characteristic does not accept a write command
+        # (no response), and a board drops one without a word.
+        peripheral.writeCharacteristic(handles.led, proto.led_matrix_bytes(icon), True)
 
     def _gatt_errors(self) -> tuple[type[BaseException], ...]:
         btle = self._btle

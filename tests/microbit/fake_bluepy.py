@@ -87,6 +87,7 @@ class FakeBoard:
     connected: bool = False
     period_writes: list[int] = field(default_factory=list)
     led_writes: list[bytes] = field(default_factory=list)
+    led_commands_dropped: int = 0  # matrix writes sent without response (a real board drops them)
     crashed: bool = False  # set if someone writes a 0 ms period
 
     def local_name(self) -> str:
@@ -340,7 +341,12 @@ class FakePeripheral:
             else:
                 self._notify.discard(handle - 1)
         elif handle == H_LED_MATRIX and board.has_led:
-            board.led_writes.append(bytes(val))
+            # The board's matrix characteristic accepts a write request only: a
+            # write command (no response) is dropped without a word, as on a real board.
+            if withResponse:
+                board.led_writes.append(bytes(val))
+            else:
+                board.led_commands_dropped += 1
         else:
             raise btle.BTLEGattError("Invalid handle", {"estat": [1]})
         return {"rsp": ["wr"]}
