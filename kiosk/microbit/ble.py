@@ -35,7 +35,11 @@ other links work, on machines without it. Tests inject a fake bluepy through
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -92,6 +96,37 @@ class MonotonicClock:
 
 PeripheralFactory = Callable[[str, str], Any]
 ScannerFactory = Callable[[], Any]
+#: Whether the Bluetooth adapter is up: True, False, or None when it cannot be told.
+AdapterCheck = Callable[[], bool | None]
+
+_AF_BLUETOOTH = 31  # numbers, not socket's names: a Python built without BlueZ lacks them
+_BTPROTO_HCI = 1
+_HCIGETDEVINFO = 0x800448D3  # _IOR('H', 211, int)
+_HCI_DEV_INFO_SIZE = 92  # struct hci_dev_info
+_HCI_UP = 1  # bit 0 of hci_dev_info.flags, at offset 16
+
+
+def adapter_up(index: int = 0) -> bool | None:
+    """Whether hci``index`` is up (powered), asked of the kernel; None if it cannot say.
+
+    bluepy's ``Scanner.start`` ignores a "not powered" answer from the
+    adapter, so a scan on a switched-off adapter just sees nothing and the
+    visitor would be told to check the board. This asks first, without any
+    privilege (the same query ``hciconfig`` makes).
+    """
+    try:
+        sock = socket.socket(_AF_BLUETOOTH, socket.SOCK_RAW, _BTPROTO_HCI)
+    except OSError as exc:  # no Bluetooth in this kernel or this sandbox
+        return False if exc.errno == errno.EAFNOSUPPORT else None
+    with sock:
+        request = bytearray(_HCI_DEV_INFO_SIZE)
+        struct.pack_into("<H", request, 0, index)
+        try:
+            fcntl.ioctl(sock.fileno(), _HCIGETDEVINFO, request)
+        except OSError as exc:
+            return False if exc.errno == errno.ENODEV else None
+    (flags,) = struct.unpack_from("<I", request, 16)
+    return bool(flags & _HCI_UP)
 
 
 _GIVE_UP_ADVICE = "Check the micro:bit has power and shows its pattern, then pair again."
@@ -193,6 +228,7 @@ class BleLink(Link):
         timing: BleTiming | None = None,
         clock: Clock | None = None,
         period_ms: int = proto.DEFAULT_PERIOD_MS,
+        adapter_check: AdapterCheck | None = None,
     ) -> None:
         super().__init__(buffer)
         self.board_name = board_name(board)
@@ -209,6 +245,11 @@ class BleLink(Link):
         self._scanner_factory = scanner_factory
         self._timing = timing or BleTiming()
         self._clock: Clock = clock or MonotonicClock()
+        # With bluepy's own scanner, ask the kernel whether hci0 is up; injected
+        # scanners (tests) bring their own check or none.
+        if adapter_check is None and scanner_factory is None:
+            adapter_check = adapter_up
+        self._adapter_check = adapter_check
 
     @property
     def description(self) -> str:
@@ -327,6 +368,15 @@ class BleLink(Link):
     def _scan(self, stop: threading.Event) -> str | None:
         """The board's address, None if stopped; _AttemptFailed if it is not seen."""
         timing = self._timing
+        if self._adapter_check is not None and self._adapter_check() is False:
+            log.error(
+                "Bluetooth adapter hci0 is off or missing; switch it on "
+                "(bluetoothctl power on) or check it is plugged in"
+            )
+            raise _AttemptFailed(
+                "Bluetooth is not available on this kiosk right now; trying again…",
+                advice="Ask a member of staff, or use a micro:bit on USB.",
+            )
         try:
             scanner = self._scanner_factory()
             scanner.clear()

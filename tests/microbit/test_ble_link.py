@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from kiosk.microbit.ble import BleLink, BleTiming
+from kiosk.microbit.ble import BleLink, BleTiming, adapter_up
 from kiosk.microbit.link import ButtonEvent, LinkState, StateChange
 from kiosk.microbit.pattern import PatternError
 from kiosk.signal import SampleBuffer
@@ -39,6 +39,7 @@ def make_link(radio: FakeRadio, board: object = NAME, capacity: int = 4096, **kw
         board,
         peripheral_factory=radio.peripheral_factory,
         scanner_factory=radio.scanner_factory,
+        adapter_check=radio.adapter_check,
         clock=radio.clock,
         buffer=SampleBuffer(capacity),
         **kw,
@@ -172,6 +173,29 @@ def test_long_press_and_a_press_held_through_a_drop(radio: FakeRadio) -> None:
         if isinstance(e, ButtonEvent)
     ]
     assert buttons == [("B", True, False), ("B", True, True), ("B", False, True)]
+
+
+def test_an_adapter_that_is_off_is_named_not_the_board(radio: FakeRadio) -> None:
+    # bluepy's scan "starts" on a powered-off adapter and hears nothing, so
+    # without asking the kernel the visitor would be told to check the board.
+    radio.adapter_powered = False
+    link = make_link(radio, timing=BleTiming(max_failures=2, give_up_after_s=1.0))
+    link.connect()
+    try:
+        assert wait_for(lambda: link.state is LinkState.FAILED)
+    finally:
+        link.close()
+    reasons = [s.reason for s in states(link)]
+    assert any("Bluetooth is not available" in r for r in reasons), reasons
+    assert not any("Can't see" in r for r in reasons), reasons
+    assert "Ask a member of staff" in next(r for r in reasons if "Gave up" in r)
+
+
+def test_the_kernel_is_asked_whether_the_adapter_is_up() -> None:
+    # The same question hciconfig asks; on a machine without hci0 the answer is
+    # "no" or "cannot tell", never an exception.
+    assert adapter_up(0) in (True, False, None)
+    assert adapter_up(250) in (False, None)
 
 
 def test_icons_go_to_the_led_matrix_with_response(radio: FakeRadio, board: FakeBoard) -> None:

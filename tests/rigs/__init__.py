@@ -1,0 +1,1 @@
+"""Test rigs: real stacks and emulated hardware the kiosk is checked against."""
