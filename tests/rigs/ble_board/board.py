@@ -100,6 +100,7 @@ class EmulatedBoard:
         self._props: ProxyInterface | None = None
         self._gatt: ProxyInterface | None = None
         self._adverts: ProxyInterface | None = None
+        self._tasks: list[asyncio.Task[None]] = []  # kept: the loop holds tasks weakly
         self._build(led_service)
 
     # ---- the services ------------------------------------------------------------------
@@ -199,7 +200,8 @@ class EmulatedBoard:
         await self._set_powered(True)
         await self._gatt.call_register_application(APP_ROOT, {})  # type: ignore[attr-defined]
         await self._advertise()
-        asyncio.get_running_loop().create_task(self._stream())
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._stream()), loop.create_task(self._repeat_advert())]
 
     async def _set_powered(self, on: bool) -> None:
         assert self._props is not None
@@ -230,6 +232,27 @@ class EmulatedBoard:
         await self._set_powered(True)
         await self._advertise()
         log.info("back")
+
+    async def _repeat_advert(self) -> None:
+        """Advertise afresh every 0.5 s while nobody is connected.
+
+        A board advertises every few hundred milliseconds, so a scanner hears it
+        again and again. btvirt's radio reports an advertiser to a scanner only
+        once, when either starts, and bluepy's helper drops a report that comes
+        before it has marked itself as scanning: without this, a scan that
+        started after the board never sees it. Registering the advertisement
+        again makes btvirt report it again, as the next advertising event would.
+        """
+        assert self._adverts is not None
+        while True:
+            await asyncio.sleep(0.5)
+            if not self.present or self.accel_data.notifying:
+                continue
+            try:
+                await self._adverts.call_unregister_advertisement(ADVERT_PATH)  # type: ignore[attr-defined]
+                await self._adverts.call_register_advertisement(ADVERT_PATH, {})  # type: ignore[attr-defined]
+            except Exception as exc:  # vanished meanwhile, or connected and busy
+                log.debug("advertising again: %r", exc)
 
     # ---- what it sends -----------------------------------------------------------------
 
