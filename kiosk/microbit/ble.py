@@ -229,9 +229,11 @@ class BleLink(Link):
         clock: Clock | None = None,
         period_ms: int = proto.DEFAULT_PERIOD_MS,
         adapter_check: AdapterCheck | None = None,
+        adapter: int = 0,
     ) -> None:
         super().__init__(buffer)
         self.board_name = board_name(board)
+        self.adapter = adapter  # hciN that scans and connects
         self.address = address  # learnt from the first scan; reconnects skip scanning
         self.period_ms = period_ms  # what we ask for; replaced by the board's read-back
         self.requested_period_ms = period_ms
@@ -248,7 +250,7 @@ class BleLink(Link):
         # With bluepy's own scanner, ask the kernel whether hci0 is up; injected
         # scanners (tests) bring their own check or none.
         if adapter_check is None and scanner_factory is None:
-            adapter_check = adapter_up
+            adapter_check = lambda: adapter_up(adapter)  # noqa: E731
         self._adapter_check = adapter_check
 
     @property
@@ -323,11 +325,18 @@ class BleLink(Link):
                     ) from exc
             else:
                 self._btle = btle
+        # Scan and connect on the same adapter: left to itself bluepy connects
+        # through whichever adapter the kernel picks, which need not be the one
+        # that saw the board (a second dongle, a virtual controller).
+        adapter = self.adapter
         if self._peripheral_factory is None:
             peripheral_class = self._btle.Peripheral
-            self._peripheral_factory = lambda addr, addr_type: peripheral_class(addr, addr_type)
+            self._peripheral_factory = lambda addr, addr_type: peripheral_class(
+                addr, addr_type, iface=adapter
+            )
         if self._scanner_factory is None:
-            self._scanner_factory = self._btle.Scanner
+            scanner_class = self._btle.Scanner
+            self._scanner_factory = lambda: scanner_class(adapter)
 
     def _session(self, stop: threading.Event) -> tuple[bool, str | None]:
         """One connection from scan to drop: (whether samples arrived, why it ended or None)."""
@@ -370,8 +379,9 @@ class BleLink(Link):
         timing = self._timing
         if self._adapter_check is not None and self._adapter_check() is False:
             log.error(
-                "Bluetooth adapter hci0 is off or missing; switch it on "
-                "(bluetoothctl power on) or check it is plugged in"
+                "Bluetooth adapter hci%d is off or missing; switch it on "
+                "(bluetoothctl power on) or check it is plugged in",
+                self.adapter,
             )
             raise _AttemptFailed(
                 "Bluetooth is not available on this kiosk right now; trying again…",

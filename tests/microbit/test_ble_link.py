@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 import time
+import types
 from collections.abc import Callable
 
 import numpy as np
@@ -189,6 +190,59 @@ def test_an_adapter_that_is_off_is_named_not_the_board(radio: FakeRadio) -> None
     assert any("Bluetooth is not available" in r for r in reasons), reasons
     assert not any("Can't see" in r for r in reasons), reasons
     assert "Ask a member of staff" in next(r for r in reasons if "Gave up" in r)
+
+
+def test_scan_and_connect_use_the_same_adapter() -> None:
+    # With two adapters, bluepy left alone connects through whichever the
+    # kernel picks: here the board's own, which hangs until a 40 s timeout.
+    seen: list[tuple[str, object]] = []
+
+    class Disconnected(Exception):
+        pass
+
+    class Entry:
+        addr, rssi = "f2:4d:3b:0c:7a:51", -50
+
+        def getValueText(self, kind: int) -> str:
+            return f"BBC micro:bit [{NAME}]"
+
+    class Scanner:
+        def __init__(self, iface: int = 0) -> None:
+            seen.append(("scan", iface))
+
+        def clear(self) -> None: ...
+        def start(self, passive: bool = False) -> None: ...
+        def process(self, timeout: float) -> None: ...
+        def stop(self) -> None: ...
+
+        def getDevices(self) -> list[Entry]:
+            return [Entry()]
+
+    class Peripheral:
+        def __init__(self, addr: str, addrType: str, iface: int | None = None) -> None:
+            seen.append(("connect", iface))
+            raise Disconnected("Failed to connect")
+
+    btle = types.SimpleNamespace(
+        Scanner=Scanner,
+        Peripheral=Peripheral,
+        BTLEDisconnectError=Disconnected,
+        BTLEGattError=LookupError,
+    )
+    link = BleLink(
+        NAME,
+        btle=btle,  # type: ignore[arg-type]
+        adapter=1,
+        adapter_check=lambda: True,
+        timing=BleTiming(max_failures=1, give_up_after_s=0.0),
+    )
+    link.connect()
+    try:
+        assert wait_for(lambda: link.state is LinkState.FAILED)
+    finally:
+        link.close()
+    assert ("scan", 1) in seen and ("connect", 1) in seen, seen
+    assert {iface for _, iface in seen} == {1}, seen
 
 
 def test_the_kernel_is_asked_whether_the_adapter_is_up() -> None:

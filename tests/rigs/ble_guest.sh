@@ -32,7 +32,8 @@ wait_for 10 /dev/vhci test -c /dev/vhci
 # which leaves hci0 half set up: start again until both are managed.
 both_managed() { btmgmt info 2>/dev/null | grep -q '^hci0:' && btmgmt info | grep -q '^hci1:'; }
 for attempt in 1 2 3; do
-    btvirt -l2 >"$out/btvirt.log" 2>&1 &
+    # shellcheck disable=SC2086  # options are words
+    btvirt ${BTVIRT_OPTS:--l2} >"$out/btvirt.log" 2>&1 &
     btvirt_pid=$!
     end=$((SECONDS + 15))
     while [ $SECONDS -lt $end ] && ! both_managed; do sleep 0.3; done

@@ -100,6 +100,7 @@ class EmulatedBoard:
         self._props: ProxyInterface | None = None
         self._gatt: ProxyInterface | None = None
         self._adverts: ProxyInterface | None = None
+        self.repeat_advert = True
         self._tasks: list[asyncio.Task[None]] = []  # kept: the loop holds tasks weakly
         self._build(led_service)
 
@@ -233,6 +234,20 @@ class EmulatedBoard:
         await self._advertise()
         log.info("back")
 
+    async def _connected(self) -> bool:
+        """Whether any device is connected to (or connecting with) this controller."""
+        root = await self.bus.introspect("org.bluez", "/")
+        manager = self.bus.get_proxy_object("org.bluez", "/", root).get_interface(
+            "org.freedesktop.DBus.ObjectManager"
+        )
+        objects = await manager.call_get_managed_objects()  # type: ignore[attr-defined]
+        for path, interfaces in objects.items():
+            device = interfaces.get("org.bluez.Device1")
+            on_this_adapter = path.startswith(self.adapter_path + "/")
+            if on_this_adapter and device is not None and device["Connected"].value:
+                return True
+        return False
+
     async def _repeat_advert(self) -> None:
         """Advertise afresh every 0.5 s while nobody is connected.
 
@@ -246,8 +261,10 @@ class EmulatedBoard:
         assert self._adverts is not None
         while True:
             await asyncio.sleep(0.5)
-            if not self.present or self.accel_data.notifying:
+            if not self.repeat_advert or not self.present or self.accel_data.notifying:
                 continue
+            if await self._connected():
+                continue  # a connected board does not advertise; a connection being made needs it
             try:
                 await self._adverts.call_unregister_advertisement(ADVERT_PATH)  # type: ignore[attr-defined]
                 await self._adverts.call_register_advertisement(ADVERT_PATH, {})  # type: ignore[attr-defined]

@@ -58,6 +58,9 @@ async def handle(board: EmulatedBoard, line: str) -> dict[str, Any]:
     if command == "press" and args and args[0] in board.buttons:
         await board.press(args[0], long_press=args[1:] == ["long"])
         return {"pressed": args[0]}
+    if command == "repeat-advert" and args in (["on"], ["off"]):
+        board.repeat_advert = args == ["on"]
+        return {"repeat_advert": board.repeat_advert}
     if command == "vanish":
         await board.vanish()
         return {"present": board.present}
