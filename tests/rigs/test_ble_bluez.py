@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -72,11 +73,13 @@ def report(request: pytest.FixtureRequest, line: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def vm(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def vm(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Boot the machine once, run the guest script, return what it left behind."""
     kernel, vng = find_kernel(), find_vng()
     caps = unit_capabilities()
-    out = tmp_path_factory.mktemp("ble-vm")
+    # Not pytest's tmp_path: other pytest runs on the machine prune those, and
+    # the logs here are the evidence a failure is read from.
+    out = Path(tempfile.mkdtemp(prefix="kiosk-ble-vm-"))
     out.chmod(0o777)  # the checks write here as the kiosk user
     env = dict(os.environ, PATH=f"{vng.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     guest = f"bash tests/rigs/ble_guest.sh {out} {','.join(c.lower()[4:] for c in caps)}"
