@@ -49,14 +49,14 @@ both_managed || fail "btvirt did not give two managed controllers (hci0, hci1)"
 # hands a connection to the static address to nobody; with privacy the
 # controller advertises from a resolvable private address (also "random" on
 # the air) and connections arrive on the public identity bluetoothd serves.
-btmgmt --index 1 power off >/dev/null
-btmgmt --index 1 privacy on >/dev/null || fail "could not turn on privacy on hci1"
+# bluetoothd sets privacy on every controller from its configuration below.
 # Only LE: the kiosk and a micro:bit speak nothing else. No Device ID: a board
 # has one device information service, its own.
 cat > /run/bluetooth-main.conf <<'CONF'
 [General]
 ControllerMode = le
 DeviceID = false
+Privacy = device
 CONF
 bluetoothd -n -f /run/bluetooth-main.conf >"$out/bluetoothd.log" 2>&1 &
 wait_for 15 "bluetoothd on the system bus" \

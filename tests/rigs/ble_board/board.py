@@ -255,21 +255,18 @@ class EmulatedBoard:
         again and again. btvirt's radio reports an advertiser to a scanner only
         once, when either starts, and bluepy's helper drops a report that comes
         before it has marked itself as scanning: without this, a scan that
-        started after the board never sees it. Registering the advertisement
-        again makes btvirt report it again, as the next advertising event would.
+        started after the board never sees it. Changing the advertisement makes
+        bluetoothd set it up and enable it again, and btvirt report it again, as
+        the next advertising event would. (Registering it again would do that
+        too, but as a new instance with a new private address each time.)
         """
-        assert self._adverts is not None
         while True:
             await asyncio.sleep(0.5)
             if not self.repeat_advert or not self.present or self.accel_data.notifying:
                 continue
             if await self._connected():
                 continue  # a connected board does not advertise; a connection being made needs it
-            try:
-                await self._adverts.call_unregister_advertisement(ADVERT_PATH)  # type: ignore[attr-defined]
-                await self._adverts.call_register_advertisement(ADVERT_PATH, {})  # type: ignore[attr-defined]
-            except Exception as exc:  # vanished meanwhile, or connected and busy
-                log.debug("advertising again: %r", exc)
+            self._advert.nudge()
 
     # ---- what it sends -----------------------------------------------------------------
 

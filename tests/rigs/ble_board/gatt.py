@@ -21,6 +21,7 @@ Str = Annotated[str, DBusSignature("s")]
 Bool = Annotated[bool, DBusSignature("b")]
 Path = Annotated[str, DBusSignature("o")]
 Strings = Annotated[list[str], DBusSignature("as")]
+UInt16 = Annotated[int, DBusSignature("q")]
 
 Reader = Callable[[], bytes]
 #: (value, kind) where kind is BlueZ's write type: "request", "command" or "reliable".
@@ -83,6 +84,11 @@ class GattCharacteristic(ServiceInterface):
         return self._flags
 
     @dbus_property(access=PropertyAccess.READ)
+    def Value(self) -> Bytes:
+        # bluetoothd notifies the subscribed client when this changes
+        return self._value
+
+    @dbus_property(access=PropertyAccess.READ)
     def Notifying(self) -> Bool:
         return self.notifying
 
@@ -131,6 +137,7 @@ class Advertisement(ServiceInterface):
         super().__init__("org.bluez.LEAdvertisement1")
         self.path = path
         self._local_name = local_name
+        self._appearance = 0xFFFF  # BlueZ's "leave it out"
 
     @dbus_property(access=PropertyAccess.READ)
     def Type(self) -> Str:
@@ -143,6 +150,18 @@ class Advertisement(ServiceInterface):
     @dbus_property(access=PropertyAccess.READ)
     def Discoverable(self) -> Bool:
         return True
+
+    @dbus_property(access=PropertyAccess.READ)
+    def Appearance(self) -> UInt16:
+        return self._appearance
+
+    def nudge(self) -> None:
+        """Change the advertisement a little, so bluetoothd sets it up (and enables it) again.
+
+        The address stays: the advertising instance is the same one.
+        """
+        self._appearance = 0x0000 if self._appearance == 0xFFFF else 0xFFFF
+        self.emit_properties_changed({"Appearance": self._appearance})
 
     @method()
     def Release(self) -> None:
