@@ -12,6 +12,9 @@ cd "$root"
 # shellcheck, systemd-analyze and loadkeys (kbd) check the appliance files.
 apt_packages=(python3-venv python3-dev gcc pkg-config libglib2.0-dev libsystemd-dev
               xvfb xdotool shellcheck systemd kbd)
+# Issue 12, the BlueZ rig (tests/rigs/test_ble_bluez.py): a kernel for virtme-ng to
+# boot under QEMU (busybox builds its initramfs), BlueZ and btvirt's virtual controllers.
+apt_packages+=(linux-image-amd64 qemu-system-x86 busybox-static bluez bluez-test-tools)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

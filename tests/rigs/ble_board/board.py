@@ -215,15 +215,15 @@ class EmulatedBoard:
         log.info("advertising as %r", self.local_name)
 
     async def vanish(self) -> None:
-        """Off the air at once: the link drops and nobody can see the board."""
+        """Off the air at once, as a board whose battery is pulled: the link drops.
+
+        The controller is powered off with the advertisement left registered,
+        so on return the same advertising instance, and its address, come back
+        (a board keeps its address; registering again would draw a new one).
+        """
         if not self.present:
             return
         self.present = False
-        assert self._adverts is not None
-        try:
-            await self._adverts.call_unregister_advertisement(ADVERT_PATH)  # type: ignore[attr-defined]
-        except Exception as exc:  # already dropped by bluetoothd
-            log.info("unregister advertisement: %r", exc)
         await self._set_powered(False)
         log.info("vanished")
 
@@ -231,7 +231,7 @@ class EmulatedBoard:
         if self.present:
             return
         await self._set_powered(True)
-        await self._advertise()
+        self.present = True
         log.info("back")
 
     async def _connected(self) -> bool:
@@ -283,8 +283,10 @@ class EmulatedBoard:
             delay = due - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            elif delay < -0.25:
-                due = loop.time()  # the machine stalled: carry on from now, no burst
+            elif delay < -2.0:
+                # A long stall (the machine was busy): carry on from now. Shorter
+                # lags catch up in a burst, as a board's queued notifications do.
+                due = loop.time()
             if not self.present:
                 continue
             payload = encode_accelerometer(*self._movement_now())
