@@ -1,1 +1,0 @@
-"""Test rigs: real stacks and emulated hardware the kiosk is checked against."""
