@@ -66,10 +66,15 @@ def find_vng() -> Path:
     return vng
 
 
-def report(request: pytest.FixtureRequest, line: str) -> None:
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line)
+def report(request: pytest.FixtureRequest, out: Path, line: str) -> None:
+    """Show the figures in the run's output (past pytest's capture) and keep them in ``out``."""
+    (out / "figures.txt").write_text(line + "\n")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if capture is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():
+        print(line, flush=True)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +125,7 @@ def vm(request: pytest.FixtureRequest) -> dict[str, Any]:
     figures = dict(
         results["figures"], vm_start_s=round(vm_start_s, 1), vm_total_s=round(total_s, 1)
     )
-    report(request, f"\nBlueZ rig ({out}): {json.dumps(figures)}")
+    report(request, out, f"\nBlueZ rig ({out}): {json.dumps(figures)}")
     return {"out": out, "log": log, "checks": results["checks"], "figures": figures}
 
 
