@@ -19,6 +19,9 @@ apt_packages+=(qemu-system-arm)
 apt_packages+=(sqlite3)
 # issue 15: deploy/check-arm64.sh runs an arm64 Debian root through qemu (binfmt_misc).
 apt_packages+=(qemu-user-static binfmt-support mmdebstrap debian-archive-keyring)
+# Issue 12, the BlueZ rig (tests/rigs/test_ble_bluez.py): a kernel for virtme-ng to
+# boot under QEMU (busybox builds its initramfs), BlueZ and btvirt's virtual controllers.
+apt_packages+=(linux-image-amd64 qemu-system-x86 busybox-static bluez bluez-test-tools)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
