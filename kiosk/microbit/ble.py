@@ -557,6 +557,12 @@ class BleLink(Link):
         # (no response), and a board drops one without a word.
         peripheral.writeCharacteristic(handles.led, proto.led_matrix_bytes(icon), True)
 
+    @property
+    def can_show_icons(self) -> bool:
+        """False once the board is known to lack the LED service (CreateAI's data-collection
+        program has none): the screen then says the icon is shown there only."""
+        return self.led_supported is not False
+
     def _gatt_errors(self) -> tuple[type[BaseException], ...]:
         btle = self._btle
         if btle is None:

@@ -265,7 +265,7 @@ def test_icons_go_to_the_led_matrix_with_response(radio: FakeRadio, board: FakeB
         link.close()
     assert board.led_commands_dropped == 0
     assert board.led_writes == [bytes([16, 8, 4, 2, 1])]
-    assert link.led_supported is True
+    assert link.led_supported is True and link.can_show_icons
 
 
 def test_no_led_service_is_said_once_when_an_icon_cannot_be_shown(
@@ -285,7 +285,7 @@ def test_no_led_service_is_said_once_when_an_icon_cannot_be_shown(
             assert wait_for(lambda: len(link.samples) >= 50)
         finally:
             link.close()
-    assert link.led_supported is False
+    assert link.led_supported is False and not link.can_show_icons  # the screen says so
     assert board.led_writes == []
     said = [
         r for r in caplog.records if r.levelno >= logging.WARNING and "LED service" in r.message
