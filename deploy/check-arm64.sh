@@ -257,7 +257,7 @@ reduced_check() {
     inside python3 -m venv /opt/reduced
     timed reduced_pip env PIP_DISABLE_PIP_VERSION_CHECK=1 \
         PIP_CONSTRAINT="$INSIDE_SRC/deploy/requirements.lock" /opt/reduced/bin/pip install -q \
-        numpy "$runtime" flatbuffers tflite platformdirs
+        numpy "$runtime" flatbuffers tflite platformdirs tomlkit
     # The kiosk itself, without its training and hardware dependencies.
     timed reduced_kiosk env PIP_DISABLE_PIP_VERSION_CHECK=1 \
         PIP_CONSTRAINT="$INSIDE_SRC/deploy/requirements.lock" /opt/reduced/bin/pip install -q \
