@@ -110,7 +110,7 @@ def test_auto_finds_the_board_and_survives_unplug_replug_on_a_new_path(board, li
     first_path = board.path
     board.unplug()
     assert wait_for(lambda: link.state is LinkState.RECONNECTING)
-    assert any(s.fault is Fault.UNPLUGGED for s in events.states)
+    assert wait_for(lambda: any(s.fault is Fault.UNPLUGGED for s in events.states))
     time.sleep(0.1)  # stays unplugged a while: the link waits, it does not fail
     assert link.state is LinkState.RECONNECTING
     board.replug()
