@@ -306,17 +306,23 @@ class Link:
                 self._set_state(LinkState.FAILED, fault.detail, fault.fault)
                 return
             failures += 1
-            if policy.has_failed(failures, clock.now() - last_delivery):
+            if self._quiet:
+                pass  # failed already: retry without a word until the board delivers
+            elif policy.has_failed(failures, clock.now() - last_delivery):
+                if not policy.keep_trying_after_failed:
+                    self._set_state(
+                        LinkState.FAILED,
+                        f"{fault.detail} Gave up after {failures} tries.",
+                        fault.fault,
+                    )
+                    return
                 self._set_state(
                     LinkState.FAILED,
-                    f"{fault.detail} (failed {policy.attempts_before_failed} tries in a row"
-                    + ("; still trying quietly)" if policy.keep_trying_after_failed else ")"),
+                    f"{fault.detail} Failed {failures} tries in a row; still trying quietly.",
                     fault.fault,
                 )
-                if not policy.keep_trying_after_failed:
-                    return
                 self._quiet = True
-            elif not self._quiet:
+            else:
                 waiting = LinkState.RECONNECTING if delivered_ever else LinkState.CONNECTING
                 self._set_state(waiting, f"{fault.detail} Trying again…", fault.fault)
             if clock.wait(stop, policy.delay(failures)):
