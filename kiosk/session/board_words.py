@@ -71,10 +71,15 @@ def pair_failed_words(fault: Fault | None, kind: str) -> BoardWords:
         return BoardWords(
             "This micro:bit has a different program on it.", "Ask a member of staff to prepare it."
         )
-    if fault is Fault.NO_DATA:
+    if fault is Fault.NO_DATA and usb:  # a radio bridge whose remote board is silent
         return BoardWords(
             "The second micro:bit isn't sending.",
             "Check it is switched on and close by, then tap Try again.",
+        )
+    if fault is Fault.NO_DATA:
+        return BoardWords(
+            "The micro:bit connected but isn't sending.",
+            "Switch it off and on again, then tap Try again.",
         )
     if usb:
         if fault in (None, Fault.BOARD_NOT_FOUND, Fault.UNPLUGGED):
@@ -105,12 +110,12 @@ def lost_words(fault: Fault | None, kind: str, *, gave_up: bool) -> BoardWords:
         words = BoardWords("The kiosk lost the micro:bit.", ASK_STAFF)
     elif usb and fault in (Fault.UNPLUGGED, Fault.BOARD_NOT_FOUND):
         words = BoardWords("The micro:bit was unplugged.", "Plug it back in to carry on.")
-    elif usb:
-        words = BoardWords("The micro:bit stopped answering.", "Check its USB cable.")
-    elif fault is Fault.NO_DATA:
+    elif usb and fault is Fault.NO_DATA:
         words = BoardWords(
             "The second micro:bit stopped sending.", "Check it is switched on and close by."
         )
+    elif usb:
+        words = BoardWords("The micro:bit stopped answering.", "Check its USB cable.")
     else:
         words = BoardWords(
             "The micro:bit lost its connection.",
