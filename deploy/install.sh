@@ -15,8 +15,12 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GROUPS_NEEDED=(video render input bluetooth audio dialout)
 # Debian's python3-pygame is built against an SDL with the kmsdrm driver (the
 # PyPI wheel has none); the venv sees it through --system-site-packages.
+# SDL's kmsdrm draws through EGL on a GBM device, which needs Mesa's EGL and
+# DRI drivers (vc4/v3d on a Pi): libsdl2 only recommends them, and with
+# --no-install-recommends a minimal system had neither (deploy/check-arm64.sh).
 APT_PACKAGES=(python3 python3-venv python3-pip python3-dev python3-pygame python3-systemd
-              python3-numpy bluez rfkill libglib2.0-dev pkg-config gcc make kbd sqlite3)
+              python3-numpy bluez rfkill libglib2.0-dev pkg-config gcc make kbd sqlite3
+              libegl1 libgles2 libgl1-mesa-dri)
 
 DRY_RUN=0
 READ_ONLY=0
@@ -221,13 +225,16 @@ if getent passwd "$APP" >/dev/null; then
     note "user $APP exists"
 else
     run useradd --system --user-group --home-dir "$STATE" --no-create-home \
-        --shell /usr/sbin/nologin --comment "micro:bit kiosk" "$APP"
+        --shell /usr/sbin/nologin --comment "microbit kiosk" "$APP"  # no ':' in a passwd field
 fi
 run usermod --append --groups "$(IFS=,; echo "${GROUPS_NEEDED[*]}")" "$APP"
 
 # --- 3. The application in a virtual environment -----------------------------
 
 say "Installing the kiosk into $VENV"
+# Read again: a system without python3 before step 1 has it now.
+python_version=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null \
+                 || echo none)
 venv_python=none
 if [ -x "$VENV/bin/python" ]; then
     venv_python=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
@@ -247,11 +254,17 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 # The dependencies (pyproject.toml's markers pick tflite-runtime + numpy<2 on
 # 3.11, ai-edge-litert on 3.13), then the kiosk itself, always reinstalled so
-# an update with an unchanged version number still lands.
-run "$VENV/bin/pip" install -q "$SRC"
-run "$VENV/bin/pip" install -q --no-deps --force-reinstall "$SRC"
+# an update with an unchanged version number still lands. Every version is
+# pinned by deploy/requirements.lock; as PIP_CONSTRAINT (not -c) it also pins
+# the build tools pip fetches to build bluepy and the kiosk.
+LOCK=$SRC/deploy/requirements.lock
+[ -f "$LOCK" ] || die "missing $LOCK: this checkout is incomplete"
+run env PIP_CONSTRAINT="$LOCK" "$VENV/bin/pip" install -q "$SRC"
+run env PIP_CONSTRAINT="$LOCK" "$VENV/bin/pip" install -q --no-deps --force-reinstall "$SRC"
 if [ "$DRY_RUN" -eq 0 ]; then
-    pygame_from=$("$VENV/bin/python" -c 'import os, pygame; print(os.path.dirname(pygame.__file__))' \
+    # (pygame 2.1 prints a banner on import unless told not to.)
+    pygame_from=$(PYGAME_HIDE_SUPPORT_PROMPT=1 "$VENV/bin/python" -c \
+                  'import os, pygame; print(os.path.dirname(pygame.__file__))' \
                   2>/dev/null || echo "not importable")
     case "$pygame_from" in
         /usr/lib/python3/dist-packages/*) note "pygame: Debian's ($pygame_from), with kmsdrm" ;;
@@ -278,6 +291,10 @@ if [ -n "$ROTATE" ]; then
         || die "$config_now has no 'rotation =' line under [display]; add 'rotation = $ROTATE' by hand"
     write_file "$ETC/kiosk.toml" 0644 < <(sed -E "s/^[[:space:]]*rotation[[:space:]]*=.*/rotation = $ROTATE/" "$config_now")
 fi
+# kiosk.toml holds the admin PIN's hash: readable by root and the service only
+# (a PIN has few values; a world-readable hash is cracked offline in minutes).
+run chown "root:$APP" "$ETC/kiosk.toml"
+run chmod 0640 "$ETC/kiosk.toml"
 
 # --- 5. Data partition (optional) ---------------------------------------------
 
@@ -328,7 +345,13 @@ run "$VENV/bin/kiosk" firmware build --source "$SRC/firmware"
 run systemctl daemon-reload
 run systemctl enable "$APP.service" "$APP-console.service"
 run systemctl enable bluetooth.service
-run rfkill unblock bluetooth
+# A box with no Bluetooth adapter (USB micro:bits only) has nothing to unblock;
+# that must not stop the installation (kiosk doctor reports Bluetooth).
+if [ "$DRY_RUN" -eq 1 ] || rfkill list bluetooth >/dev/null 2>&1; then
+    run rfkill unblock bluetooth
+else
+    note "no rfkill device here (no Bluetooth adapter?): not unblocking; kiosk doctor checks Bluetooth"
+fi
 
 # --- 7. Lock the console down -----------------------------------------------------
 

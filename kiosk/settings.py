@@ -179,6 +179,13 @@ class Settings:
         doc="false: each visitor starts from a clean slate (their recordings and model\n"
         "are deleted at the reset). true: keep them for the next visitor.",
     )
+    resume_window_s: float = setting(
+        300.0,
+        section="session",
+        check=between(0.0, 3600.0),
+        doc="After a crash or a restart within this many seconds of the visitor's last\n"
+        "touch, the kiosk comes back to their moves, recordings and model. 0 = never.",
+    )
 
     countdown_s: float = setting(
         3.0,

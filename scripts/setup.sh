@@ -14,6 +14,14 @@ apt_packages=(python3-venv python3-dev gcc pkg-config libglib2.0-dev libsystemd-
               xvfb xdotool shellcheck systemd kbd)
 # Issue 11: QEMU's micro:bit machine runs the kiosk's own micro:bit program in the tests.
 apt_packages+=(qemu-system-arm)
+# issue 19: the sqlite3 program, whose .recover the kiosk tries first on a damaged
+# database at start-up (kiosk/store/startup.py; a row copy in Python follows).
+apt_packages+=(sqlite3)
+# issue 15: deploy/check-arm64.sh runs an arm64 Debian root through qemu (binfmt_misc).
+apt_packages+=(qemu-user-static binfmt-support mmdebstrap debian-archive-keyring)
+# Issue 12, the BlueZ rig (tests/rigs/test_ble_bluez.py): a kernel for virtme-ng to
+# boot under QEMU (busybox builds its initramfs), BlueZ and btvirt's virtual controllers.
+apt_packages+=(linux-image-amd64 qemu-system-x86 busybox-static bluez bluez-test-tools)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -44,7 +52,7 @@ build_firmware() {
 }
 
 stamp=.venv/.setup-stamp
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml deploy/requirements.lock | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     build_firmware
     exit 0
@@ -52,6 +60,7 @@ fi
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+# The versions the Pi installs (deploy/requirements.lock), so tests run on them.
+.venv/bin/python -m pip install -q -c deploy/requirements.lock -e ".[dev]"
 build_firmware
 echo "$want" > "$stamp"

@@ -27,6 +27,8 @@ REQUIRED = {
 }
 
 
+# Each area runs its whole benchmark (tens of seconds on a busy machine): full suite only.
+@pytest.mark.slow
 @pytest.mark.parametrize("area", sorted(REQUIRED))
 def test_bench_area_reports_its_figures(area: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["bench", "--json", "--only", area]) == 0

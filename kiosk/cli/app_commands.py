@@ -128,7 +128,7 @@ def run_app(args: argparse.Namespace) -> int:
     store, startup = open_for_kiosk(db_path)
     notifier = ServiceNotifier()
     if not startup.clean:
-        notifier.status("; ".join(startup.staff_lines())[:200])
+        notifier.status(startup.summary)
     session = Session(
         store,
         # The session's settings as they are when a board is opened (the admin screen
@@ -139,6 +139,7 @@ def run_app(args: argparse.Namespace) -> int:
         # choose one on the PIN pad instead of accepting 1234.
         pin_check=PinKeeper(config.pin_hash, db_path.parent / PIN_FILENAME, DEFAULT_PIN_HASH),
         settings_file=SettingsFile(admin_settings),  # admin changes kept across restarts
+        startup=startup,
     )
     size = args.size or ((config.width, config.height) if config.width else None)
     options = AppOptions(

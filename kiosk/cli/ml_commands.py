@@ -25,10 +25,17 @@ from kiosk.ml.evaluation import (
     cross_validate,
     evaluate_folds,
     evaluate_split,
+    learning_curve,
 )
 from kiosk.ml.features import FEATURE_NAMES, feature_matrix
 from kiosk.ml.runtime import TFLiteClassifier
-from kiosk.ml.training import MODEL_KINDS, train_model
+from kiosk.ml.training import (
+    MODEL_KINDS,
+    NetworkClassifier,
+    ScaledClassifier,
+    make_estimator,
+    train_model,
+)
 from kiosk.ml.windows import DataWindow, choose_window, window_by_name
 from kiosk.store.createai_json import load_createai
 from kiosk.store.export import write_atomically
@@ -48,8 +55,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     split = evaluate.add_mutually_exclusive_group()
     split.add_argument("--test", metavar="TEST.json", help="train on TRAIN, test on this file")
     split.add_argument("--folds", metavar="FOLDS.json", help="fixed folds (with --set)")
+    split.add_argument(
+        "--per-move",
+        metavar="K[,K...]",
+        type=_per_move_list,
+        help="learning curve: per draw exactly K recordings of each move train, the rest test",
+    )
     evaluate.add_argument("--set", dest="fold_set", metavar="NAME", help="dataset in FOLDS.json")
+    evaluate.add_argument(
+        "--draws", type=_positive_int, default=20, metavar="N", help="draws per K (default 20)"
+    )
+    evaluate.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the draws (default 0)"
+    )
     evaluate.add_argument("--model", choices=MODEL_KINDS, default="nn")
+    evaluate.add_argument(
+        "--prior-recordings",
+        type=float,
+        default=None,
+        metavar="N0",
+        help="weight of the scaling's prior, in recordings (default: the kiosk's; "
+        "0: plain standardisation)",
+    )
+    evaluate.add_argument(
+        "--alpha",
+        type=float,
+        default=None,
+        metavar="A",
+        help="the network's L2 penalty (default: the kiosk's)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(func=run_evaluate)
 
@@ -92,19 +126,24 @@ def run_evaluate(args: argparse.Namespace) -> int:
     dataset, _ = load_createai(args.dataset)
     window = _window(dataset, "auto")
     X, y, classes = _features(dataset, window), dataset.labels(), dataset.class_names
+    estimator = _estimator(args, classes, window)
+    if args.per_move:
+        return _run_learning_curve(args, X, y, classes, window, estimator)
     if args.test:
         test, _ = load_createai(args.test)
         y_test = _labels_by_name(test, classes, args.test)
-        result = evaluate_split(X, y, _features(test, window), y_test, classes, window, args.model)
+        result = evaluate_split(
+            X, y, _features(test, window), y_test, classes, window, estimator=estimator
+        )
         protocol = f"train {Path(args.dataset).name} -> test {Path(args.test).name}"
     elif args.folds:
         if not args.fold_set:
             raise DatasetFormatError("--folds needs --set NAME: which dataset's folds to use")
         folds = load_folds(args.folds, args.fold_set, dataset)
-        result = evaluate_folds(X, y, classes, window, folds, args.model)
+        result = evaluate_folds(X, y, classes, window, folds, estimator=estimator)
         protocol = f"{len(folds)} fixed folds from {Path(args.folds).name} ({args.fold_set})"
     else:
-        result = cross_validate(X, y, classes, window, args.model)
+        result = cross_validate(X, y, classes, window, estimator=estimator)
         protocol = f"stratified {result.k_folds}-fold cross validation"
     if args.json:
         _print_json({**result.to_json(), "protocol": protocol, "model": args.model})
@@ -112,6 +151,82 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(f"{protocol}, {args.model}, window {window.name}")
         _print_evaluation(result)
     return 0
+
+
+def _estimator(
+    args: argparse.Namespace, classes: list[str], window: DataWindow
+) -> ScaledClassifier:
+    estimator = make_estimator(args.model, classes, window)
+    if args.prior_recordings is not None:
+        if args.prior_recordings < 0:
+            raise DatasetFormatError("--prior-recordings must be 0 or more")
+        estimator.prior_recordings = args.prior_recordings
+    if args.alpha is not None:
+        if not isinstance(estimator, NetworkClassifier) or args.alpha < 0:
+            raise DatasetFormatError("--alpha is the network's penalty: 0 or more, with --model nn")
+        estimator.alpha = args.alpha
+    return estimator
+
+
+def _run_learning_curve(
+    args: argparse.Namespace,
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: list[str],
+    window: DataWindow,
+    estimator: ScaledClassifier,
+) -> int:
+    points = [
+        learning_curve(X, y, classes, window, k, args.draws, args.seed, estimator=estimator)
+        for k in args.per_move
+    ]
+    protocol = (
+        f"{args.draws} draws of K recordings per move for training, all the rest tested "
+        f"(seed {args.seed})"
+    )
+    if args.json:
+        document: dict[str, Any] = {
+            "protocol": protocol,
+            "model": args.model,
+            "window": window.name,
+            "classes": list(classes),
+            "recordings": len(y),
+            "points": [point.to_json() for point in points],
+        }
+        if len(points) == 1:
+            document.update({key: points[0].to_json()[key] for key in ("mean", "min", "max")})
+        _print_json(document)
+    else:
+        print(f"{protocol}, {args.model}, window {window.name}, {len(y)} recordings")
+        print(f"K per move   mean    min    max   recognised at {points[0].threshold:g}  wrongly")
+        for point in points:
+            print(
+                f"{point.per_move:10d}  {point.mean:.3f}  {point.min:.3f}  {point.max:.3f}"
+                f"   {point.recognised:.3f}{'':13}{point.wrongly_recognised:.3f}"
+            )
+    return 0
+
+
+def _per_move_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers like 1,2,3, not {text!r}"
+        ) from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("recordings per move must be 1 or more")
+    return values
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def run_train(args: argparse.Namespace) -> int:

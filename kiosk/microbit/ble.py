@@ -35,7 +35,11 @@ other links work, on machines without it. Tests inject a fake bluepy through
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -45,7 +49,7 @@ from typing import Any, Protocol
 
 from kiosk.errors import LinkError
 from kiosk.microbit import ble_protocol as proto
-from kiosk.microbit.link import Link, LinkState
+from kiosk.microbit.link import Icon, Link, LinkState
 from kiosk.microbit.pattern import name_to_pattern, parse_columns, pattern_to_name
 from kiosk.signal import SampleBuffer
 
@@ -92,6 +96,37 @@ class MonotonicClock:
 
 PeripheralFactory = Callable[[str, str], Any]
 ScannerFactory = Callable[[], Any]
+#: Whether the Bluetooth adapter is up: True, False, or None when it cannot be told.
+AdapterCheck = Callable[[], bool | None]
+
+_AF_BLUETOOTH = 31  # numbers, not socket's names: a Python built without BlueZ lacks them
+_BTPROTO_HCI = 1
+_HCIGETDEVINFO = 0x800448D3  # _IOR('H', 211, int)
+_HCI_DEV_INFO_SIZE = 92  # struct hci_dev_info
+_HCI_UP = 1  # bit 0 of hci_dev_info.flags, at offset 16
+
+
+def adapter_up(index: int = 0) -> bool | None:
+    """Whether hci``index`` is up (powered), asked of the kernel; None if it cannot say.
+
+    bluepy's ``Scanner.start`` ignores a "not powered" answer from the
+    adapter, so a scan on a switched-off adapter just sees nothing and the
+    visitor would be told to check the board. This asks first, without any
+    privilege (the same query ``hciconfig`` makes).
+    """
+    try:
+        sock = socket.socket(_AF_BLUETOOTH, socket.SOCK_RAW, _BTPROTO_HCI)
+    except OSError as exc:  # no Bluetooth in this kernel or this sandbox
+        return False if exc.errno == errno.EAFNOSUPPORT else None
+    with sock:
+        request = bytearray(_HCI_DEV_INFO_SIZE)
+        struct.pack_into("<H", request, 0, index)
+        try:
+            fcntl.ioctl(sock.fileno(), _HCIGETDEVINFO, request)
+        except OSError as exc:
+            return False if exc.errno == errno.ENODEV else None
+    (flags,) = struct.unpack_from("<I", request, 16)
+    return bool(flags & _HCI_UP)
 
 
 _GIVE_UP_ADVICE = "Check the micro:bit has power and shows its pattern, then pair again."
@@ -193,21 +228,30 @@ class BleLink(Link):
         timing: BleTiming | None = None,
         clock: Clock | None = None,
         period_ms: int = proto.DEFAULT_PERIOD_MS,
+        adapter_check: AdapterCheck | None = None,
+        adapter: int = 0,
     ) -> None:
         super().__init__(buffer)
         self.board_name = board_name(board)
+        self.adapter = adapter  # hciN that scans and connects
         self.address = address  # learnt from the first scan; reconnects skip scanning
         self.period_ms = period_ms  # what we ask for; replaced by the board's read-back
         self.requested_period_ms = period_ms
         proto.encode_period(period_ms)  # refuse 0 and nonsense up front
         self.model: str | None = None
         self.led_supported: bool | None = None
+        self._said_no_led = False  # staff are told once per link, not once per icon
         self.stats = {"sessions": 0, "drops": 0, "failed_attempts": 0, "bad_payloads": 0}
         self._btle = btle
         self._peripheral_factory = peripheral_factory
         self._scanner_factory = scanner_factory
         self._timing = timing or BleTiming()
         self._clock: Clock = clock or MonotonicClock()
+        # With bluepy's own scanner, ask the kernel whether hci0 is up; injected
+        # scanners (tests) bring their own check or none.
+        if adapter_check is None and scanner_factory is None:
+            adapter_check = lambda: adapter_up(adapter)  # noqa: E731
+        self._adapter_check = adapter_check
 
     @property
     def description(self) -> str:
@@ -281,11 +325,18 @@ class BleLink(Link):
                     ) from exc
             else:
                 self._btle = btle
+        # Scan and connect on the same adapter: left to itself bluepy connects
+        # through whichever adapter the kernel picks, which need not be the one
+        # that saw the board (a second dongle, a virtual controller).
+        adapter = self.adapter
         if self._peripheral_factory is None:
             peripheral_class = self._btle.Peripheral
-            self._peripheral_factory = lambda addr, addr_type: peripheral_class(addr, addr_type)
+            self._peripheral_factory = lambda addr, addr_type: peripheral_class(
+                addr, addr_type, iface=adapter
+            )
         if self._scanner_factory is None:
-            self._scanner_factory = self._btle.Scanner
+            scanner_class = self._btle.Scanner
+            self._scanner_factory = lambda: scanner_class(adapter)
 
     def _session(self, stop: threading.Event) -> tuple[bool, str | None]:
         """One connection from scan to drop: (whether samples arrived, why it ended or None)."""
@@ -326,6 +377,16 @@ class BleLink(Link):
     def _scan(self, stop: threading.Event) -> str | None:
         """The board's address, None if stopped; _AttemptFailed if it is not seen."""
         timing = self._timing
+        if self._adapter_check is not None and self._adapter_check() is False:
+            log.error(
+                "Bluetooth adapter hci%d is off or missing; switch it on "
+                "(bluetoothctl power on) or check it is plugged in",
+                self.adapter,
+            )
+            raise _AttemptFailed(
+                "Bluetooth is not available on this kiosk right now; trying again…",
+                advice="Ask a member of staff, or use a micro:bit on USB.",
+            )
         try:
             scanner = self._scanner_factory()
             scanner.clear()
@@ -464,8 +525,8 @@ class BleLink(Link):
         try:
             while not stop.is_set():
                 icon = self._next_icon()
-                if icon is not None and handles.led is not None:
-                    peripheral.writeCharacteristic(handles.led, proto.led_matrix_bytes(icon), False)
+                if icon is not None:
+                    self._show(peripheral, handles, icon)
                 peripheral.waitForNotifications(timing.notify_wait_s)
                 now = clock.now()
                 if delegate.samples != seen:
@@ -480,6 +541,21 @@ class BleLink(Link):
             log.warning("Bluetooth link to %s failed: %r", self.board_name, exc)
         self.stats["drops"] += 1
         return f"Lost the Bluetooth link to micro:bit {self.board_name}; reconnecting…"
+
+    def _show(self, peripheral: Any, handles: _Handles, icon: Icon) -> None:
+        """Write an icon to the LED matrix, or say once that this board cannot show one."""
+        if handles.led is None:
+            if not self._said_no_led:
+                self._said_no_led = True
+                log.warning(
+                    "micro:bit %s has no LED service (CreateAI's data-collection program has "
+                    "none), so it cannot show icons; they are shown on the screen only",
+                    self.board_name,
+                )
+            return
+        # A write request: the matrix characteristic does not accept a write command
+        # (no response), and a board drops one without a word.
+        peripheral.writeCharacteristic(handles.led, proto.led_matrix_bytes(icon), True)
 
     def _gatt_errors(self) -> tuple[type[BaseException], ...]:
         btle = self._btle

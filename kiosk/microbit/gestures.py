@@ -12,8 +12,11 @@ The shapes follow what CreateAI's features see on real recordings (see
 ``/work/shared/data/createai``): ``still`` is gravity on one axis with tiny
 noise; ``shake`` big fast swings that clip; ``circle`` phase-shifted sinusoids
 on x and y; ``wave`` a slower, large swing on one axis; ``tilt`` a slow
-rotation of the gravity vector; ``clap`` short spikes on top of a small swing;
-``none`` a board simply held in the hand (slow wander, tremor).
+rotation of the gravity vector; ``clap`` sharp spikes between quiet moments
+(hands meet, then part); ``jump`` a dip, a push up, a moment of weightlessness
+and a hard landing along the body's up-down axis; ``spin`` a steady outward
+pull while the visitor turns round, with the stride's bounce; ``none`` a
+board simply held in the hand (slow wander, tremor).
 """
 
 from __future__ import annotations
@@ -26,7 +29,17 @@ import numpy as np
 FULL_SCALE_G = 2.048
 
 #: Gesture names a simulated board can make, in the order the demo offers them.
-GESTURES: tuple[str, ...] = ("still", "shake", "circle", "wave", "tilt", "clap", "none")
+GESTURES: tuple[str, ...] = (
+    "still",
+    "shake",
+    "circle",
+    "wave",
+    "tilt",
+    "clap",
+    "jump",
+    "spin",
+    "none",
+)
 
 # (rng, times in s, how the board is held as a rotation matrix) -> (n, 3) in g
 _Generator = Callable[[np.random.Generator, np.ndarray, np.ndarray], np.ndarray]
@@ -112,15 +125,52 @@ def _tilt(rng: np.random.Generator, t: np.ndarray, rot: np.ndarray) -> np.ndarra
 
 
 def _clap(rng: np.random.Generator, t: np.ndarray, rot: np.ndarray) -> np.ndarray:
-    f = rng.uniform(1.5, 2.6)
-    first = rng.uniform(0.05, 1.0 / f)
-    swing = 0.4 * np.sin(2 * np.pi * f * (t - first) - np.pi / 2)
-    motion = np.stack([0.3 * swing, 0.2 * swing, swing])
+    # The board in one hand, clapping against the other: a hard, short jolt along z at each
+    # clap and an almost still hand between claps (unlike a shake, which never rests).
+    f = rng.uniform(1.6, 2.4)
+    first = rng.uniform(0.05, 0.3)
+    swing = 0.12 * np.sin(2 * np.pi * f * (t - first) - np.pi / 2)
+    motion = np.stack([0.2 * swing, 0.2 * swing, swing])
     for clap_t in np.arange(first, t[-1] + 1e-9, 1.0 / f):
         after = np.clip(t - clap_t, 0.0, None)
-        ring = np.where(t >= clap_t, np.exp(-after / 0.035) * np.cos(2 * np.pi * 9.0 * after), 0.0)
-        motion += np.outer(rng.uniform(1.5, 3.5) * np.array([0.4, 0.3, 1.0]), ring)
-    return (rot @ (motion + _IN_HAND[:, None])).T + rng.normal(0.0, 0.04, (len(t), 3))
+        ring = np.where(t >= clap_t, np.exp(-after / 0.03) * np.cos(2 * np.pi * 6.0 * after), 0.0)
+        motion += np.outer(rng.uniform(2.5, 4.0) * np.array([0.15, 0.1, 1.0]), ring)
+    return (rot @ (motion + _IN_HAND[:, None])).T + rng.normal(0.0, 0.02, (len(t), 3))
+
+
+def _jump(rng: np.random.Generator, t: np.ndarray, rot: np.ndarray) -> np.ndarray:
+    # Held against the chest: a dip (crouch), a hard push up, about 0.3 s of falling
+    # (the board reads nearly 0 g), then the landing's jolt and a settle. Along -y, the
+    # body's up-down axis for a board held upright.
+    start = rng.uniform(0.05, 0.25)
+    air = rng.uniform(0.25, 0.4)
+    push = rng.uniform(1.2, 1.9)
+    land = rng.uniform(1.8, 2.8)
+    load = np.ones_like(t)  # how many g the body feels along its up-down axis
+    dip = (t >= start) & (t < start + 0.2)
+    load[dip] = 1.0 - 0.5 * np.sin(np.pi * (t[dip] - start) / 0.2)
+    up = (t >= start + 0.2) & (t < start + 0.35)
+    load[up] = 1.0 + push * np.sin(np.pi * (t[up] - start - 0.2) / 0.15)
+    flying = (t >= start + 0.35) & (t < start + 0.35 + air)
+    load[flying] = 0.05
+    after = t - (start + 0.35 + air)
+    landed = after >= 0
+    load[landed] = 1.0 + land * np.exp(-after[landed] / 0.06) * np.cos(
+        2 * np.pi * 4.0 * after[landed]
+    )
+    gravity = _UPRIGHT[:, None] * load[None, :]
+    return (rot @ gravity).T + _smooth_noise(rng, len(t), 0.04, 0.5)
+
+
+def _spin(rng: np.random.Generator, t: np.ndarray, rot: np.ndarray) -> np.ndarray:
+    # Held out at arm's length while the visitor turns round: a steady pull outwards
+    # (along x), the stride's bounce up and down, and gravity on z.
+    pull = rng.uniform(0.8, 1.2)
+    stride = rng.uniform(1.6, 2.4)
+    bounce = rng.uniform(0.1, 0.25) * np.sin(2 * np.pi * stride * t + rng.uniform(0, 2 * np.pi))
+    sway = 0.15 * np.sin(2 * np.pi * stride / 2 * t + rng.uniform(0, 2 * np.pi))
+    motion = np.stack([pull + sway, 0.2 * sway, bounce])
+    return (rot @ (motion + _FLAT[:, None])).T + _smooth_noise(rng, len(t), 0.03, 0.5)
 
 
 #: How far (degrees about each axis) the board's orientation varies between visitors.
@@ -132,6 +182,8 @@ _HOLD_DEGREES = {
     "wave": 15.0,
     "tilt": 15.0,
     "clap": 20.0,
+    "jump": 15.0,
+    "spin": 15.0,
 }
 #: How far it wobbles between repetitions of one gesture (a board on a table hardly moves).
 _WOBBLE_DEGREES = {name: 4.0 for name in _HOLD_DEGREES} | {"still": 0.3}
@@ -144,6 +196,8 @@ _GENERATORS: dict[str, _Generator] = {
     "wave": _wave,
     "tilt": _tilt,
     "clap": _clap,
+    "jump": _jump,
+    "spin": _spin,
 }
 
 

@@ -73,18 +73,39 @@ class ComparisonPicture:
     live: np.ndarray | None  # (k,) probabilities for the current movement, or None
 
 
-def train_side(name: str, dataset: Dataset, kind: str = "nn", seed: int = 0) -> TrainedSide:
-    """Features, cross-validated estimate and final model for one dataset."""
+@dataclass(frozen=True)
+class SideFeatures:
+    """One side's recordings as the trainer needs them: features, labels, names, window."""
+
+    name: str
+    features: np.ndarray  # (m, 24)
+    labels: np.ndarray  # (m,)
+    classes: tuple[str, ...]
+    window: DataWindow
+
+
+def side_features(name: str, dataset: Dataset) -> SideFeatures:
+    """The features of one dataset's recordings, with the data window its recordings need."""
     samples = dataset.sample_arrays()
     if not samples:
         raise DatasetFormatError(f"{name!r} has no recordings to train on")
     window = choose_window([len(s) for s in samples])
-    X = feature_matrix(samples, window)
-    y = dataset.labels()
-    classes = dataset.class_names
-    evaluation = cross_validate(X, y, classes, window, kind=kind)
-    model = train_model(X, y, classes, window, kind=kind, seed=seed)
-    return TrainedSide(name, tuple(classes), window, evaluation, model, len(y))
+    return SideFeatures(
+        name, feature_matrix(samples, window), dataset.labels(), tuple(dataset.class_names), window
+    )
+
+
+def train_side_features(side: SideFeatures, kind: str = "nn", seed: int = 0) -> TrainedSide:
+    """Cross-validated estimate and final model for one side's features."""
+    classes = list(side.classes)
+    evaluation = cross_validate(side.features, side.labels, classes, side.window, kind=kind)
+    model = train_model(side.features, side.labels, classes, side.window, kind=kind, seed=seed)
+    return TrainedSide(side.name, side.classes, side.window, evaluation, model, len(side.labels))
+
+
+def train_side(name: str, dataset: Dataset, kind: str = "nn", seed: int = 0) -> TrainedSide:
+    """Features, cross-validated estimate and final model for one dataset."""
+    return train_side_features(side_features(name, dataset), kind, seed)
 
 
 def compare_datasets(

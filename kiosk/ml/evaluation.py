@@ -11,17 +11,19 @@ CreateAI comparison protocols).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from kiosk.errors import DatasetFormatError
-from kiosk.ml.training import train_model
+from kiosk.ml.training import ScaledClassifier, make_estimator
 from kiosk.ml.windows import DataWindow
 
 MAX_FOLDS = 5
 FOLD_SEED = 0
+RECOGNITION_THRESHOLD = 0.8  # CreateAI's default per-move threshold
 
 
 class NotEnoughRecordingsError(DatasetFormatError):
@@ -70,12 +72,33 @@ def stratified_folds(y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(splitter.split(np.zeros((len(y), 1)), y))
 
 
+def fresh_estimator(
+    estimator: ScaledClassifier | None, kind: str, classes: Sequence[str], window: DataWindow
+) -> ScaledClassifier:
+    """An unfitted copy of ``estimator`` (its settings, none of its learned state), or the
+    default estimator of ``kind``."""
+    if estimator is None:
+        return make_estimator(kind, classes, window)
+    fresh = copy.copy(estimator)
+    for name in [n for n in vars(fresh) if n.endswith("_") and not n.startswith("_")]:
+        delattr(fresh, name)
+    return fresh
+
+
 def cross_validate(
-    X: np.ndarray, y: np.ndarray, classes: Sequence[str], window: DataWindow, kind: str = "nn"
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: Sequence[str],
+    window: DataWindow,
+    kind: str = "nn",
+    *,
+    estimator: ScaledClassifier | None = None,
 ) -> Evaluation:
     """Stratified k-fold estimate of accuracy on recordings the model has not seen."""
     folds = stratified_folds(y)
-    return evaluate_folds(X, y, classes, window, [test for _, test in folds], kind=kind)
+    return evaluate_folds(
+        X, y, classes, window, [test for _, test in folds], kind=kind, estimator=estimator
+    )
 
 
 def evaluate_folds(
@@ -85,6 +108,8 @@ def evaluate_folds(
     window: DataWindow,
     test_folds: Sequence[np.ndarray],
     kind: str = "nn",
+    *,
+    estimator: ScaledClassifier | None = None,
 ) -> Evaluation:
     """Pooled predictions over given test folds (each trained on all other rows)."""
     X = np.asarray(X, dtype=np.float64)
@@ -93,7 +118,7 @@ def evaluate_folds(
     for test in test_folds:
         test = np.asarray(test, dtype=np.int64)
         train = np.setdiff1d(np.arange(len(y)), test)
-        model = train_model(X[train], y[train], classes, window, kind=kind)
+        model = fresh_estimator(estimator, kind, classes, window).fit(X[train], y[train])
         predicted[test] = model.predict(X[test])
     rows = predicted >= 0
     return _summary(y[rows], predicted[rows], classes, len(test_folds))
@@ -107,11 +132,133 @@ def evaluate_split(
     classes: Sequence[str],
     window: DataWindow,
     kind: str = "nn",
+    *,
+    estimator: ScaledClassifier | None = None,
 ) -> Evaluation:
     """Train on one set, predict another (e.g. CreateAI's separate test file)."""
-    model = train_model(X_train, y_train, classes, window, kind=kind)
+    model = fresh_estimator(estimator, kind, classes, window).fit(X_train, y_train)
     predicted = model.predict(X_test) if len(X_test) else np.zeros(0, dtype=np.int64)
     return _summary(np.asarray(y_test, dtype=np.int64), predicted, classes, 0)
+
+
+@dataclass(frozen=True)
+class LearningCurvePoint:
+    """Accuracy with exactly ``per_move`` training recordings per move, over seeded draws."""
+
+    per_move: int
+    seed: int
+    accuracies: tuple[float, ...]  # one per draw, on all the recordings the draw left out
+    tested: tuple[int, ...]  # recordings tested in each draw
+    # What a visitor feels: the share of tested recordings that CreateAI's rule
+    # (``detect_action``, every move at ``threshold``) recognises as their move,
+    # and the share it recognises as another move; mean over the draws.
+    recognised: float = 0.0
+    wrongly_recognised: float = 0.0
+    threshold: float = 0.8
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.accuracies))
+
+    @property
+    def min(self) -> float:
+        return float(np.min(self.accuracies))
+
+    @property
+    def max(self) -> float:
+        return float(np.max(self.accuracies))
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "per_move": self.per_move,
+            "draws": len(self.accuracies),
+            "seed": self.seed,
+            "mean": self.mean,
+            "min": self.min,
+            "max": self.max,
+            "accuracies": list(self.accuracies),
+            "tested": list(self.tested),
+            "threshold": self.threshold,
+            "recognised": self.recognised,
+            "wrongly_recognised": self.wrongly_recognised,
+        }
+
+
+def few_shot_draws(
+    y: np.ndarray, per_move: int, draws: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train rows, test rows) of each draw: exactly ``per_move`` rows of every move train.
+
+    The draws depend only on the labels (the file's order), ``per_move``, ``seed``
+    and the draw's number: the generator is seeded with (seed, per_move), and
+    asking for more draws adds draws without changing the first ones.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    if per_move < 1 or draws < 1:
+        raise ValueError("per_move and draws must be at least 1")
+    moves = np.unique(y)
+    short = [int(c) for c in moves if np.count_nonzero(y == c) < per_move]
+    if short:
+        raise NotEnoughRecordingsError(
+            f"{per_move} training recordings per move need at least {per_move} of every move; "
+            f"move(s) {short} have fewer"
+        )
+    rng = np.random.default_rng(np.random.SeedSequence([seed, per_move]))
+    result = []
+    for _ in range(draws):
+        train = np.sort(
+            np.concatenate(
+                [rng.choice(np.flatnonzero(y == c), size=per_move, replace=False) for c in moves]
+            )
+        )
+        test = np.setdiff1d(np.arange(len(y)), train)
+        if len(test) == 0:
+            raise NotEnoughRecordingsError(
+                f"with {per_move} training recordings per move no recording is left to test"
+            )
+        result.append((train, test))
+    return result
+
+
+def learning_curve(
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: Sequence[str],
+    window: DataWindow,
+    per_move: int,
+    draws: int = 20,
+    seed: int = 0,
+    kind: str = "nn",
+    *,
+    estimator: ScaledClassifier | None = None,
+    threshold: float = RECOGNITION_THRESHOLD,
+) -> LearningCurvePoint:
+    """Few-shot accuracy: per draw, ``per_move`` recordings of each move train, the rest test."""
+    from kiosk.ml.predictor import detect_action  # numpy only
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.int64)
+    thresholds = np.full(len(classes), threshold)
+    accuracies, tested, recognised, wrong = [], [], [], []
+    for train, test in few_shot_draws(y, per_move, draws, seed):
+        model = fresh_estimator(estimator, kind, classes, window).fit(X[train], y[train])
+        proba = np.atleast_2d(model.predict_proba(X[test]))
+        accuracies.append(float(np.mean(np.argmax(proba, axis=1) == y[test])))
+        tested.append(len(test))
+        detected = [detect_action(row, thresholds) for row in proba]
+        recognised.append(np.mean([d == t for d, t in zip(detected, y[test], strict=True)]))
+        wrong.append(
+            np.mean([d is not None and d != t for d, t in zip(detected, y[test], strict=True)])
+        )
+    return LearningCurvePoint(
+        per_move,
+        seed,
+        tuple(accuracies),
+        tuple(tested),
+        recognised=float(np.mean(recognised)),
+        wrongly_recognised=float(np.mean(wrong)),
+        threshold=threshold,
+    )
 
 
 def confusion_matrix(y_true: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:

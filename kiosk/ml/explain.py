@@ -46,12 +46,19 @@ AVERAGE_CAPTION = "Averages - the model never sees an average"
 
 
 class ExplainableModel(Protocol):
-    """What explanations need from ``kiosk.ml.training.TrainedModel``."""
+    """What explanations need from a fitted ``kiosk.ml.training`` estimator (read only)."""
 
-    classes: Sequence[str]
-    network: DenseNetwork | None
-    scaler_mean: np.ndarray
-    scaler_scale: np.ndarray
+    @property
+    def classes(self) -> Sequence[str]: ...
+
+    @property
+    def network(self) -> DenseNetwork | None: ...
+
+    @property
+    def scaler_mean(self) -> np.ndarray: ...
+
+    @property
+    def scaler_scale(self) -> np.ndarray: ...
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray: ...
 

@@ -51,10 +51,10 @@ def global_importance(
     k = len(classes)
     n_features = X.shape[1]
     if fit is None:
-        from kiosk.ml.training import train_model
+        from kiosk.ml.training import make_estimator
 
         def fit(X_fit: np.ndarray, y_fit: np.ndarray) -> Probabilistic:
-            return train_model(X_fit, y_fit, list(classes), window, kind=kind, seed=seed)
+            return make_estimator(kind, list(classes), window, seed).fit(X_fit, y_fit)
 
     # The same folds as the accuracy estimate, so "important" means important there.
     fold_list = evaluation.stratified_folds(y) if folds is None else list(folds)

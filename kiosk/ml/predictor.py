@@ -114,7 +114,9 @@ class LivePredictor:
         return Prediction(probabilities, features, scaled, sequence, t)
 
 
-def detect_action(probabilities: np.ndarray, thresholds: Sequence[float]) -> int | None:
+def detect_action(
+    probabilities: np.ndarray, thresholds: Sequence[float] | np.ndarray
+) -> int | None:
     """CreateAI's rule: the action whose confidence exceeds its threshold by the most, or None.
 
     As in CreateAI, reaching the threshold exactly counts, and of actions tied

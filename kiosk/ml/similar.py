@@ -19,10 +19,13 @@ import numpy as np
 
 
 class Standardiser(Protocol):
-    """What the search needs from a trained model (``TrainedModel`` has both)."""
+    """What the search needs from a trained model (every fitted estimator has both)."""
 
-    scaler_mean: np.ndarray
-    scaler_scale: np.ndarray
+    @property
+    def scaler_mean(self) -> np.ndarray: ...
+
+    @property
+    def scaler_scale(self) -> np.ndarray: ...
 
 
 def safe_scale(scale: np.ndarray) -> np.ndarray:

@@ -471,7 +471,7 @@ def _parse(data: bytes) -> tuple[_Graph, ModelInfo]:
 
 def _parse_tensor(tensor: tflite.Tensor) -> _Tensor:
     shape = tuple(int(d) for d in _numpy(tensor.ShapeAsNumpy())[:_MAX_ENTRIES])
-    quant = None
+    quant: QuantParams | ChannelScales | None = None
     parameters = tensor.Quantization()
     if parameters is not None:
         scales = _numpy(parameters.ScaleAsNumpy())[: _MAX_ENTRIES + 1]

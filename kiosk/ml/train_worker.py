@@ -3,104 +3,140 @@
 Why a process and not a thread: scikit-learn and scipy add ~75 MB to the
 process that imports them (the kiosk must stay under 150 MB on a Pi), and a
 training thread holds the GIL long enough to stall frames. The child is a
-fresh ``python -m kiosk.ml.train_worker``: it reads one task from stdin, does
-the scikit-learn work, writes messages to stdout, and exits, so its memory is
-returned as soon as it is done.
+fresh interpreter that receives one task, does the scikit-learn work, sends
+messages back and exits, so its memory is returned as soon as it is done.
 
-Wire format, both ways: frames of an 8-byte little-endian length and a pickle
-(both ends are this module, run from the same install). The parent sends one
-``(task, arguments)`` frame; the child answers with frames
-``("progress", fraction, words)``, ``("result", key, value)`` (several, as
-each part is ready) and finally ``("done",)`` or ``("error", text, is_kiosk)``.
-Everything sent back is plain numpy or kiosk dataclasses that need no
-scikit-learn to unpickle (a network model's ``TrainedModel`` is numpy only).
+The conversation is typed: the parent sends one task (``TrainTask`` with the
+recordings' *features*, which the touchscreen process computes with the same
+numpy code it uses live, or ``CompareTask`` with two sets of features); the child answers with
+``Progress``, ``Trained`` / ``Compared``, ``Importance`` and finally
+``Finished`` or ``Failed``. They travel over a ``multiprocessing`` connection
+(its framing and pickling), and every message is plain numpy or kiosk
+dataclasses that need no scikit-learn to unpickle.
 
-``WorkerRun`` is the parent's side: it starts the child, feeds the messages to
-a callback on its own reader thread and turns a crash, a kill or a timeout
+The child is started so that nothing writable can become its code: ``python
+-I`` (no current directory, ``PYTHON*`` variables or user site-packages on the
+path), run from ``/`` (which only root can write) rather than the kiosk's
+writable state directory, and importing the kiosk from the directory the
+parent's own code came from. It dies with the app: the kernel kills it when
+the thread that started it goes (``PR_SET_PDEATHSIG``), it checks that its
+parent is still the one that started it, and a closed connection ends it
+quietly instead of in a chain of ``BrokenPipe`` tracebacks.
+
+``WorkerRun`` is the parent's side: it starts the child, feeds the messages
+to a callback on its own reader thread and turns a crash, a kill or a timeout
 into a ``TrainingWorkerError`` with words a person can act on.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
-import pickle
-import select
-import struct
+import signal
 import subprocess
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, Pipe
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+import kiosk
 from kiosk.errors import KioskError
+from kiosk.ml.windows import DataWindow
 
 log = logging.getLogger(__name__)
 
-_LENGTH = struct.Struct("<Q")
 DEFAULT_TIMEOUT_S = 300.0  # far beyond a visitor's few dozen recordings on a Pi
-TASKS = ("train", "compare")
-
-Message = tuple[Any, ...]
+# Where the child runs: a directory only root can write, so no file planted in
+# the kiosk's writable state directory is ever near its imports.
+CHILD_DIRECTORY = "/"
+# The kiosk package's parent directory: the child imports exactly the code the parent runs.
+KIOSK_ROOT = str(Path(kiosk.__file__).resolve().parent.parent)
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from kiosk.ml.train_worker import child_main; "
+    "sys.exit(child_main(int(sys.argv[2]), int(sys.argv[3])))"
+)
+_PR_SET_PDEATHSIG = 1
 
 
 class TrainingWorkerError(KioskError):
     """The training process failed, crashed, was killed or took too long."""
 
 
-# ---- framing ----------------------------------------------------------------------------
+# ---- tasks (parent -> child) -------------------------------------------------------------
 
 
-def write_frame(stream: BinaryIO, message: object) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(data)) + data)
-    stream.flush()
+@dataclass(frozen=True)
+class TrainTask:
+    """Train on these features: honest estimate, final model, TFLite, then global importance."""
+
+    features: np.ndarray  # (m, 24)
+    labels: np.ndarray  # (m,)
+    classes: tuple[str, ...]
+    window: DataWindow
+    importance: bool = True
 
 
-def read_frame(stream: BinaryIO) -> object:
-    """One frame from a blocking stream; EOFError at a clean end."""
-    head = stream.read(_LENGTH.size)
-    if len(head) < _LENGTH.size:
-        raise EOFError("the stream ended")
-    (size,) = _LENGTH.unpack(head)
-    body = stream.read(size)
-    if len(body) < size:
-        raise EOFError("the stream ended inside a frame")
-    return pickle.loads(body)
+@dataclass(frozen=True)
+class CompareTask:
+    """Train two sides' features as ``kiosk.ml.compare.compare_datasets`` does."""
+
+    sides: tuple[Any, Any]  # two kiosk.ml.compare.SideFeatures
 
 
-class _FrameReader:
-    """Frames from a pipe's file descriptor, with a deadline (select + os.read)."""
+Task = TrainTask | CompareTask
 
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._buffer = bytearray()
 
-    def next(self, deadline: float) -> object:
-        """The next frame; EOFError when the child closed the pipe, TimeoutError at the deadline."""
-        while True:
-            if len(self._buffer) >= _LENGTH.size:
-                (size,) = _LENGTH.unpack_from(self._buffer)
-                end = _LENGTH.size + size
-                if len(self._buffer) >= end:
-                    body = bytes(self._buffer[_LENGTH.size : end])
-                    del self._buffer[:end]
-                    return pickle.loads(body)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            ready, _, _ = select.select([self._fd], [], [], min(left, 1.0))
-            if not ready:
-                continue
-            chunk = os.read(self._fd, 1 << 16)
-            if not chunk:
-                raise EOFError
-            self._buffer += chunk
+# ---- messages (child -> parent) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    fraction: float  # 0..1
+    words: str  # for the screen
+
+
+@dataclass(frozen=True)
+class Trained:
+    evaluation: Any  # kiosk.ml.evaluation.Evaluation, the cross-validated estimate
+    model: Any  # kiosk.ml.training.NetworkClassifier fitted on every recording (numpy only)
+    tflite: bytes  # the model as the live predictor runs it and the store keeps it
+
+
+@dataclass(frozen=True)
+class Importance:
+    """The global importance, or in ``problem`` why it could not be measured."""
+
+    values: np.ndarray | None = None  # (k, 24)
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Compared:
+    comparison: Any  # kiosk.ml.compare.Comparison
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The task is complete; nothing more will come."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    text: str  # a KioskError's words for the screen, or a traceback for the log
+    is_kiosk: bool
+
+
+Message = Progress | Trained | Importance | Compared | Finished | Failed
 
 
 # ---- the parent's side ------------------------------------------------------------------
@@ -115,21 +151,20 @@ class WorkerRun:
 
     def __init__(
         self,
-        task: str,
-        arguments: dict[str, Any],
+        task: Task,
         on_message: Callable[[Message], None],
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}; use one of {TASKS}")
+        if not isinstance(task, TrainTask | CompareTask):
+            raise ValueError(f"unknown task {task!r}")
         self.task = task
+        self.name = "train" if isinstance(task, TrainTask) else "compare"
         self.error: str | None = None
         self.done = threading.Event()
-        self._arguments = arguments
         self._on_message = on_message
         self._timeout_s = timeout_s
         self._process: subprocess.Popen[bytes] | None = None
-        self._thread = threading.Thread(target=self._main, name=f"{task}-worker", daemon=True)
+        self._thread = threading.Thread(target=self._main, name=f"{self.name}-worker", daemon=True)
 
     def start(self) -> WorkerRun:
         self._thread.start()
@@ -149,71 +184,89 @@ class WorkerRun:
         return self._process.pid if self._process is not None else None
 
     def _main(self) -> None:
+        connection: Connection | None = None
         try:
-            self._run()
+            connection = self._start_child()
+            self._converse(connection)
         except TrainingWorkerError as error:
             self.error = str(error)
-            log.warning("%s worker: %s", self.task, error)
-        except Exception as error:  # a bug on our side of the pipe
-            log.exception("%s worker failed", self.task)
+            log.warning("%s worker: %s", self.name, error)
+        except Exception as error:  # a bug on our side of the connection
+            log.exception("%s worker failed", self.name)
             self.error = f"Something went wrong while learning ({error}). Please try again."
         finally:
+            if connection is not None:
+                connection.close()
             process = self._process
             if process is not None:
                 if process.poll() is None:
                     process.kill()
                 process.wait()
-                for pipe in (process.stdin, process.stdout):
-                    if pipe is not None:
-                        pipe.close()
             self.done.set()
 
-    def _run(self) -> None:
+    def _start_child(self) -> Connection:
+        ours, theirs = Pipe(duplex=True)
         try:
+            # The child's death signal is tied to this thread, which lives until the child ends.
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "kiosk.ml.train_worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                [
+                    sys.executable,
+                    "-I",
+                    "-c",
+                    _BOOT,
+                    KIOSK_ROOT,
+                    str(theirs.fileno()),
+                    str(os.getpid()),
+                ],
+                cwd=CHILD_DIRECTORY,
                 env=_child_environment(),
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
             )
         except OSError as error:
+            ours.close()
             raise TrainingWorkerError(
                 f"Could not start the learning helper ({error}). Please try again."
             ) from None
+        finally:
+            theirs.close()
+        return ours
+
+    def _converse(self, connection: Connection) -> None:
         process = self._process
-        assert process.stdin is not None and process.stdout is not None
-        try:
-            write_frame(process.stdin, (self.task, self._arguments))
-            process.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass  # the child died at once; its exit is reported below
-        reader = _FrameReader(process.stdout.fileno())
+        assert process is not None
+        # If the child died at once, sending fails; its exit is reported below.
+        with contextlib.suppress(OSError):
+            connection.send(self.task)
         deadline = time.monotonic() + self._timeout_s
         while True:
+            left = deadline - time.monotonic()
             try:
-                message = reader.next(deadline)
-            except TimeoutError:
-                process.kill()
-                raise TrainingWorkerError(
-                    f"Learning took longer than {self._timeout_s:.0f} seconds and was stopped. "
-                    "Try again with fewer recordings."
-                ) from None
-            except EOFError:
+                ready = left > 0 and connection.poll(min(left, 1.0))
+                if not ready:
+                    if time.monotonic() < deadline:
+                        continue
+                    process.kill()
+                    raise TrainingWorkerError(
+                        f"Learning took longer than {self._timeout_s:.0f} seconds and was "
+                        "stopped. Try again with fewer recordings."
+                    )
+                message = connection.recv()
+            except (EOFError, OSError):
                 code = process.wait()
                 raise TrainingWorkerError(
                     "The learning helper stopped unexpectedly "
                     f"({_describe_exit(code)}). Your recordings are safe: please try again."
                 ) from None
-            kind = message[0]  # type: ignore[index]
-            if kind == "done":
+            if isinstance(message, Finished):
                 return
-            if kind == "error":
-                _, text, is_kiosk = message  # type: ignore[misc]
-                if not is_kiosk:
-                    log.error("%s worker traceback:\n%s", self.task, text)
+            if isinstance(message, Failed):
+                text = message.text
+                if not message.is_kiosk:
+                    log.error("%s worker traceback:\n%s", self.name, text)
                     text = "Something went wrong while learning. Please try again."
                 raise TrainingWorkerError(text)
-            self._on_message(message)  # type: ignore[arg-type]
+            self._on_message(message)
 
 
 def compare_in_worker(
@@ -227,26 +280,24 @@ def compare_in_worker(
     Blocks (call it from a worker thread); returns the ``Comparison``; raises
     ``TrainingWorkerError`` (a KioskError) with words for the screen.
     """
-    found: dict[str, Any] = {}
+    found: list[Any] = []
 
     def message(m: Message) -> None:
-        if m[0] == "progress" and on_progress is not None:
-            on_progress(m[1], m[2])
-        elif m[0] == "result":
-            found[m[1]] = m[2]
+        if isinstance(m, Progress) and on_progress is not None:
+            on_progress(m.fraction, m.words)
+        elif isinstance(m, Compared):
+            found.append(m.comparison)
 
-    # Plain names and arrays on the wire (a Dataset's ``extra`` mapping does not pickle).
-    plain = [
-        [(a.name, [np.asarray(r.samples) for r in a.recordings]) for a in d.actions]
-        for d in datasets
-    ]
-    run = WorkerRun("compare", {"datasets": plain, "names": tuple(names)}, message, timeout_s)
+    from kiosk.ml.compare import side_features
+
+    left, right = (side_features(name, data) for name, data in zip(names, datasets, strict=True))
+    run = WorkerRun(CompareTask((left, right)), message, timeout_s)
     run.start().wait()
     if run.error is not None:
         raise TrainingWorkerError(run.error)
-    if "comparison" not in found:
+    if not found:
         raise TrainingWorkerError("The comparison could not be finished. Please try again.")
-    return found["comparison"]
+    return found[0]
 
 
 def _child_environment() -> dict[str, str]:
@@ -254,9 +305,6 @@ def _child_environment() -> dict[str, str]:
     # One BLAS thread (training is tiny; threads only add overhead, see kiosk.ml.training).
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(name, "1")
-    # The child must import this very tree (a checkout run without installing, e.g. tests).
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     return env
 
 
@@ -269,95 +317,86 @@ def _describe_exit(code: int) -> str:
 # ---- the child's side -------------------------------------------------------------------
 
 
-def _train(arguments: dict[str, Any], send: Callable[[Message], None]) -> None:
-    """Features, honest estimate, final model and TFLite export; then global importance."""
+def _train(task: TrainTask, send: Callable[[Message], None]) -> None:
+    """Honest estimate, final model and TFLite export; then global importance."""
     from kiosk.ml.evaluation import cross_validate
-    from kiosk.ml.features import feature_matrix, fingerprint
     from kiosk.ml.importance import global_importance
-    from kiosk.ml.training import train_model
+    from kiosk.ml.training import NetworkClassifier
 
-    samples: list[np.ndarray] = arguments["samples"]
-    y = np.asarray(arguments["labels"], dtype=np.int64)
-    classes = list(arguments["classes"])
-    window = arguments["window"]
-    kind = arguments.get("kind", "nn")
-    send(("progress", 0.05, "Measuring the fingerprints…"))
-    X = feature_matrix(samples, window)
-    send(("progress", 0.2, "Testing how well it learns…"))
-    evaluation = cross_validate(X, y, classes, window, kind=kind)
-    send(("progress", 0.65, "Learning from all your recordings…"))
-    model = train_model(X, y, classes, window, kind=kind)
-    if model.network is None:
-        raise ValueError("the training worker returns network models only (kind 'nn')")
-    send(("progress", 0.9, "Getting the model ready…"))
-    send(
-        (
-            "result",
-            "trained",
-            {
-                "evaluation": evaluation,
-                "model": model,
-                "tflite": model.to_tflite(),
-                "features": X,
-                "fingerprints": np.vstack([fingerprint(row, window) for row in X]),
-                "labels": y,
-            },
-        )
-    )
-    if arguments.get("importance", True):
+    X = np.asarray(task.features, dtype=np.float64)
+    y = np.asarray(task.labels, dtype=np.int64)
+    classes = list(task.classes)
+    estimator = NetworkClassifier(classes, task.window)
+    send(Progress(0.2, "Testing how well it learns…"))
+    evaluation = cross_validate(X, y, classes, task.window, estimator=estimator)
+    send(Progress(0.65, "Learning from all your recordings…"))
+    model = NetworkClassifier(classes, task.window).fit(X, y)
+    send(Progress(0.9, "Getting the model ready…"))
+    send(Trained(evaluation, model, model.to_tflite()))
+    if task.importance:
         try:
-            raw = global_importance(X, y, classes, window, kind=kind)
-            send(("result", "importance", raw))
+            values = global_importance(
+                X,
+                y,
+                classes,
+                task.window,
+                fit=lambda X_fit, y_fit: NetworkClassifier(classes, task.window).fit(X_fit, y_fit),
+            )
+            send(Importance(values=values))
         except (KioskError, ValueError) as error:  # e.g. too few recordings for folds
-            send(("result", "importance", error))
+            send(Importance(problem=str(error)))
 
 
-def _compare(arguments: dict[str, Any], send: Callable[[Message], None]) -> None:
-    """Both sides of a comparison (``kiosk.ml.compare.train_side``)."""
-    from kiosk.dataset import Action, Dataset, Recording
-    from kiosk.ml.compare import Comparison, train_side
+def _compare(task: CompareTask, send: Callable[[Message], None]) -> None:
+    """Both sides of a comparison (``kiosk.ml.compare.train_side_features``)."""
+    from kiosk.ml.compare import Comparison, train_side_features
 
-    left_name, right_name = arguments["names"]
-    left_data, right_data = (
-        Dataset(tuple(Action(name, tuple(Recording(s) for s in takes)) for name, takes in plain))
-        for plain in arguments["datasets"]
-    )
-    send(("progress", 0.1, f"Learning from {left_name}…"))
-    left = train_side(left_name, left_data)
-    send(("progress", 0.55, f"Learning from {right_name}…"))
-    right = train_side(right_name, right_data)
-    send(("result", "comparison", Comparison(left, right)))
+    left, right = task.sides
+    send(Progress(0.1, f"Learning from {left.name}…"))
+    left_side = train_side_features(left)
+    send(Progress(0.55, f"Learning from {right.name}…"))
+    right_side = train_side_features(right)
+    send(Compared(Comparison(left_side, right_side)))
 
 
-_TASK_FUNCTIONS: dict[str, Callable[[dict[str, Any], Callable[[Message], None]], None]] = {
-    "train": _train,
-    "compare": _compare,
-}
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to kill this process when its parent goes; exit if it already has."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the request above
+        os._exit(0)
 
 
-def child_main() -> int:
-    """Entry point of ``python -m kiosk.ml.train_worker``."""
-    # Our stdout is the message pipe: keep it for frames and send stray prints to stderr.
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+def child_main(fd: int, parent_pid: int) -> int:
+    """Entry point of the child (see ``_BOOT``): one task from ``fd``, messages back."""
+    _die_with_parent(parent_pid)
     with contextlib.suppress(OSError):
         os.nice(5)  # the touchscreen's frames come first
+    connection = Connection(fd)
 
     def send(message: Message) -> None:
-        write_frame(out, message)
+        try:
+            connection.send(message)
+        except OSError:  # the app is gone: nobody is listening, so stop quietly
+            os._exit(0)
 
     try:
-        task, arguments = read_frame(sys.stdin.buffer)  # type: ignore[misc]
-        _TASK_FUNCTIONS[task](arguments, send)
-        send(("done",))
+        task = connection.recv()
+    except (EOFError, OSError):
+        return 0
+    try:
+        if isinstance(task, TrainTask):
+            _train(task, send)
+        elif isinstance(task, CompareTask):
+            _compare(task, send)
+        else:
+            raise TypeError(f"unknown task {type(task).__name__}")
+        send(Finished())
     except KioskError as error:
-        send(("error", str(error), True))
+        send(Failed(str(error), True))
     except Exception:
-        send(("error", traceback.format_exc(), False))
+        send(Failed(traceback.format_exc(), False))
     finally:
-        out.close()
+        connection.close()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(child_main())

@@ -118,14 +118,14 @@ class Explorer:
             return
         if self.result is None and job.explainer_ready is not None:
             self.result = job.explainer_ready
-        if job.done:
-            self.job = None
-            if job.result is not None:
-                self.result = job.result
+        if job.done and job.result is not None and self.result is not job.result:
+            self.result = job.result
+        # The finished job stays (until ``start`` or ``reset``): a caller holding on
+        # to it may still wait on it, however soon the importance arrived.
 
     @property
     def busy(self) -> bool:
-        return self.job is not None
+        return self.job is not None and not self.job.done
 
     @property
     def explainer(self) -> LiveExplainer | None:

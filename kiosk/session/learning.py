@@ -8,10 +8,12 @@ model and stops every thread it started.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kiosk.ml.smoothing import SmoothedSaliency
 from kiosk.ml.windows import DataWindow
 from kiosk.session.explore import Explorer, WhyView
 from kiosk.session.live import LiveTester
@@ -35,6 +37,8 @@ class Learning:
         self.explanation: LiveExplanation | None = None  # of the newest live sample
         self.explore = Explorer()  # pictures of what the model learned, built after training
         self._explained_sequence = -1
+        self.smoother = SmoothedSaliency()  # the "Why?" squares, steady while the answer is
+        self.raw_saliency: np.ndarray | None = None  # the newest sample's own, unsmoothed
 
     def is_stale(self, data_version: int) -> bool:
         """True when the recordings changed since the model was trained."""
@@ -75,12 +79,8 @@ class Learning:
         if self.trained is None:
             return False
         self.drop_tester()
-        self.tester = LiveTester(
-            self.trained.classifier,
-            self.window,
-            threaded=threaded,
-            model_bytes=self.trained.tflite,
-        )
+        # The one classifier made after training runs here and on the prediction thread.
+        self.tester = LiveTester(self.trained.classifier, self.window, threaded=threaded)
         return True
 
     def drop_tester(self) -> None:
@@ -113,8 +113,17 @@ class Learning:
         if latest is not None and (
             self.explanation is None or self._explained_sequence != latest.sequence
         ):
+            from kiosk.ml.explain import display_strength  # loaded with the explainer
+
             self._explained_sequence = latest.sequence
-            self.explanation = explainer.explain(latest.features)
+            raw = explainer.explain(latest.features)
+            # What is drawn is the model's own saliency, averaged over the answers that
+            # agree, so the squares change when the reasons do, not with every sample.
+            steady = self.smoother.update(raw.target, raw.saliency)
+            self.raw_saliency = raw.saliency
+            self.explanation = dataclasses.replace(
+                raw, saliency=steady, strength=display_strength(steady)
+            )
 
     def pause_testing(self) -> None:
         """Off the test screen (admin, pairing again): no live guesses."""
@@ -134,3 +143,5 @@ class Learning:
         self.explore.reset()
         self.explainer = self.explanation = None
         self._explained_sequence = -1
+        self.smoother.reset()
+        self.raw_saliency = None

@@ -16,6 +16,10 @@ Two ways to make the predictions, one way to use them (``_consume``):
   ``PredictionThread`` predicts as samples arrive and ``update`` only drains
   its results, so a burst of samples never costs the UI frame a few model runs.
   The thread starts on the first ``update`` and stops on ``pause``/``stop``.
+
+Either way the one ``TFLiteClassifier`` loaded after training is the model that
+predicts (it serialises its own invocations), so what was trained, shown and
+explained is exactly what runs.
 """
 
 from __future__ import annotations
@@ -38,8 +42,7 @@ class LiveTester:
     classifier: TFLiteClassifier
     window: DataWindow
     threaded: bool = False
-    # The model's bytes: with them the thread builds its own interpreter, so no two
-    # threads ever share one (a slow-to-stop old thread cannot race a new one).
+    # Accepted for callers that still pass it; the classifier above is the one model.
     model_bytes: bytes | None = None
     predictor: LivePredictor | None = field(init=False, default=None)  # synchronous mode
     latest: Prediction | None = None
@@ -118,10 +121,9 @@ class LiveTester:
         return self.detected != before
 
     def _predictor_factory(self) -> Callable[[], LivePredictor]:
-        classifier, window, model = self.classifier, self.window, self.model_bytes
+        classifier, window = self.classifier, self.window
 
         def make() -> LivePredictor:  # runs on the prediction thread
-            own = TFLiteClassifier(model, classifier.info) if model is not None else classifier
-            return LivePredictor(own, window)
+            return LivePredictor(classifier, window)
 
         return make

@@ -49,8 +49,8 @@ PRESETS: tuple[Preset, ...] = (
     Preset("Wave", "wave", "wave"),
     Preset("Tilt", "tilt", "tilt"),
     Preset("Clap", "clap", "clap"),
-    Preset("Jump", "jump", "none"),
-    Preset("Spin", "spin", "none"),
+    Preset("Jump", "jump", "jump"),
+    Preset("Spin", "spin", "spin"),
 )
 
 MIN_ACTIONS = 2

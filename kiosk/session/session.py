@@ -14,6 +14,8 @@ owners, each with its state and its reset:
 - ``learning`` (``Learning``): training, the live test, "Why?" and the explore pictures;
 - ``staff`` (``StaffDesk``): the PIN pad, the unlocked admin screen and its tools;
 - ``messages`` (``Messages``): the banner and the sound cues;
+- ``confirm`` (``Confirmations``): the destructive tap waiting for its second tap, and
+  the deleted recording that can still be put back ("Undo");
 - ``idle`` (``IdleWatch``): when the visitor has walked away.
 
 ``reset_visitor()`` ends a visit and ``lock_admin()`` ends staff access: one
@@ -30,10 +32,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
 
+from kiosk.dataset import Recording
 from kiosk.errors import KioskError
 from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
@@ -42,8 +46,11 @@ from kiosk.session.board_prep import BoardPrep
 from kiosk.session.boards import BoardSource
 from kiosk.session.collecting import Collecting
 from kiosk.session.compare import Comparer
+from kiosk.session.confirm import Confirmations
 from kiosk.session.connection import Connection, News, PairStatus
 from kiosk.session.explore import ExploreView, WhyView
+from kiosk.session.faults import StaffFaults, visitor_words
+from kiosk.session.fingerprint_words import N_SQUARES, square_words
 from kiosk.session.idle import IdleWatch
 from kiosk.session.learning import Learning
 from kiosk.session.messages import Cue, Messages, Tone
@@ -62,9 +69,12 @@ from kiosk.session.staff_lock import Outcome, PinChecker, StaffLock
 from kiosk.session.visitor_data import VisitorData
 from kiosk.settings import DEFAULT_PIN, IDLE_TIMEOUT_CHOICES, ROTATIONS, Settings
 from kiosk.store.database import Store
+from kiosk.store.startup import StartupReport
 
 log = logging.getLogger(__name__)
 
+# How long the pretend board acting out a move keeps the kiosk awake after the last touch.
+PRETEND_WATCH_S = 300.0
 PROJECT_NAME = "visitor"
 
 __all__ = ["PairStatus", "Session"]
@@ -73,6 +83,15 @@ R = TypeVar("R")
 
 # Screens where no board is needed, so a lost one is not news there.
 _NO_BOARD_SCREENS = (Screen.ATTRACT, Screen.ADMIN, Screen.PAIR)
+
+
+@dataclass(frozen=True)
+class _Restore:
+    """What "Undo" needs to put a deleted recording back where it was."""
+
+    action_id: str
+    position: int
+    recording: Recording
 
 
 def _default_pin_check(pin: str) -> bool:
@@ -93,10 +112,14 @@ class Session:
         window: DataWindow = CURRENT_WINDOW,
         settings_file: SettingsFile | None = None,
         predict_in_thread: bool | None = None,
+        startup: StartupReport | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.settings_file = settings_file or SettingsFile(None)  # where admin changes go
         self.store = store
+        # What happened to the database at start-up (staff see it on the admin screen);
+        # on a full disk the kiosk runs with recording off and says so.
+        self.startup = startup
         self.boards = boards
         self.window = window
         self._clock = clock
@@ -107,7 +130,7 @@ class Session:
         self.screens_visited: list[Screen] = [Screen.ATTRACT]
         self.data = VisitorData(store, PROJECT_NAME, window)
         # A restart mid-visit comes back to it; wiping is the visitor reset's job.
-        self.data.begin(self.settings.keep_data_between_visitors)
+        self.data.begin(self.settings.keep_data_between_visitors, self.settings.resume_window_s)
         self.connection = Connection()
         self.collecting = Collecting(self.settings, window)
         self.learning = Learning(window)
@@ -116,12 +139,15 @@ class Session:
         self.staff = StaffDesk(Comparer(store, self.data.project_id), pin)
         self.board_prep = BoardPrep(self._keep_remote_id)  # staff: "Prepare a micro:bit"
         self.messages = Messages()
+        self.confirm = Confirmations()
+        self.faults = StaffFaults()  # the kiosk's, for staff: kept across visitors
         self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, clock())
         # Counts over the kiosk's life (the demo's summary and the log read them), not a visit's.
         self.reset_count = 0
         self.recordings_made = 0
         if self.data.resumed:  # back to the interrupted visitor's work (and model)
             (self.train if self.data.had_model and self.can_train else self.start)()
+        self._touched_at = clock()  # the last touch (the pretend board's watchers, below)
 
     # ---- reading helpers ---------------------------------------------------------
 
@@ -153,6 +179,17 @@ class Session:
             len(a.recordings) >= minimum for a in self.data.actions
         )
 
+    def why_not_train(self) -> str | None:
+        """What is missing before training, in one sentence naming the move (None: ready)."""
+        if len(self.data.actions) < MIN_ACTIONS:
+            return f"Pick at least {MIN_ACTIONS} moves first."
+        need = self.settings.min_recordings_per_action
+        for action in self.data.actions:
+            short = need - len(action.recordings)
+            if short > 0:
+                return f"Record {short} more {action.name} first."
+        return None
+
     @property
     def model_is_stale(self) -> bool:
         """True when recordings changed since the model was trained."""
@@ -177,7 +214,9 @@ class Session:
 
     def touch(self) -> None:
         """Any touch anywhere: the visitor is still here."""
-        self.idle.activity(self._clock())
+        now = self._clock()
+        self.idle.activity(now)
+        self._touched_at = now
         self.data.mark_active()
 
     def start(self) -> None:
@@ -229,11 +268,19 @@ class Session:
         self.touch()
         index = self.data.index_of(name)
         if index is not None:
-            self.data.remove_action(index)
+            kept = len(self.data.actions[index].recordings)
+            if kept and not self.confirm.ask(
+                f"untick:{name}", "Tap again\nto remove", self._clock()
+            ):
+                plural = "recording" if kept == 1 else "recordings"
+                self._say(f"Tap {name} again to delete it and its {kept} {plural}.", Tone.INFO)
+                return
+            self._store_call(lambda: self.data.remove_action(index))
             self.collecting.selected_action = 0
             return
+        self.confirm.cancel()
         if len(self.data.actions) >= MAX_ACTIONS:
-            self._say(f"You can have up to {MAX_ACTIONS} actions. Tap one to remove it.")
+            self._say(f"You can have up to {MAX_ACTIONS} moves. Tap one to remove it.")
             return
         icon = dict(self.available_choices()).get(name)
         if icon is None:
@@ -244,7 +291,7 @@ class Session:
         """Actions -> recording."""
         self.touch()
         if len(self.data.actions) < MIN_ACTIONS:
-            self._say(f"Pick at least {MIN_ACTIONS} actions.")
+            self._say(f"Pick at least {MIN_ACTIONS} moves.")
             return
         collecting = self.collecting
         collecting.selected_action = min(collecting.selected_action, len(self.data.actions) - 1)
@@ -272,6 +319,9 @@ class Session:
         if not self.connected:
             self._say("Connect a micro:bit first.")
             return
+        if self.startup is not None and not self.startup.recording_enabled:
+            self._say(self.startup.visitor_line or "Recording is switched off for now.")
+            return
         index = collecting.selected_action if index is None else index
         if not 0 <= index < len(self.data.actions):
             return
@@ -290,16 +340,44 @@ class Session:
         if self.data.find_recording(recording_id) is not None:
             self.collecting.viewing_recording = recording_id
 
+    def explain_square(self, index: int) -> None:
+        """A fingerprint square was tapped: say what it measures, in plain words."""
+        self.touch()
+        if 0 <= index < N_SQUARES:
+            self._say(square_words(index), Tone.INFO)
+
     def close_recording(self) -> None:
         self.touch()
         self.collecting.viewing_recording = None
 
     def delete_recording(self, recording_id: str) -> None:
+        """Delete at once, and offer "Undo" for a few seconds (``undo``)."""
         self.touch()
+        found = self.data.find_recording(recording_id)
+        if found is None:
+            return
+        index, entry = found
+        action = self.data.actions[index]
+        restore = _Restore(action.id, action.recordings.index(entry), entry.recording)
         if self._store_call(lambda: self.data.delete_recording(recording_id)):
-            self._say("Recording deleted.", Tone.INFO)
+            self.confirm.offer_undo("Recording deleted.", restore, self._clock())
         if self.collecting.viewing_recording == recording_id:
             self.collecting.viewing_recording = None
+
+    def undo(self) -> None:
+        """Put back what was just deleted (while "Undo" is offered)."""
+        self.touch()
+        restore = self.confirm.take_undo(self._clock())
+        if not isinstance(restore, _Restore):
+            return
+        index = next(
+            (i for i, a in enumerate(self.data.actions) if a.id == restore.action_id), None
+        )
+        if index is None:
+            return
+        self._store_call(
+            lambda: self.data.add_recording(index, restore.recording, at=restore.position)
+        )
 
     def train(self) -> None:
         """Record -> train: start learning in the training process."""
@@ -307,8 +385,7 @@ class Session:
         if self.collecting.recorder.busy:
             return
         if not self.can_train:
-            need = self.settings.min_recordings_per_action
-            self._say(f"Record at least {need} of every action first.")
+            self._say(self.why_not_train() or "Record every move first.")
             return
         samples, labels = self.data.training_set()
         self.learning.start_training(samples, labels, self.data.names, self.data.version)
@@ -317,6 +394,9 @@ class Session:
     def test(self) -> None:
         """Train -> test: predict live on every new sample."""
         self.touch()
+        if self.learning.training is not None:
+            self._say("It is still learning: wait a moment.", Tone.INFO)
+            return
         if not self.learning.start_testing(self._threaded_prediction()):
             return
         self._act_out(None)
@@ -370,8 +450,22 @@ class Session:
         self._go(Screen.PAIR)
 
     def start_again(self) -> None:
-        """Back to the attract screen for the next visitor."""
+        """Back to the attract screen for the next visitor (confirmed: see ``ask_start_again``)."""
         self.reset_visitor()
+
+    def ask_start_again(self) -> None:
+        """The "Start again" button: the first tap asks, a second tap within seconds resets.
+
+        The button then says what will happen; with nothing picked yet there is
+        nothing to lose, so one tap is enough.
+        """
+        self.touch()
+        if not self.data.actions or self.confirm.ask(
+            "start_again", "Tap again to\nstart over", self._clock()
+        ):
+            self.start_again()
+            return
+        self._say("Tap again to start over: your moves will be deleted.", Tone.INFO)
 
     # ---- admin intents --------------------------------------------------------------
 
@@ -396,6 +490,7 @@ class Session:
         outcome = staff.pin.submit()
         if outcome in (Outcome.UNLOCKED, Outcome.CHOSEN):
             staff.unlocked = True
+            self.faults.seen()  # the settings page lists them
         good = outcome in (Outcome.CONFIRM, Outcome.CHOSEN)
         if staff.pin.message:
             self._say(staff.pin.message, Tone.INFO if good else Tone.PROBLEM)
@@ -408,6 +503,7 @@ class Session:
         self.touch()
         back = self.staff.screen_before
         self.lock_admin()
+        self.messages.message = None  # a staff message is not for the visitor screen
         self._go(back if back is not Screen.ADMIN else Screen.ATTRACT)
 
     def lock_admin(self) -> None:
@@ -431,13 +527,16 @@ class Session:
             self._change_setting("sound_enabled", enabled)
 
     def admin_rotate(self) -> None:
-        if self._admin():
+        if self._admin() and self._staff_confirms("rotate", "Tap again to\nturn the screen"):
             rotation = self.settings.rotation
             i = ROTATIONS.index(rotation) if rotation in ROTATIONS else 0
             self._change_setting("rotation", ROTATIONS[(i + 1) % len(ROTATIONS)])
 
     def admin_wipe_now(self) -> None:
-        if self._admin():
+        count = self.data.n_recordings
+        if self._admin() and self._staff_confirms(
+            "delete_all", f"Tap again to delete\nall {count} recordings"
+        ):
             self._store_call(self.data.wipe)
             self._say("All recordings deleted.", Tone.INFO)
 
@@ -486,7 +585,7 @@ class Session:
         staff.keyboard_open = False
 
     def admin_exit_to_shell(self) -> None:
-        if self._admin():
+        if self._admin() and self._staff_confirms("exit_shell", "Tap again to stop\nthe exhibit"):
             self.staff.exit_code = EXIT_TO_SHELL
             self.staff.quit_requested = True
 
@@ -564,6 +663,7 @@ class Session:
             learning.pause_testing()
         self._watch_idle(now)
         self.messages.expire(now)
+        self.confirm.expire(now)
 
     # ---- visitor reset --------------------------------------------------------------
 
@@ -575,6 +675,7 @@ class Session:
         self.connection.reset(keep_link=keep_link)
         self.lock_admin()
         self.board_prep.reset()
+        self.confirm.reset()  # no question or undo of this visitor's carries over
         wipe = not self.settings.keep_data_between_visitors
         self._store_call(lambda: self.data.end_visit(wipe))  # a failure is logged for staff
         self.messages.reset()  # nothing said to this visitor is for the next one
@@ -590,6 +691,7 @@ class Session:
             self.screen = screen
             self.screens_visited.append(screen)
             self.collecting.viewing_recording = None
+            self.confirm.cancel()  # a question belongs to the screen it was asked on
 
     def _say(self, text: str, kind: Tone = Tone.PROBLEM) -> None:
         self.messages.say(text, kind, self._clock())
@@ -608,6 +710,10 @@ class Session:
         self.settings = self.settings.changed("radio_remote_id", remote_id)
         return self.settings_file.save(self.settings, "radio_remote_id").text
 
+    def _staff_confirms(self, key: str, words: str) -> bool:
+        """A staff action that cannot be taken back: True on its second tap."""
+        return self.confirm.ask(key, words, self._clock())
+
     def _admin(self) -> bool:
         self.touch()
         return self.screen is Screen.ADMIN and self.staff.unlocked
@@ -617,13 +723,22 @@ class Session:
         try:
             return call()
         except KioskError as error:
-            log.warning("store: %s", error)
-            self._say(str(error))
+            self.faults.note(f"store: {error}")  # the detail is for staff
+            self._say("That could not be saved, sorry.")
             return None
 
     def _open_link(self, opener: Callable[[], Link]) -> None:
         if not self.connection.open(opener):
-            self.messages.cue(Cue.PROBLEM)
+            self._pair_failed()
+
+    def _pair_failed(self) -> None:
+        """A connection failed: the detail to staff when it is theirs to fix."""
+        self.messages.cue(Cue.PROBLEM)
+        detail = self.connection.message
+        if visitor_words(detail).staff_fault:
+            self.faults.note(detail)
+        else:
+            log.info("pairing failed: %s", detail)
 
     def _poll_link(self, now: float) -> None:
         for item in self.connection.poll(now):
@@ -639,7 +754,7 @@ class Session:
                 self.messages.drop_good_news()  # an old "back again" must not contradict it
                 self.messages.cue(Cue.PROBLEM)
             elif news is News.PAIR_FAILED:
-                self.messages.cue(Cue.PROBLEM)
+                self._pair_failed()
             elif news is News.BUTTON and item.button is not None:
                 self._button(item.button)
             elif news is News.MOVING:
@@ -677,6 +792,9 @@ class Session:
             return
         result = learning.collect_training()
         if result is None:
+            # The detail (a missing runtime, a crashed worker) is for staff.
+            self.faults.note(f"training: {learning.training_error}")
+            learning.training_error = "Something went wrong while learning: please try again."
             self.messages.cue(Cue.PROBLEM)
             return
         metrics = {
@@ -705,6 +823,19 @@ class Session:
         """With the pretend board, make the gesture that fits the action being recorded."""
         self.connection.set_pretend_gesture(gesture_for(action_name) if action_name else "still")
 
+    def _watching_pretend_board(self, now: float) -> bool:
+        """The pretend board acting a move out on the test screen is being watched, not idle.
+
+        Only for a while after the last touch: a kiosk left with the pretend board
+        shaking must still reset for the next visitor.
+        """
+        return (
+            self.screen is Screen.TEST
+            and self.simulated
+            and self.connection.pretend_gesture not in ("still", "none")
+            and now - self._touched_at < PRETEND_WATCH_S
+        )
+
     def _watch_idle(self, now: float) -> None:
         if self.screen is Screen.ATTRACT:
             self.idle.activity(now)
@@ -719,6 +850,8 @@ class Session:
             return
         if self.collecting.recorder.busy or self.learning.training is not None:
             self.idle.activity(now)  # the visitor is waiting on the kiosk, not gone
+        elif self._watching_pretend_board(now):
+            self.idle.activity(now)
         elif self.idle.expired(now):
             log.info("no visitor activity for %.0f s: resetting", now - self.idle.last_activity)
             self.reset_visitor()

@@ -183,14 +183,20 @@ class VisitorData:
         del self.actions[index]
         self._changed()
 
-    def add_recording(self, index: int, recording: Recording) -> RecordingEntry:
-        """Store a recording for action ``index``; raises WindowTooShortError if unusable."""
+    def add_recording(
+        self, index: int, recording: Recording, at: int | None = None
+    ) -> RecordingEntry:
+        """Store a recording for action ``index``; raises WindowTooShortError if unusable.
+
+        ``at`` puts it at that place in the move's row (an undone delete goes back where it was).
+        """
         features = compute_features(recording.samples, self.window)
         recording_id = self.store.add_recording(self.actions[index].id, recording)
         entry = RecordingEntry(
             recording_id, recording, features, fingerprint(features, self.window)
         )
-        self.actions[index].recordings.append(entry)
+        shown = self.actions[index].recordings
+        shown.insert(len(shown) if at is None else min(at, len(shown)), entry)
         self._changed()
         self.mark_active(force=True)
         return entry

@@ -133,8 +133,24 @@ class StartupReport:
     def visitor_line(self) -> str | None:
         """One short sentence for visitors, or None when there is nothing to say."""
         if not self.recording_enabled:
-            return "Recording is switched off for now. You can still try a ready-made model."
+            return "Recording is switched off for now. Please tell a member of staff."
         return None
+
+    @property
+    def summary(self) -> str:
+        """One short line (systemd's STATUS=, a banner): what happened, not the detail."""
+        parts = {
+            "ok": "",
+            "wal-aside": "a foreign -wal file was moved aside",
+            "recovered": f"database damaged: moved aside, {sum(self.recovered_rows.values())} "
+            "rows recovered",
+            "fresh": "database damaged: moved aside, started on an empty one",
+            "memory": "database unusable: nothing is saved",
+        }
+        text = parts.get(self.outcome, self.outcome)
+        if not self.recording_enabled:
+            text = (text + "; " if text else "") + "storage full: recording off"
+        return (text + " (see kiosk doctor)") if text else "database ok"
 
     def staff_lines(self) -> list[str]:
         """What staff should know, in plain sentences (empty when all went well)."""

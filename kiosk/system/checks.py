@@ -168,7 +168,10 @@ def check_display(host: Host, drivers: list[str] | None) -> Check:
             "pygame (SDL) cannot be loaded",
             "sudo apt-get install python3-pygame, then re-run deploy/install.sh",
         )
-    if host.is_raspberry_pi() and "kmsdrm" not in drivers:
+    # SDL names drivers in either case ("KMSDRM" in bookworm's SDL 2.26) and
+    # matches SDL_VIDEODRIVER without regard to case, so compare the same way.
+    names = {driver.lower() for driver in drivers}
+    if host.is_raspberry_pi() and "kmsdrm" not in names:
         return Check(
             "display",
             FAIL,
@@ -176,7 +179,7 @@ def check_display(host: Host, drivers: list[str] | None) -> Check:
             "which cannot draw without a desktop",
             f"sudo {VENV}/bin/pip uninstall -y pygame (the venv then uses Debian's python3-pygame)",
         )
-    if wanted and wanted not in drivers:
+    if wanted and wanted.lower() not in names:
         return Check(
             "display",
             FAIL,

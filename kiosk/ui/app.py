@@ -43,6 +43,7 @@ FPS = 60
 # while the loop runs, or the watchdog ping is withheld: a dead input path is
 # a hang (see kiosk.system.notify.Liveness).
 INPUT_STALL_S = 10.0
+INPUT_FAILURES_DEAD = 3  # touches in a row whose handling raised: the input path is dead
 RECOGNISED_SOUND_GAP_S = 0.8  # a wobbling decision must not machine-gun the speaker
 CORNER_SLOP_PX = 30
 
@@ -126,6 +127,7 @@ class KioskApp:
         self.liveness = Liveness(clock=lambda: self.session.now)
         self.liveness.expect("input", INPUT_STALL_S)
         self._input_epoch = (session.screen, session.reset_count)
+        self._input_failures = 0
         self.clock = pygame.time.Clock()
         self.frame_ms: list[float] = []
         self.frames = 0
@@ -157,6 +159,7 @@ class KioskApp:
         logical = (h, w) if self._rotation in (90, 270) else (w, h)
         self.canvas = self.window if self._rotation == 0 else pygame.Surface(logical).convert()
         self.metrics = Metrics.for_surface(logical[0], logical[1], self.options.diagonal_inches)
+        self.cache.floor = self.metrics.min_px  # no visitor text shrinks below this
         self._static = pygame.Surface(logical).convert()
         self._static_key = None
         self._static_changed = True
@@ -239,25 +242,39 @@ class KioskApp:
     # ---- input ----------------------------------------------------------------------
 
     def _read_input(self, now: float) -> None:
-        """Drain the events, then make sure no press outlives its screen or its visitor."""
-        for event in pygame.event.get():
-            self._event(event, now)
+        """Make sure no press outlives its screen or its visitor, then drain the events."""
+        # Checked before this frame's events: the screen changed since the last frame
+        # (an idle reset, a tap, the session), so a press from before means nothing now,
+        # while a press on the new screen, in this frame's events, is kept.
         epoch = (self.session.screen, self.session.reset_count)
         if epoch != self._input_epoch:
-            # A new screen or a new visitor: a press from before means nothing now.
             self._input_epoch = epoch
             self._forget_press()
         elif self.touches.expire(now):
             log.warning("a touch was held implausibly long (its release was lost): forgotten")
             self._forget_press()
-        self.liveness.beat("input")
+        for event in pygame.event.get():
+            try:
+                handled = self._event(event, now)
+            except Exception:
+                # One bad handler must not take the exhibit down with it, but an input
+                # path that keeps failing is dead: no beat, so the watchdog restarts us.
+                log.exception("a touch could not be handled")
+                self._input_failures += 1
+                self._forget_press()
+            else:
+                if handled:
+                    self._input_failures = 0
+        if self._input_failures < INPUT_FAILURES_DEAD:
+            self.liveness.beat("input")
 
     def _forget_press(self) -> None:
         self.touches.reset()
         self._pressed = None
         self._corner_down = None
 
-    def _event(self, event: pygame.event.Event, now: float) -> None:
+    def _event(self, event: pygame.event.Event, now: float) -> bool:
+        """Handle one event; True when it was a touch the app acted on."""
         if event.type == pygame.QUIT or event.type in (
             pygame.KEYDOWN,
             pygame.KEYUP,
@@ -268,11 +285,13 @@ class KioskApp:
                 or (event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE)
             ):
                 self.running = False
-            return  # locked: keyboard shortcuts never leave the exhibit
+            return False  # locked: keyboard shortcuts never leave the exhibit
         touch = self.touches.read(event, self.window.get_size())
-        if touch is not None:
-            pos = to_canvas(touch.pos, self._rotation, self.canvas.get_size())
-            self._touch(Touch(touch.kind, pos), now)
+        if touch is None:
+            return False
+        pos = to_canvas(touch.pos, self._rotation, self.canvas.get_size())
+        self._touch(Touch(touch.kind, pos), now)
+        return True
 
     def _touch(self, touch: Touch, now: float) -> None:
         session = self.session
@@ -321,6 +340,9 @@ class KioskApp:
             session.screen,
             scene.static_key(session),
             session.messages.message,
+            session.confirm.pending,  # a button's "Tap again to ..." face
+            session.confirm.undoable,  # the "Undo" offer
+            session.faults.unseen,  # the small staff mark
             session.connection.problem,
             chrome.needs_reconnect(session),
         )

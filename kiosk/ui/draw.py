@@ -51,7 +51,7 @@ def wrapped(
     while True:
         lines = cache.wrap(words, size, rect.width)
         line_h = cache.font(size).get_linesize()
-        if len(lines) * line_h <= rect.height or size <= 12:
+        if len(lines) * line_h <= rect.height or size <= cache.floor:
             break
         size -= 1
     total = len(lines) * line_h
@@ -83,7 +83,7 @@ def button(
     if b.style == "bare":
         return
     fill, ink = _STYLE_COLOURS.get(b.style, _STYLE_COLOURS["normal"])
-    if not b.enabled:
+    if not b.enabled or b.dimmed:
         fill, ink = theme.BUTTON_DISABLED, theme.TEXT_DIM
     elif pressed:
         fill = theme.BUTTON_PRESSED

@@ -22,6 +22,8 @@ import pygame
 
 from kiosk.ml.compare import ComparisonPicture
 from kiosk.ml.explain import AVERAGE_CAPTION, SIMILAR_CAPTION, MapPicture, SimilarRecording
+from kiosk.ml.features import FILTER_NAMES
+from kiosk.session.fingerprint_words import SHORT
 from kiosk.ui import theme
 from kiosk.ui.colormap import viridis
 from kiosk.ui.text import TextCache
@@ -30,7 +32,7 @@ Rect = pygame.Rect
 Colour = tuple[int, int, int]
 
 N_FILTERS, N_AXES = 8, 3
-FILTER_LABELS = ("max", "mean", "min", "std", "peaks", "acc", "zcr", "rms")
+FILTER_LABELS = tuple(SHORT[name] for name in FILTER_NAMES)  # plain words, not max/std/zcr
 AXIS_LABELS = ("x", "y", "z")
 PUSH_UP: Colour = (230, 159, 0)  # Okabe-Ito orange
 PUSH_DOWN: Colour = (86, 180, 233)  # Okabe-Ito sky blue
@@ -98,7 +100,7 @@ def _text(
     width: int | None = None,
 ) -> Rect:
     if width is not None:
-        size = text.fit_size(words, size, max(width, 1), minimum=10)
+        size = text.fit_size(words, size, max(width, 1))
     rendered = text.render(words, size, colour)
     where = rendered.get_rect(**{anchor: at})
     surface.blit(rendered, where)
@@ -170,7 +172,7 @@ def _filter_labels(surface: pygame.Surface, text: TextCache, rect: Rect, size: i
     cells = fingerprint_cell_rects(rect)
     room = min(cells[f * N_AXES].width for f in range(N_FILTERS)) - 3
     widest = max(FILTER_LABELS, key=lambda label: text.font(size).size(label)[0])
-    size = text.fit_size(widest, size, room, minimum=9)
+    size = text.fit_size(widest, size, room)
     if text.font(size).size(widest)[0] > room:
         return  # squeezed labels would overlap into nonsense; the screen shows them elsewhere
     for f, name in enumerate(FILTER_LABELS):
@@ -206,23 +208,16 @@ def draw_saliency_fingerprint(
     action_name: str,
 ) -> None:
     """The live fingerprint with the squares that made the model say ``action_name`` marked."""
-    size = _font_px(rect, 0.08)
-    small = max(10, int(size * 0.75))
-    title, rest = _split_top(rect, int(size * 1.5))
+    size, small, title, legend, tile = _saliency_parts(rect, text)
     _text(
         surface,
         text,
-        f"The squares that made it say \u201c{action_name}\u201d",
+        f"Why it says {action_name}",
         size,
         theme.TEXT,
         title.midleft,
         "midleft",
         width=title.width,
-    )
-    body, legend = _split_bottom(rest, int(small * 1.8))
-    label_w = small * 2
-    tile = Rect(
-        body.left + label_w, body.top + 4, body.width - label_w - 4, body.height - small - 12
     )
     draw_fingerprint_tile(surface, tile, fingerprint)
     draw_saliency_overlay(surface, tile, strength)
@@ -242,13 +237,31 @@ def draw_saliency_fingerprint(
         )
 
 
+def _saliency_parts(rect: Rect, text: TextCache) -> tuple[int, int, Rect, Rect, Rect]:
+    """(title size, label size, title, legend, fingerprint tile) of the saliency view."""
+    size = _font_px(rect, 0.08, text.floor)
+    small = max(text.floor, int(size * 0.75))
+    title, rest = _split_top(rect, int(size * 1.5))
+    body, legend = _split_bottom(rest, int(small * 1.8))
+    label_w = small * 2
+    tile = Rect(
+        body.left + label_w, body.top + 4, body.width - label_w - 4, body.height - small - 12
+    )
+    return size, small, title, legend, tile
+
+
+def saliency_tile(rect: Rect, text: TextCache) -> Rect:
+    """Where ``draw_saliency_fingerprint`` in ``rect`` puts the fingerprint (to tap its squares)."""
+    return _saliency_parts(rect, text)[4]
+
+
 def _push_legend(
     surface: pygame.Surface, text: TextCache, rect: Rect, size: int, action_name: str
 ) -> None:
-    """(up) towards <action>, (down) away from it: one text size, on one line."""
-    items = ((True, f"towards {action_name}"), (False, "away from it"))
+    """(up) for <action>, (down) against it: one text size, on one line."""
+    items = ((True, f"for {action_name}"), (False, "against it"))
     joined = "  ".join(words for _, words in items)
-    size = text.fit_size(joined, size, max(1, rect.width - 2 * (size + 8) - size), minimum=9)
+    size = text.fit_size(joined, size, max(1, rect.width - 2 * (size + 8) - size))
     x = rect.left
     for up, words in items:
         _triangle(
@@ -276,7 +289,7 @@ def _fingerprint_rows(
     n = len(names)
     if n == 0:
         return
-    small = max(10, int(size * 0.8))
+    small = max(text.floor, int(size * 0.8))
     label_h = small + 6
     row_h = (rect.height - label_h) // n
     name_w = rect.width // 4
@@ -326,7 +339,7 @@ def draw_global_importance(
     Drawn as fingerprint-shaped tiles: bright = scrambling this square hurts
     recognising the action a lot (measured on recordings the model did not train on).
     """
-    size = _font_px(rect, 0.06)
+    size = _font_px(rect, 0.06, text.floor)
     title, rest = _split_top(rect, int(size * 1.6))
     _text(
         surface,
@@ -357,7 +370,7 @@ def draw_similar_recordings(
     surface: pygame.Surface, rect: Rect, text: TextCache, similar: Sequence[SimilarRecording]
 ) -> None:
     """The nearest recordings' fingerprints and actions, captioned as similarity only."""
-    size = _font_px(rect, 0.07)
+    size = _font_px(rect, 0.07, text.floor)
     title, rest = _split_top(rect, int(size * 1.6))
     _text(
         surface,
@@ -394,7 +407,7 @@ def draw_average_fingerprints(
     class_names: Sequence[str],
 ) -> None:
     """One average fingerprint per action, clearly labelled as averages."""
-    size = _font_px(rect, 0.07)
+    size = _font_px(rect, 0.07, text.floor)
     title, rest = _split_top(rect, int(size * 1.6))
     _text(
         surface,
@@ -439,7 +452,7 @@ def map_plot_rect(rect: Rect, text: TextCache, picture: MapPicture | None = None
 
     A narrow map puts the move names of ``picture`` on more than one legend line.
     """
-    size = _font_px(rect, 0.06)
+    size = _font_px(rect, 0.06, text.floor)
     name_rows = 1
     if picture is not None:
         k = len(picture.class_names)
@@ -457,11 +470,11 @@ def draw_data_map(
     surface: pygame.Surface, rect: Rect, text: TextCache, picture: MapPicture
 ) -> None:
     """Every recording as a dot (colour and shape = action), mistakes ringed, the live dot big."""
-    size = _font_px(rect, 0.06)
-    small = max(10, int(size * 0.8))
+    size = _font_px(rect, 0.06, text.floor)
+    small = max(text.floor, int(size * 0.8))
     title, _ = _split_top(rect, int(size * 1.6))
     words = "Map of your recordings: close dots have similar fingerprints"
-    if text.fit_size(words, size, title.width, minimum=10) < min(size, 16):
+    if text.fit_size(words, size, title.width) < min(size, 16):
         words = "Close dots: similar fingerprints"  # a narrow panel: fewer, bigger words
     _text(surface, text, words, size, theme.TEXT, title.midleft, "midleft", width=title.width)
     plot = map_plot_rect(rect, text, picture)
@@ -573,8 +586,8 @@ def draw_comparison(
 def _comparison_side(
     surface: pygame.Surface, rect: Rect, text: TextCache, side: ComparisonPicture
 ) -> None:
-    size = _font_px(rect, 0.06)
-    small = max(10, int(size * 0.75))
+    size = _font_px(rect, 0.06, text.floor)
+    small = max(text.floor, int(size * 0.75))
     y = rect.top
     _text(surface, text, side.name, size, theme.TEXT, (rect.left, y), width=rect.width)
     y += int(size * 1.3)
@@ -648,23 +661,17 @@ def _confusion(
         width=rect.width,
     )
     label_w = rect.width // 3
+    # Column names written upwards above their columns, in full (a move is always named).
+    header = max(text.font(size).size(name)[0] for name in classes) + 4
     top = rect.top + int(size * 1.4)
-    cell = max(4, min((rect.width - label_w) // k, (rect.bottom - top - size - 4) // k))
+    cell = max(4, min((rect.width - label_w) // k, (rect.bottom - top - header) // k))
     grid_left = rect.left + label_w
-    header = max(10, size - 2)
-    for c, name in enumerate(classes):  # column headers: short names (two letters if narrow)
-        short = name[:6] if text.font(header).size(name[:6])[0] <= cell - 2 else name[:2]
-        _text(
-            surface,
-            text,
-            short,
-            max(10, size - 2),
-            action_colour(c),
-            (grid_left + c * cell + cell // 2, top),
-            "midtop",
-            width=cell - 2,
+    for c, name in enumerate(classes):
+        turned = pygame.transform.rotate(text.render(name, size, action_colour(c)), 90)
+        surface.blit(
+            turned, turned.get_rect(midbottom=(grid_left + c * cell + cell // 2, top + header))
         )
-    top += size + 4
+    top += header + 4
     counts = np.asarray(confusion)
     row_totals = counts.sum(axis=1)
     for r, name in enumerate(classes):
@@ -765,3 +772,29 @@ def _live_bars(
         if c == winner:
             pygame.draw.rect(surface, theme.TEXT, bar, 2, border_radius=5)
         y += row_h
+
+
+def square_at(rect: Rect, pos: tuple[int, int]) -> int | None:
+    """Which of the 24 squares of a fingerprint drawn in ``rect`` is under ``pos``."""
+    for index, cell in enumerate(fingerprint_cell_rects(rect)):
+        if cell.collidepoint(pos):
+            return index
+    return None
+
+
+def draw_colour_scale(surface: pygame.Surface, rect: Rect, text: TextCache, size: int) -> None:
+    """The fingerprint's colours from dark to bright, with "a little" and "a lot" at the ends."""
+    little = text.render("a little", size, theme.TEXT)
+    lot = text.render("a lot", size, theme.TEXT)
+    bar = Rect(
+        rect.left + little.get_width() + 8,
+        rect.top,
+        max(8, rect.width - little.get_width() - lot.get_width() - 16),
+        rect.height,
+    )
+    ramp = viridis(np.linspace(0.0, 1.0, 64)[:, None])  # (64, 1, 3)
+    strip = pygame.surfarray.make_surface(np.ascontiguousarray(ramp))
+    surface.blit(pygame.transform.scale(strip, bar.size), bar)
+    pygame.draw.rect(surface, theme.PANEL_LIGHT, bar, 1)
+    surface.blit(little, little.get_rect(midright=(bar.left - 6, bar.centery)))
+    surface.blit(lot, lot.get_rect(midleft=(bar.right + 6, bar.centery)))

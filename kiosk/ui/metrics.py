@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 MM_PER_INCH = 25.4
 TARGET_MM = 15.0
+# No word a visitor must read is smaller (a child at arm's length from a 7" panel).
+MIN_TEXT_PX = 18
 
 
 def pixels_per_mm(width: int, height: int, diagonal_inches: float) -> float:
@@ -30,6 +32,7 @@ class Metrics:
     body_px: int
     small_px: int
     huge_px: int
+    min_px: int  # the smallest text a visitor must read: 18 px at 800x480, more on larger screens
 
     @property
     def portrait(self) -> bool:
@@ -47,6 +50,7 @@ class Metrics:
             gap=max(4, unit // 16),
             title_px=max(20, int(base * 0.42)),
             body_px=max(16, int(base * 0.3)),
-            small_px=max(13, int(base * 0.22)),
+            small_px=max(MIN_TEXT_PX, int(base * 0.23)),
             huge_px=max(40, int(base * 1.4)),
+            min_px=max(MIN_TEXT_PX, int(base * 0.2)),
         )

@@ -14,9 +14,18 @@ _MAX_ENTRIES = 3000
 
 
 class TextCache:
-    def __init__(self) -> None:
+    """Fonts and rendered text; ``floor`` is the smallest size text may shrink to.
+
+    The app sets ``floor`` to the screen's smallest readable size
+    (``Metrics.min_px``); text that does not fit at it must be cut, not shrunk.
+    A test sets ``drawn`` to a list to record every text drawn (words, size).
+    """
+
+    def __init__(self, floor: int = 18) -> None:
         self._fonts: dict[tuple[int, bool], pygame.font.Font] = {}
         self._surfaces: dict[tuple[str, int, tuple[int, int, int], bool], pygame.Surface] = {}
+        self.floor = floor
+        self.drawn: list[tuple[str, int]] | None = None
 
     def font(self, size: int, bold: bool = True) -> pygame.font.Font:
         key = (size, bold)
@@ -32,6 +41,8 @@ class TextCache:
         self, text: str, size: int, colour: tuple[int, int, int], bold: bool = True
     ) -> pygame.Surface:
         key = (text, size, colour, bold)
+        if self.drawn is not None and text.strip():
+            self.drawn.append((text, size))
         surface = self._surfaces.get(key)
         if surface is None:
             if len(self._surfaces) > _MAX_ENTRIES:
@@ -56,8 +67,9 @@ class TextCache:
             lines.append(line)
         return lines
 
-    def fit_size(self, text: str, size: int, width: int, minimum: int = 12) -> int:
-        """The largest size <= ``size`` at which one line of ``text`` fits ``width``."""
+    def fit_size(self, text: str, size: int, width: int, minimum: int | None = None) -> int:
+        """The largest size <= ``size`` (and >= ``floor``) at which ``text`` fits ``width``."""
+        minimum = self.floor if minimum is None else max(minimum, self.floor)
         while size > minimum and self.font(size).size(text)[0] > width:
             size -= 1
         return size

@@ -23,6 +23,9 @@ class Button:
     name: str = ""  # a stable name for tests and the demo ("start_again", "record", ...)
     on_drag: Callable[[tuple[int, int]], None] | None = None  # for sliders
     extra: dict = field(default_factory=dict)
+    # Drawn greyed though it answers a tap: a button not ready yet says why when tapped
+    # (its intent explains) instead of ignoring the finger.
+    dimmed: bool = False
 
     @property
     def enabled(self) -> bool:

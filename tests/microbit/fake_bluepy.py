@@ -87,6 +87,7 @@ class FakeBoard:
     connected: bool = False
     period_writes: list[int] = field(default_factory=list)
     led_writes: list[bytes] = field(default_factory=list)
+    led_commands_dropped: int = 0  # matrix writes sent without response (a real board drops them)
     crashed: bool = False  # set if someone writes a 0 ms period
 
     def local_name(self) -> str:
@@ -140,6 +141,7 @@ class FakeRadio:
         self.miss_next_scans = 0
         self.drop_during_setup = 0
         self.scan_permission_denied = False
+        self.adapter_powered = True  # off: bluepy's scan "starts" and silently sees nothing
         self.connect_time_s = 0.25
         self.connection_interval_s = (0.030, 0.048)
         self.silence_s = 4.0  # how long a "silence" fault keeps the board quiet
@@ -152,6 +154,10 @@ class FakeRadio:
 
     def scanner_factory(self) -> FakeScanner:
         return FakeScanner(self)
+
+    def adapter_check(self) -> bool:
+        """What the kernel says of the adapter (BleLink's ``adapter_check``)."""
+        return self.adapter_powered
 
 
 class FakeService:
@@ -340,7 +346,12 @@ class FakePeripheral:
             else:
                 self._notify.discard(handle - 1)
         elif handle == H_LED_MATRIX and board.has_led:
-            board.led_writes.append(bytes(val))
+            # The board's matrix characteristic accepts a write request only: a
+            # write command (no response) is dropped without a word, as on a real board.
+            if withResponse:
+                board.led_writes.append(bytes(val))
+            else:
+                board.led_commands_dropped += 1
         else:
             raise btle.BTLEGattError("Invalid handle", {"estat": [1]})
         return {"rsp": ["wr"]}
@@ -462,6 +473,8 @@ class FakeScanner:
         if not self._running:
             raise btle.BTLEInternalError("Helper not started (did you call start()?)")
         self._radio.clock.advance(timeout)
+        if not self._radio.adapter_powered:
+            return  # bluepy ignored the adapter's "not powered": the scan hears nothing
         # other radios in the room, always around
         self.scanned.setdefault(
             "f0:00:00:00:00:01", FakeScanEntry("f0:00:00:00:00:01", "random", -70, "Fitbit Charge")

@@ -6,12 +6,13 @@ import logging
 import subprocess
 import sys
 import time
+import types
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-from kiosk.microbit.ble import BleLink, BleTiming
+from kiosk.microbit.ble import BleLink, BleTiming, adapter_up
 from kiosk.microbit.link import ButtonEvent, LinkState, StateChange
 from kiosk.microbit.pattern import PatternError
 from kiosk.signal import SampleBuffer
@@ -39,6 +40,7 @@ def make_link(radio: FakeRadio, board: object = NAME, capacity: int = 4096, **kw
         board,
         peripheral_factory=radio.peripheral_factory,
         scanner_factory=radio.scanner_factory,
+        adapter_check=radio.adapter_check,
         clock=radio.clock,
         buffer=SampleBuffer(capacity),
         **kw,
@@ -174,20 +176,101 @@ def test_long_press_and_a_press_held_through_a_drop(radio: FakeRadio) -> None:
     assert buttons == [("B", True, False), ("B", True, True), ("B", False, True)]
 
 
-def test_icons_go_to_the_led_matrix(radio: FakeRadio, board: FakeBoard) -> None:
+def test_an_adapter_that_is_off_is_named_not_the_board(radio: FakeRadio) -> None:
+    # bluepy's scan "starts" on a powered-off adapter and hears nothing, so
+    # without asking the kernel the visitor would be told to check the board.
+    radio.adapter_powered = False
+    link = make_link(radio, timing=BleTiming(max_failures=2, give_up_after_s=1.0))
+    link.connect()
+    try:
+        assert wait_for(lambda: link.state is LinkState.FAILED)
+    finally:
+        link.close()
+    reasons = [s.reason for s in states(link)]
+    assert any("Bluetooth is not available" in r for r in reasons), reasons
+    assert not any("Can't see" in r for r in reasons), reasons
+    assert "Ask a member of staff" in next(r for r in reasons if "Gave up" in r)
+
+
+def test_scan_and_connect_use_the_same_adapter() -> None:
+    # With two adapters, bluepy left alone connects through whichever the
+    # kernel picks: here the board's own, which hangs until a 40 s timeout.
+    seen: list[tuple[str, object]] = []
+
+    class Disconnected(Exception):
+        pass
+
+    class Entry:
+        addr, rssi = "f2:4d:3b:0c:7a:51", -50
+
+        def getValueText(self, kind: int) -> str:
+            return f"BBC micro:bit [{NAME}]"
+
+    class Scanner:
+        def __init__(self, iface: int = 0) -> None:
+            seen.append(("scan", iface))
+
+        def clear(self) -> None: ...
+        def start(self, passive: bool = False) -> None: ...
+        def process(self, timeout: float) -> None: ...
+        def stop(self) -> None: ...
+
+        def getDevices(self) -> list[Entry]:
+            return [Entry()]
+
+    class Peripheral:
+        def __init__(self, addr: str, addrType: str, iface: int | None = None) -> None:
+            seen.append(("connect", iface))
+            raise Disconnected("Failed to connect")
+
+    btle = types.SimpleNamespace(
+        Scanner=Scanner,
+        Peripheral=Peripheral,
+        BTLEDisconnectError=Disconnected,
+        BTLEGattError=LookupError,
+    )
+    link = BleLink(
+        NAME,
+        btle=btle,  # type: ignore[arg-type]
+        adapter=1,
+        adapter_check=lambda: True,
+        timing=BleTiming(max_failures=1, give_up_after_s=0.0),
+    )
+    link.connect()
+    try:
+        assert wait_for(lambda: link.state is LinkState.FAILED)
+    finally:
+        link.close()
+    assert ("scan", 1) in seen and ("connect", 1) in seen, seen
+    assert {iface for _, iface in seen} == {1}, seen
+
+
+def test_the_kernel_is_asked_whether_the_adapter_is_up() -> None:
+    # The same question hciconfig asks; on a machine without hci0 the answer is
+    # "no" or "cannot tell", never an exception.
+    assert adapter_up(0) in (True, False, None)
+    assert adapter_up(250) in (False, None)
+
+
+def test_icons_go_to_the_led_matrix_with_response(radio: FakeRadio, board: FakeBoard) -> None:
+    # The board's matrix characteristic takes write requests only; a write
+    # command would be dropped on the way and the icon never shown.
     link = make_link(radio)
     link.connect()
     try:
         assert wait_for(lambda: link.state is LinkState.CONNECTED)
         link.show_icon([[r == c for c in range(5)] for r in range(5)])
-        assert wait_for(lambda: len(board.led_writes) == 1)
+        assert wait_for(lambda: len(board.led_writes) + board.led_commands_dropped >= 1)
     finally:
         link.close()
+    assert board.led_commands_dropped == 0
     assert board.led_writes == [bytes([16, 8, 4, 2, 1])]
     assert link.led_supported is True
 
 
-def test_no_led_service_is_a_logged_no_op(caplog: pytest.LogCaptureFixture) -> None:
+def test_no_led_service_is_said_once_when_an_icon_cannot_be_shown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     board = FakeBoard(NAME, has_led=False, has_buttons=False)
     radio = FakeRadio([board])
     link = make_link(radio)
@@ -195,13 +278,20 @@ def test_no_led_service_is_a_logged_no_op(caplog: pytest.LogCaptureFixture) -> N
         link.connect()
         try:
             assert wait_for(lambda: link.state is LinkState.CONNECTED)
-            link.show_icon([[True] * 5] * 5)
+            for _ in range(3):
+                link.show_icon([[True] * 5] * 5)
+                n = link.samples.sequence
+                assert wait_for(lambda n=n: link.samples.sequence >= n + 10)
             assert wait_for(lambda: len(link.samples) >= 50)
         finally:
             link.close()
     assert link.led_supported is False
     assert board.led_writes == []
-    assert "no LED service" in caplog.text
+    said = [
+        r for r in caplog.records if r.levelno >= logging.WARNING and "LED service" in r.message
+    ]
+    assert len(said) == 1, [r.message for r in caplog.records]
+    assert "cannot show icons" in said[0].message
     check_samples(link, board)
 
 

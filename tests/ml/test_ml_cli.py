@@ -135,6 +135,7 @@ def test_malformed_inputs_give_one_line_and_exit_2(
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+@pytest.mark.slow  # a fresh interpreter importing scikit-learn: seconds, for one wiring check
 def test_entry_point_subprocess(createai_dir: Path, tmp_path: Path) -> None:
     kiosk = REPO / ".venv" / "bin" / "kiosk"
     command = [str(kiosk)] if kiosk.exists() else [sys.executable, "-m", "kiosk"]

@@ -9,17 +9,29 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kiosk.microbit.gestures import synthesize
 from kiosk.ml import train_worker
-from kiosk.ml.train_worker import WorkerRun, compare_in_worker
+from kiosk.ml.features import feature_matrix
+from kiosk.ml.train_worker import (
+    Failed,
+    Finished,
+    Importance,
+    Progress,
+    Trained,
+    TrainTask,
+    WorkerRun,
+    compare_in_worker,
+)
 from kiosk.ml.windows import CURRENT_WINDOW
 from kiosk.session.training import TrainingJob
 
@@ -80,10 +92,29 @@ def test_a_dataset_problem_in_the_worker_is_reported_in_its_own_words() -> None:
 
 
 def test_a_bug_in_the_worker_is_logged_and_said_plainly(caplog: pytest.LogCaptureFixture) -> None:
-    run = WorkerRun("train", {"samples": "not arrays"}, lambda m: None).start()
+    task = TrainTask(np.zeros((6, 5)), np.arange(6) % 2, ("a", "b"), CURRENT_WINDOW)  # 5 features
+    run = WorkerRun(task, lambda m: None).start()
     assert run.wait(60)
     assert run.error == "Something went wrong while learning. Please try again."
     assert "Traceback" in caplog.text
+
+
+def test_the_worker_gets_features_and_answers_in_typed_messages() -> None:
+    samples, labels = _recordings()
+    features = feature_matrix(samples, CURRENT_WINDOW)
+    messages: list[object] = []
+    run = WorkerRun(TrainTask(features, labels, MOVES, CURRENT_WINDOW), messages.append).start()
+    assert run.wait(120) and run.error is None
+    kinds = [type(m) for m in messages]
+    assert kinds[0] is Progress and Trained in kinds and kinds[-1] is Importance
+    assert kinds.index(Trained) < kinds.index(Importance)
+    trained = next(m for m in messages if isinstance(m, Trained))
+    np.testing.assert_array_equal(trained.model.training_features, features)  # the features sent
+    assert trained.tflite == trained.model.to_tflite()
+    assert all(
+        isinstance(m, Progress) and 0 < m.fraction < 1 for m in messages[: kinds.index(Trained)]
+    )
+    assert Finished not in kinds and Failed not in kinds  # those end the run, never reach here
 
 
 def test_compare_in_worker_trains_both_sides() -> None:
@@ -100,18 +131,105 @@ def test_compare_in_worker_trains_both_sides() -> None:
     assert stages and all(isinstance(s, str) for s in stages)
 
 
-def test_frames_round_trip(tmp_path) -> None:
-    path = tmp_path / "frames"
-    with path.open("wb") as out:
-        train_worker.write_frame(out, ("progress", 0.5, "half"))
-        train_worker.write_frame(out, ("result", "x", np.arange(3)))
-    with path.open("rb") as stream:
-        assert train_worker.read_frame(stream) == ("progress", 0.5, "half")
-        result = train_worker.read_frame(stream)
-        assert result[:2] == ("result", "x")
-        np.testing.assert_array_equal(result[2], np.arange(3))
-        with pytest.raises(EOFError):
-            train_worker.read_frame(stream)
+def test_the_worker_never_runs_code_planted_where_the_kiosk_writes(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``kiosk`` package (and ``numpy``) planted in the app's working directory, or put on
+    PYTHONPATH, is never imported by the child: it runs isolated (``-I``) from ``/``."""
+    marker = tmp_path / "planted-code-ran"
+    for name in ("kiosk", "numpy", "multiprocessing"):
+        package = tmp_path / name
+        package.mkdir()
+        (package / "__init__.py").write_text(f"open({str(marker)!r}, 'a').write({name!r})\n")
+        (package / "ml").mkdir()
+        (package / "ml" / "__init__.py").write_text("")
+        (package / "ml" / "train_worker.py").write_text(
+            f"open({str(marker)!r}, 'a').write('worker')\n"
+        )
+    monkeypatch.chdir(tmp_path)  # the app's working directory: the writable state directory
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    samples, labels = _recordings()
+    job = TrainingJob(samples, labels, MOVES, CURRENT_WINDOW).start()
+    assert job.wait(120)
+    assert job.error is None and job.result is not None
+    assert not marker.exists(), marker.read_text()
+    assert train_worker.CHILD_DIRECTORY == "/" and os.stat("/").st_uid == 0
+
+
+def test_the_worker_runs_isolated_from_a_root_owned_directory(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the app runs in its writable state directory
+    started: list[tuple[list[str], dict]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(args: list[str], **kwargs: object) -> subprocess.Popen:
+        started.append((list(args), dict(kwargs)))
+        return real_popen(args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(train_worker.subprocess, "Popen", recording_popen)
+    samples, labels = _recordings()
+    job = TrainingJob(samples, labels, MOVES, CURRENT_WINDOW).start()
+    assert job.wait(120) and job.result is not None, job.error
+    [(args, kwargs)] = started
+    assert args[0] == sys.executable and args[1] == "-I"  # no cwd, PYTHON*, user site
+    assert kwargs["cwd"] == "/"
+    info = os.stat(kwargs["cwd"])
+    assert info.st_uid == 0 and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    # It imports the kiosk from where this process's own code comes from, nowhere else.
+    assert args[args.index("-c") + 2] == str(Path(train_worker.__file__).parents[2])
+
+
+def test_the_worker_dies_with_the_app(tmp_path) -> None:
+    """Kill the app while its child is training: the child goes at once, with no traceback."""
+    code = textwrap.dedent(
+        """
+        import os, sys, time
+        import numpy as np
+        from kiosk.microbit.gestures import synthesize
+        from kiosk.ml.windows import CURRENT_WINDOW
+        from kiosk.session.training import TrainingJob
+        moves = ("still", "shake", "circle", "wave", "clap")
+        samples = [synthesize(m, 1.0, seed=10 * i + s) for i, m in enumerate(moves)
+                   for s in range(30)]
+        job = TrainingJob(samples, np.repeat(np.arange(5), 30), moves, CURRENT_WINDOW).start()
+        while job.progress < 0.2:  # the child has its task and is training
+            time.sleep(0.001)
+        print(job.worker_pid, flush=True)
+        time.sleep(600)
+        """
+    )
+    app = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        child = int(app.stdout.readline())
+        # Frozen mid-training: a child that merely noticed the closed pipe later would
+        # stay here for ever, so only a child tied to the app's life passes.
+        os.kill(child, signal.SIGSTOP)
+        app.kill()
+        app.wait(30)
+        deadline = time.monotonic() + 30
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        orphaned = _alive(child)
+        if orphaned:
+            os.kill(child, signal.SIGKILL)
+        assert not orphaned, "the training child outlived the app"
+        assert "Traceback" not in app.stderr.read()
+    finally:
+        if app.poll() is None:
+            app.kill()
+        app.wait()
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_training_leaves_scikit_learn_out_of_this_process() -> None:

@@ -133,6 +133,7 @@ def test_admin_changes_are_written_to_kiosk_toml_keeping_comments(make_journey, 
     s.admin_set_sound(False)
     s.admin_set_keep_data(True)
     s.admin_rotate()
+    s.admin_rotate()  # the second tap confirms
     text = config.read_text()
     assert text.startswith("# the technician's note\n")
     saved = tomllib.loads(text)
@@ -181,6 +182,8 @@ def test_exit_to_shell_sets_the_exit_code_systemd_will_not_restart(journey) -> N
     assert not s.staff.quit_requested and s.staff.exit_code == 0
     _unlock(journey)
     s.admin_exit_to_shell()
+    assert not s.staff.quit_requested  # the first tap asks
+    s.admin_exit_to_shell()
     assert s.staff.quit_requested and s.staff.exit_code == EXIT_TO_SHELL == 64
     assert s.screen is Screen.ADMIN
 
@@ -208,6 +211,7 @@ def test_a_read_only_root_is_named_in_the_message(make_journey, tmp_path, monkey
     s.settings_file = SettingsFile(tmp_path / "kiosk.toml")
     _unlock(j)
     s.admin_rotate()
+    s.admin_rotate()  # the second tap confirms
     assert s.settings.rotation == 90  # applied for this run
     assert (
         s.messages.message.kind == "problem" and "read-only file system" in s.messages.message.text

@@ -136,7 +136,7 @@ def test_train_then_test_predicts_on_every_new_sample(journey) -> None:
     journey.connect_pretend()
     journey.pick("Still", "Shake", "Circle")
     s.train()
-    assert s.screen is Screen.RECORD and "at least 3" in s.messages.message.text
+    assert s.screen is Screen.RECORD and s.messages.message.text == "Record 3 more Still first."
     for index in range(3):
         journey.record(index, 4)
     s.train()
@@ -245,6 +245,7 @@ def test_admin_needs_the_pin(journey) -> None:
     s.admin_set_keep_data(True)
     s.admin_cycle_idle_timeout()
     s.admin_rotate()
+    s.admin_rotate()  # the second tap confirms
     s.admin_set_sound(False)
     assert s.settings.keep_data_between_visitors and s.settings.idle_timeout_s == 120.0
     assert s.settings.rotation == 90 and not s.settings.sound_enabled
@@ -260,6 +261,7 @@ def test_admin_needs_the_pin(journey) -> None:
         s.enter_pin_digit(digit)
     s.submit_pin()
     s.admin_exit_to_shell()
+    s.admin_exit_to_shell()  # the second tap confirms
     assert s.staff.quit_requested
 
 

@@ -22,7 +22,7 @@ from kiosk.session.screens import TRANSITIONS, Screen, TransitionError, check_tr
 
 from .journey import Journey
 
-OWNERS = ("connection", "collecting", "learning", "staff", "messages", "board_prep")
+OWNERS = ("connection", "collecting", "learning", "staff", "messages", "board_prep", "confirm")
 # Shared resources an owner is handed, not state it keeps for a visitor.
 _RESOURCES = {"store", "window", "_store", "_clock"}
 

@@ -273,3 +273,36 @@ def test_a_stepped_board_keeps_the_synchronous_mode(journey) -> None:
     assert not s.learning.tester.threaded
     journey.advance(0.5)
     assert s.learning.tester.predictions > 0 and not _live_threads()
+
+
+def test_the_thread_predicts_with_the_one_classifier_made_after_training(
+    model_bytes: bytes, stream: list[np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No second interpreter is rebuilt from the bytes: what was trained is what runs."""
+    classifier = TFLiteClassifier.from_bytes(model_bytes)
+    used: list[object] = []
+    original = TFLiteClassifier.predict_proba
+
+    def spy(self: TFLiteClassifier, features: np.ndarray) -> np.ndarray:
+        used.append(self)
+        return original(self, features)
+
+    built: list[object] = []
+    original_init = TFLiteClassifier.__init__
+
+    def counting_init(self: TFLiteClassifier, *args: object, **kwargs: object) -> None:
+        built.append(self)
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(TFLiteClassifier, "predict_proba", spy)
+    monkeypatch.setattr(TFLiteClassifier, "__init__", counting_init)
+    tester = LiveTester(classifier, LEGACY_WINDOW, threaded=True, model_bytes=model_bytes)
+    buffer = SampleBuffer(512)
+    try:
+        for burst in stream[:60]:
+            buffer.extend(burst)
+            tester.update(buffer, THRESHOLDS, 0.0)
+        _wait(lambda: tester.worker is not None and tester.worker.made > 0)
+    finally:
+        assert tester.stop()
+    assert built == [] and used and all(c is classifier for c in used)

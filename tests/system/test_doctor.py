@@ -111,6 +111,15 @@ def test_pi_with_the_pypi_pygame_wheel(tmp_path: Path) -> None:
     assert result.status == FAIL and "kmsdrm" in result.detail and "pip uninstall" in result.fix
 
 
+def test_pi_with_bookworms_sdl_which_names_the_driver_in_capitals(tmp_path: Path) -> None:
+    # Debian bookworm's SDL 2.26 lists "KMSDRM" (seen on arm64 by deploy/check-arm64.sh).
+    host = _host(tmp_path, pi=True)
+    _put(tmp_path, "/dev/dri/card1")
+    _put(tmp_path, "/sys/class/drm/card1-DSI-1/status", "connected\n")
+    result = checks.check_display(host, ["x11", "wayland", "KMSDRM", "offscreen", "dummy"])
+    assert result.status == OK, result.detail
+
+
 def test_pi_without_drm_device_then_without_screen_then_fine(tmp_path: Path) -> None:
     host = _host(tmp_path, pi=True)
     drivers = ["kmsdrm", "dummy"]

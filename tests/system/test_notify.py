@@ -180,3 +180,37 @@ def test_falls_back_to_the_socket_when_systemd_python_is_missing(
 def test_extend_timeout(fake_systemd: FakeSystemd) -> None:
     ServiceNotifier(use_systemd_python=False).extend_timeout(30)
     assert fake_systemd.messages() == ["EXTEND_TIMEOUT_USEC=30000000"]
+
+
+# --- liveness: a frozen input path counts as a hang (issue 19) ---------------------------
+
+
+def test_liveness_withholds_the_ping_while_a_part_is_stalled(tmp_path: Path) -> None:
+    from kiosk.system.notify import Liveness
+
+    now = [0.0]
+    systemd = FakeSystemd(str(tmp_path / "notify"))
+    notifier = ServiceNotifier(
+        {"NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "2000000"},
+        use_systemd_python=False,
+        clock=lambda: now[0],
+    )
+    live = Liveness(lambda: now[0])
+    live.expect("input", 10.0)
+
+    def run(seconds: float, beat: bool) -> int:
+        pings = 0
+        for _ in range(int(seconds / 0.5)):
+            now[0] += 0.5
+            if beat:
+                live.beat("input")
+            notifier.watchdog(live)
+            pings += systemd.messages().count("WATCHDOG=1")  # drain: a full queue blocks
+        return pings
+
+    assert run(20, beat=True) >= 15
+    assert run(10, beat=False) >= 8  # silence shorter than the limit: still alive
+    assert live.stalled() == []
+    assert run(20, beat=False) <= 1  # past the limit: no ping, systemd restarts the app
+    assert live.stalled() == ["input"]
+    assert run(5, beat=True) >= 3  # the part comes back, so do the pings

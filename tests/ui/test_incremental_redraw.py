@@ -35,7 +35,7 @@ def _testing(driver, *moves: str):
     for index in range(len(moves)):
         j.record(index, 3)
     s.train()
-    s.learning.training.wait(120)
+    s.learning.training.wait(900)
     driver.frames(3)
     s.test()
     assert s.screen is Screen.TEST

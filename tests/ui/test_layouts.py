@@ -35,7 +35,7 @@ def trained(tmp_path_factory):
             journey.session.staff.compare.save_snapshot(journey.session.data.n_recordings)
     journey.session.staff.custom_action_names.extend(["Hop", "Skip"])
     journey.session.train()
-    journey.session.learning.training.wait(120)
+    journey.session.learning.training.wait(900)
     journey.advance(0.05)
     assert journey.session.learning.trained is not None, journey.session.learning.training_error
     journey.finish_explore()
@@ -106,7 +106,7 @@ def _states(j: Journey):
 
     def compared():
         s.admin_compare_start()
-        s.staff.compare.job.wait(120)
+        s.staff.compare.job.wait(900)
         j.advance(0.3)
         assert s.staff.compare.comparison is not None and s.staff.compare.live is not None
 

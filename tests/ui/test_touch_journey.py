@@ -65,8 +65,15 @@ def test_touches_walk_the_journey_and_the_screen_follows(make_driver) -> None:
     assert_not_blank(d.pixels())
     d.tap("delete_recording")
     assert s.data.actions[1].recordings == [] and s.collecting.viewing_recording is None
+    # "Undo" puts it back, for a few seconds.
+    d.tap("undo")
+    assert [e.id for e in s.data.actions[1].recordings] != []
+    assert d.app.button("undo") is None
 
-    # "Start again" is always there and resets everything.
+    # "Start again" is always there; the first tap asks (the button says what it will do),
+    # the second resets everything.
+    d.tap("start_again")
+    assert s.screen is Screen.RECORD and "start over" in d.app.button("start_again").label
     d.tap("start_again")
     assert s.screen is Screen.ATTRACT and s.data.actions == []
 

@@ -17,7 +17,7 @@ from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.ui import draw, theme
 from kiosk.ui.geometry import Rect, grid
-from kiosk.ui.scenes.base import Scene
+from kiosk.ui.scenes.base import Scene, confirming
 from kiosk.ui.widgets import Button
 
 
@@ -39,7 +39,12 @@ class ActionsScene(Scene):
     title = "Pick 2 to 5 moves to teach"
 
     def static_key(self, session: Session):
-        return (session.data.names, tuple(session.staff.custom_action_names), session.data.version)
+        return (
+            session.data.names,
+            tuple(session.staff.custom_action_names),
+            session.data.version,
+            session.confirm.pending,
+        )
 
     def _cards(self, session: Session) -> list[tuple[str, str, Rect]]:
         choices = session.available_choices()
@@ -52,12 +57,15 @@ class ActionsScene(Scene):
         chosen = [n.lower() for n in session.data.names]
         for name, icon, cell in self._cards(session):
             picked = name.lower() in chosen
+            label, style = confirming(
+                session, f"untick:{name}", name, "selected" if picked else "normal"
+            )
             out.append(
                 Button(
                     cell,
-                    name,
+                    label,
                     partial(session.choose_action, name),
-                    "selected" if picked else "normal",
+                    style,
                     icon=icon,
                     name=f"choose_{name.lower()}",
                 )
@@ -67,9 +75,10 @@ class ActionsScene(Scene):
             Button(
                 self.frame.primary,
                 "Next: record",
-                session.actions_done if ready else None,
+                session.actions_done,  # not ready: the session says how many to pick
                 "primary",
                 name="next",
+                dimmed=not ready,
             )
         )
         return out

@@ -27,7 +27,7 @@ from kiosk.ui.geometry import (
     take_bottom,
     take_top,
 )
-from kiosk.ui.scenes.base import Scene
+from kiosk.ui.scenes.base import Scene, confirming
 from kiosk.ui.widgets import Button
 
 KEYS = (*string.ascii_uppercase, "-")
@@ -99,6 +99,7 @@ class AdminScene(Scene):
             session.staff.compare.version,
             session.board_prep.open,
             board_prep_view.words(session) if session.board_prep.open else None,
+            session.confirm.pending,
         )
 
     def scene_buttons(self, session: Session) -> list[Button]:
@@ -175,6 +176,16 @@ class AdminScene(Scene):
                 name="pair_fixed",
             )
         )
+        rotate_label, rotate_style = confirming(
+            session, "rotate", f"Screen rotation:\n{s.rotation} degrees", "normal"
+        )
+        wipe_label, wipe_style = confirming(
+            session,
+            "delete_all",
+            f"Delete all {session.data.n_recordings}\nrecordings now",
+            "danger",
+        )
+        exit_label, exit_style = confirming(session, "exit_shell", "Exit to shell", "danger")
         return [
             Button(
                 self.settings_cells[0],
@@ -196,15 +207,16 @@ class AdminScene(Scene):
             ),
             Button(
                 self.settings_cells[3],
-                f"Screen rotation:\n{s.rotation} degrees",
+                rotate_label,
                 session.admin_rotate,
+                rotate_style,
                 name="rotate",
             ),
             Button(
                 self.settings_cells[4],
-                f"Delete all {session.data.n_recordings}\nrecordings now",
+                wipe_label,
                 session.admin_wipe_now,
-                "danger",
+                wipe_style,
                 name="wipe",
             ),
             fixed,
@@ -216,9 +228,9 @@ class AdminScene(Scene):
             ),
             Button(
                 self.settings_cells[7],
-                "Exit to shell",
+                exit_label,
                 session.admin_exit_to_shell,
-                "danger",
+                exit_style,
                 name="exit",
             ),
             Button(
@@ -331,9 +343,16 @@ class AdminScene(Scene):
         else:
             kept = f"Changes last until the next restart ({where.name} cannot be written)."
         info = f"{counts}. Board: {link}. {kept}"
+        startup = session.startup
+        colour = theme.TEXT_DIM
+        if startup is not None and not startup.clean:  # staff must see this first
+            info = f"At start-up: {startup.summary}. {info}"
+            colour = theme.PROBLEM
+        if session.faults.faults:  # first: it is what staff came to read (also in the log)
+            info = f"Fault: {session.faults.faults[0]} {info}"
         draw.panel(surface, self.info_rect)
         draw.wrapped(
-            surface, self.cache, info, m.small_px, theme.TEXT_DIM, inset(self.info_rect, m.gap * 2)
+            surface, self.cache, info, m.small_px, colour, inset(self.info_rect, m.gap * 2)
         )
 
     def _draw_compare_note(self, surface: pygame.Surface, session: Session) -> None:

@@ -64,6 +64,12 @@ def frame_layout(m: Metrics, portrait_side_share: float = 0.33, banner: bool = F
     return Frame(title, body, side, start_again, primary, notice)
 
 
+def confirming(session: Session, key: str, label: str, style: str) -> tuple[str, str]:
+    """A destructive button's (label, style): its "Tap again to ..." face while it asks."""
+    asking = session.confirm.asking(key)
+    return (asking.words, "danger") if asking else (label, style)
+
+
 def shows_banner(session: Session) -> bool:
     """Whether the lost-micro:bit banner is on this screen (not where no board is needed)."""
     return session.board_lost
@@ -128,12 +134,13 @@ class Scene:
         self.fit_frame(session)  # the app asks for buttons first whenever the state changes
         out = []
         if self.shows_start_again:
+            asking = session.confirm.asking("start_again")
             out.append(
                 Button(
                     self.frame.start_again,
-                    "Start again",
-                    session.start_again,
-                    "quiet",
+                    asking.words if asking else "Start again",
+                    session.ask_start_again,
+                    "danger" if asking else "quiet",
                     name="start_again",
                 )
             )
@@ -149,6 +156,10 @@ class Scene:
         self.draw_background(surface, session)
         for b in buttons:
             draw.button(surface, self.cache, b, self.m.body_px)
+        if session.faults.unseen:
+            # For staff only: a small mark in the admin corner says the admin screen has
+            # a fault to read (no Bluetooth adapter, no runtime, a full disk).
+            pygame.draw.circle(surface, theme.PROBLEM, (6, 6), 5)
 
     def title_for(self, session: Session) -> str:
         return self.title

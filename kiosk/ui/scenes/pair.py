@@ -2,7 +2,10 @@
 
 Tapping a cell sets its column's height (the lit LEDs go from the bottom up
 to the tapped cell), exactly like the board's pairing pattern. Progress and
-problems are written in words a child understands, and "Try again" retries.
+problems are one short sentence a child understands, with a way forward:
+"Try again" when the visitor can fix it (the lights did not match), the
+pretend micro:bit when only staff can (no Bluetooth here; the detail goes to
+the staff side).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from functools import partial
 
 import pygame
 
+from kiosk.session.faults import visitor_words
 from kiosk.session.pairing import COLUMNS, ROWS
 from kiosk.session.screens import Screen
 from kiosk.session.session import PairStatus, Session
@@ -75,6 +79,16 @@ class PairScene(Scene):
         status = session.connection.status
         if status == PairStatus.CONNECTING:
             primary = Button(self.frame.primary, "Connecting…", None, "primary", name="connect")
+        elif status == PairStatus.FAILED and self._staff_fault(session):
+            # "Try again" cannot help: the way forward is the pretend board.
+            pretend_ok = not session.connection.pairing_fixed_board
+            primary = Button(
+                self.frame.primary,
+                "Use the pretend\nmicro:bit" if pretend_ok else "Try again",
+                session.use_simulated_board if pretend_ok else session.pair,
+                "primary",
+                name="connect",
+            )
         elif status == PairStatus.FAILED:
             primary = Button(
                 self.frame.primary, "Try again", session.pair, "primary", name="connect"
@@ -84,9 +98,10 @@ class PairScene(Scene):
             primary = Button(
                 self.frame.primary,
                 "Connect",
-                session.pair if ready else None,
+                session.pair,  # not ready: the session says which columns are missing
                 "primary",
                 name="connect",
+                dimmed=not ready,
             )
         out.append(primary)
         first, second = self.alt_rects
@@ -109,6 +124,10 @@ class PairScene(Scene):
                 )
             )
         return out
+
+    @staticmethod
+    def _staff_fault(session: Session) -> bool:
+        return visitor_words(session.connection.message).staff_fault
 
     def draw_background(self, surface: pygame.Surface, session: Session) -> None:
         m = self.m
@@ -134,7 +153,7 @@ class PairScene(Scene):
         )
         status = session.connection.status
         if status == PairStatus.FAILED:
-            colour, words = theme.PROBLEM, "We couldn't connect. " + session.connection.message
+            colour, words = theme.PROBLEM, visitor_words(session.connection.message).sentence
         elif status == PairStatus.CONNECTING:
             colour, words = (
                 theme.ACCENT,

@@ -1,9 +1,14 @@
 """Record screen: one row per move with its recordings' fingerprint tiles, and the live graph.
 
-Tap a move's name to choose it, then "Record" (or button B on the micro:bit):
-3-2-1, then one second of movement, with a progress bar. The new recording's
-fingerprint tile (24 cells: 8 filters across, x/y/z down, viridis colours)
-appears in the move's row. Tap a tile to see it larger or delete it.
+Tap a move's name to choose it, then "Record <move>" (or button B on the
+micro:bit): 3-2-1, then one second of movement, with a progress bar. The new
+recording's fingerprint tile (24 cells: 8 filters across, x/y/z down, viridis
+colours) appears in the move's row; each name says how many there are of how
+many needed ("2 of 3"). A row with more recordings than fit pages through
+them ("More"), so every one can be seen. Tap a tile to see it larger, tap its
+squares to hear what each means, or delete it ("Undo" puts it back). Under
+the rows, when there is room, the fingerprint is introduced once: what a
+square is and what bright means, with the colour scale.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ import numpy as np
 import pygame
 
 from kiosk.ml.features import FILTER_NAMES
+from kiosk.session.fingerprint_words import BRIGHT, INTRO, short_name
 from kiosk.session.recorder import Phase
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.session.visitor_data import RecordingEntry
-from kiosk.ui import draw, theme
+from kiosk.ui import draw, explain_views, theme
 from kiosk.ui.geometry import (
     Rect,
     columns,
@@ -44,13 +50,18 @@ class RecordScene(Scene):
 
     def __init__(self, cache: TextCache, metrics: Metrics) -> None:
         self._tiles: dict[tuple[str, tuple[int, int]], pygame.Surface] = {}
+        self._pages: dict[str, int] = {}  # per move id: 0 shows the newest recordings
         super().__init__(cache, metrics)
 
     def title_for(self, session: Session) -> str:
+        viewing = session.collecting.viewing_recording
+        found = session.data.find_recording(viewing) if viewing is not None else None
+        if found is not None:
+            return f"One recording of {session.data.actions[found[0]].name}"
         need = session.settings.min_recordings_per_action
         if session.can_train:
             return "Record more, or tap Train"
-        return f"Record each move {need} times or more"
+        return f"Record each move {need} times"
 
     # ---- layout -----------------------------------------------------------------------
 
@@ -109,10 +120,21 @@ class RecordScene(Scene):
         delete, close = columns(buttons, [1, 1], m.gap * 2)
         label_w = int(m.small_px * 1.5)
         fp_area, graph = take_top(content, int(content.height * 0.55), m.gap)
+        labels_h = 2 * m.small_px + 6  # column names, on two staggered lines if narrow
         fp = Rect(
-            fp_area.x + label_w, fp_area.y, fp_area.width - label_w, fp_area.height - m.small_px - 4
+            fp_area.x + label_w, fp_area.y, fp_area.width - label_w, fp_area.height - labels_h
         )
         return fp, graph, delete, close
+
+    def square_centre(self, index: int) -> tuple[int, int]:
+        """Where square ``index`` of the viewer's big fingerprint is (for the demo)."""
+        fp = self.viewer_parts()[0]
+        return explain_views.fingerprint_cell_rects(fp)[index].center
+
+    def viewer_scale(self) -> tuple[Rect, Rect]:
+        """(the colour scale, the recording's graph) in the viewer's lower part."""
+        _, graph, _, _ = self.viewer_parts()
+        return take_top(graph, self.cache.font(self.m.small_px).get_linesize(), self.m.gap)
 
     # ---- state -> buttons -----------------------------------------------------------
 
@@ -126,13 +148,23 @@ class RecordScene(Scene):
             session.can_train,
             session.connected,
             session.connection.problem,
+            tuple(sorted(self._pages.items())),
+            session.confirm.undoable is not None,
         )
 
     def scene_buttons(self, session: Session) -> list[Button]:
         if session.collecting.viewing_recording is not None:
-            _, _, delete, close = self.viewer_parts()
+            fp, _, delete, close = self.viewer_parts()
             rid = session.collecting.viewing_recording
             return [
+                Button(
+                    fp,
+                    "",
+                    None,
+                    "bare",
+                    name="fingerprint",
+                    on_drag=partial(_explain_square, session, fp),
+                ),
                 Button(
                     delete,
                     "Delete it",
@@ -144,11 +176,13 @@ class RecordScene(Scene):
             ]
         out: list[Button] = []
         busy = session.collecting.recorder.busy
+        need = session.settings.min_recordings_per_action
         for i, (action, row) in enumerate(
             zip(session.data.actions, self.row_rects(len(session.data.actions)), strict=False)
         ):
             name_rect, slots = self.row_parts(row)
-            label = f"{action.name}\n{len(action.recordings)} done"
+            have = len(action.recordings)
+            label = f"{action.name}\n{have} of {need}" if have <= need else f"{action.name}\n{have}"
             style = "selected" if i == session.collecting.selected_action else "normal"
             out.append(
                 Button(
@@ -160,9 +194,19 @@ class RecordScene(Scene):
                     name=f"action_{i}",
                 )
             )
-            for slot, entry in zip(
-                slots, self._visible(action.recordings, len(slots)), strict=False
-            ):
+            shown, paging = self._page(action.id, action.recordings, len(slots))
+            if paging is not None:
+                out.append(
+                    Button(
+                        slots[0],
+                        paging,
+                        None if busy else partial(self._next_page, action.id, len(slots)),
+                        "quiet",
+                        name=f"more_{i}",
+                    )
+                )
+                slots = slots[1:]
+            for slot, entry in zip(slots, shown, strict=False):
                 out.append(
                     Button(
                         slot,
@@ -172,28 +216,35 @@ class RecordScene(Scene):
                         name=f"tile_{entry.id}",
                     )
                 )
+        if session.confirm.undoable is not None and not busy:
+            out.append(Button(self.undo_rect(), "Undo", session.undo, "primary", name="undo"))
         if busy:
             out.append(
                 Button(self.stop_rect, "Stop", session.cancel_recording, "danger", name="stop")
             )
         else:
+            # Not connected: the buttons still answer, with the session saying why.
             can = session.connected
+            actions = session.data.actions
+            picked = actions[min(session.collecting.selected_action, len(actions) - 1)].name
             out.append(
                 Button(
                     self.record_rect,
-                    "Record",
-                    session.record if can else None,
+                    f"Record\n{picked}",
+                    session.record,
                     "primary",
                     name="record",
+                    dimmed=not can,
                 )
             )
             out.append(
                 Button(
                     self.many_rect,
-                    "Record\n5 in a row",
-                    (lambda: session.record_many(None, 5)) if can else None,
+                    "5 in\na row",
+                    partial(session.record_many, None, 5),
                     "normal",
                     name="record_5",
+                    dimmed=not can,
                 )
             )
         out.append(
@@ -209,17 +260,42 @@ class RecordScene(Scene):
             Button(
                 self.frame.primary,
                 "Train",
-                session.train if session.can_train and not busy else None,
+                None if busy else session.train,  # not ready: the session says what is missing
                 "primary",
                 name="train",
+                dimmed=not session.can_train,
             )
         )
         return out
 
-    @staticmethod
-    def _visible(recordings: list[RecordingEntry], n: int) -> list[RecordingEntry]:
-        """The newest ``n`` recordings, oldest of them first (the newest is on the right)."""
-        return recordings[-n:] if n > 0 else []
+    def _page(
+        self, action_id: str, recordings: list[RecordingEntry], n: int
+    ) -> tuple[list[RecordingEntry], str | None]:
+        """(the recordings shown, the "More" button's label or None) for a row of ``n`` slots.
+
+        When they all fit they are all shown. Otherwise the first slot pages
+        through them, newest page first; every recording is on some page.
+        """
+        if n <= 0:
+            return [], None
+        if len(recordings) <= n:
+            return list(recordings), None
+        per_page = max(1, n - 1)
+        pages = -(-len(recordings) // per_page)
+        page = self._pages.get(action_id, 0) % pages
+        end = len(recordings) - page * per_page
+        return recordings[max(0, end - per_page) : end], f"More\n{page + 1}/{pages}"
+
+    def _next_page(self, action_id: str, n: int) -> None:
+        self._pages[action_id] = self._pages.get(action_id, 0) + 1
+
+    def undo_rect(self) -> Rect:
+        """The "Undo" button, at the bottom of the live graph's place (the graph pauses).
+
+        The live graph is drawn every frame, so while "Undo" is offered it is not drawn.
+        """
+        g = self.graph_rect
+        return Rect(g.x, g.bottom - self.m.unit, g.width, self.m.unit)
 
     # ---- drawing ---------------------------------------------------------------------
 
@@ -238,22 +314,14 @@ class RecordScene(Scene):
             session.data.actions, self.row_rects(len(session.data.actions)), strict=False
         ):
             _, slots = self.row_parts(row)
-            shown = self._visible(action.recordings, len(slots))
+            shown, paging = self._page(action.id, action.recordings, len(slots))
+            if paging is not None:
+                slots = slots[1:]
             for slot, entry in zip(slots, shown, strict=False):
                 tile = inset(slot, m.gap)
                 surface.blit(self._tile(entry, tile.size), tile)
-            hidden = len(action.recordings) - len(shown)
-            if hidden > 0:
-                draw.text(
-                    surface,
-                    self.cache,
-                    f"+{hidden}",
-                    m.small_px,
-                    theme.TEXT,
-                    (slots[0].left + 4, slots[0].top + 2),
-                )
             if not action.recordings:
-                hint = "No recordings yet"
+                hint = "None yet"
                 draw.text(
                     surface,
                     self.cache,
@@ -263,6 +331,49 @@ class RecordScene(Scene):
                     (slots[0].left + m.gap, row.centery),
                     "midleft",
                 )
+        self._draw_after_rows(surface, session)
+
+    def _draw_after_rows(self, surface: pygame.Surface, session: Session) -> None:
+        m = self.m
+        rows_ = self.row_rects(len(session.data.actions))
+        top = (rows_[-1].bottom if rows_ else self.body.top) + m.gap * 2
+        intro = Rect(self.body.x, top, self.body.width, self.body.bottom - top)
+        if intro.height >= int(m.min_px * 4.2):
+            self._draw_intro(surface, intro)
+        if session.confirm.undoable is not None and not session.collecting.recorder.busy:
+            g = self.graph_rect
+            words = Rect(g.x, g.y, g.width, g.height - m.unit - m.gap)  # the button is below
+            draw.panel(surface, words, theme.PANEL_LIGHT)
+            draw.wrapped(
+                surface,
+                self.cache,
+                session.confirm.undoable.words,
+                m.body_px,
+                theme.TEXT,
+                inset(words, m.gap),
+                "center",
+                "center",
+            )
+
+    def _draw_intro(self, surface: pygame.Surface, area: Rect) -> None:
+        """The fingerprint introduced once: a square is a clue, bright means a lot, the scale."""
+        m = self.m
+        draw.panel(surface, area, theme.PANEL)
+        inner = inset(area, m.gap * 2)
+        size = m.small_px
+        line = self.cache.font(size).get_linesize()
+        scale_h = max(line, m.unit // 4)
+        words = Rect(inner.x, inner.y, inner.width, inner.height - scale_h - m.gap)
+        draw.wrapped(
+            surface,
+            self.cache,
+            f"{INTRO} {BRIGHT}",
+            size,
+            theme.TEXT,
+            words,
+        )
+        scale = Rect(inner.x, inner.bottom - scale_h, min(inner.width, m.unit * 6), scale_h)
+        explain_views.draw_colour_scale(surface, scale, self.cache, size)
 
     def _tile(self, entry: RecordingEntry, size: tuple[int, int]) -> pygame.Surface:
         key = (entry.id, size)
@@ -285,15 +396,19 @@ class RecordScene(Scene):
         fp, graph_rect, _, _ = self.viewer_parts()
         draw.fingerprint(surface, fp, entry.fingerprint)
         cell_w = fp.width / 8
-        for i, name in enumerate(FILTER_NAMES):
-            size = self.cache.fit_size(name, m.small_px, int(cell_w) - 2, minimum=10)
+        names = [short_name(i) for i in range(len(FILTER_NAMES))]
+        widest = max(names, key=lambda n: self.cache.font(m.small_px).size(n)[0])
+        size = self.cache.fit_size(widest, m.small_px, int(cell_w) - 2)
+        for i, name in enumerate(names):
+            # Alternate rows of labels when the columns are narrower than the words.
+            lower = i % 2 == 1 and self.cache.font(size).size(widest)[0] > cell_w - 2
             draw.text(
                 surface,
                 self.cache,
                 name,
                 size,
                 theme.TEXT,
-                (int(fp.left + cell_w * (i + 0.5)), fp.bottom + 2),
+                (int(fp.left + cell_w * (i + 0.5)), fp.bottom + 2 + (size if lower else 0)),
                 "midtop",
             )
         cell_h = fp.height / 3
@@ -307,6 +422,8 @@ class RecordScene(Scene):
                 (fp.left - 6, int(fp.top + cell_h * (axis + 0.5))),
                 "midright",
             )
+        scale, graph_rect = self.viewer_scale()
+        explain_views.draw_colour_scale(surface, scale, self.cache, m.small_px)
         samples = entry.recording.samples
         t = np.arange(len(samples)) * 0.02
         lines = graph_points(
@@ -321,8 +438,12 @@ class RecordScene(Scene):
         draw.text(
             surface,
             self.cache,
-            f"A recording of {action.name}",
-            m.small_px,
+            f"{action.name}: tap a square to find out what it means",
+            self.cache.fit_size(
+                f"{action.name}: tap a square to find out what it means",
+                m.small_px,
+                graph_rect.width - 12,
+            ),
             theme.TEXT,
             (graph_rect.left + 6, graph_rect.top + 4),
         )
@@ -330,7 +451,8 @@ class RecordScene(Scene):
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
         if session.collecting.viewing_recording is not None:
             return
-        self._draw_live_graph(surface, session)
+        if session.confirm.undoable is None or session.collecting.recorder.busy:
+            self._draw_live_graph(surface, session)
         rec = session.collecting.recorder
         if rec.busy:
             self._draw_capture(surface, session, now)
@@ -342,11 +464,20 @@ class RecordScene(Scene):
         link = session.link
         self._graph.update(link.samples if link is not None else None)
         self._graph.blit(surface, rect)
+        label = "Press B to record" if session.connected else "Live movement"
+        draw.text(
+            surface,
+            self.cache,
+            label,
+            self.cache.fit_size(label, self.m.small_px, rect.width - 8),
+            theme.TEXT_DIM,
+            (rect.left + 4, rect.top + 2),
+        )
         if not self._graph.has_trace:
             draw.text(
                 surface,
                 self.cache,
-                "No movement data",
+                "Nothing yet",
                 self.m.small_px,
                 theme.TEXT_DIM,
                 rect.center,
@@ -366,7 +497,7 @@ class RecordScene(Scene):
         draw.led_icon(surface, icon, action.icon)
         series = f" ({rec.take_number} of {rec.total})" if rec.total > 1 else ""
         if rec.phase is Phase.COUNTDOWN:
-            headline = f"Get ready to {action.name}!{series}"
+            headline = f"Get ready: {action.name}{series}"
             number = str(rec.countdown_number(now))
             draw.text(
                 surface,
@@ -394,3 +525,10 @@ class RecordScene(Scene):
             (area.centerx, area.bottom - m.gap),
             "midbottom",
         )
+
+
+def _explain_square(session: Session, fingerprint: Rect, pos: tuple[int, int]) -> None:
+    """A finger on the big fingerprint: the session says what the square under it measures."""
+    index = explain_views.square_at(fingerprint, pos)
+    if index is not None:
+        session.explain_square(index)

@@ -1,9 +1,15 @@
 """Test screen: move the micro:bit and watch the model recognise the move, live.
 
-Shows the live x/y/z graph, the live fingerprint (updated on every sample),
-one confidence bar per move with its recognition threshold (drag it), and the
-recognised move big with its picture (also shown on the micro:bit's LEDs).
-With the pretend micro:bit, a button per move makes the board act it out.
+Shows the live x/y/z graph and the live fingerprint (each labelled; tap a
+square to hear what it means), one confidence bar per move with its name, its
+percentage and its own threshold label (drag the marker), and the recognised
+move big with its picture (also shown on the micro:bit's LEDs). With the
+pretend micro:bit, a button per move makes the board act it out.
+
+"Why?" replaces the fingerprint, never the live graph: the movement stays in
+view while the panel explains the answer. Its two views ("Squares", "Map")
+are tabs where the "Why?" button was, and "Hide why" sits under the
+recognised move.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from functools import partial
 
 import pygame
 
+from kiosk.ml.explain import SIMILAR_CAPTION
 from kiosk.session.board_prep import board_words
 from kiosk.session.explore import WhyView
 from kiosk.session.presets import gesture_for
@@ -23,6 +30,7 @@ from kiosk.ui.geometry import (
     columns,
     inset,
     rows,
+    take_bottom,
     take_left,
     take_right,
     take_top,
@@ -33,6 +41,7 @@ from kiosk.ui.scenes.base import Scene, shows_banner
 from kiosk.ui.widgets import Button
 
 GRAPH_SPAN_S = 3.0
+BAR_ROW_UNITS = 1.1  # a bar row: its label line and a finger-sized slider
 
 
 class TestScene(Scene):
@@ -52,15 +61,18 @@ class TestScene(Scene):
             live, right = take_left(f.side, int(f.side.width * 0.62), m.gap)
             self.why_rect, self.big_rect = take_top(right, m.unit, m.gap)
         else:
-            live, self.bars_area = take_left(f.body, int(f.body.width * 0.42), m.gap * 2)
+            live, self.bars_area = take_left(f.body, int(f.body.width * 0.4), m.gap * 2)
             self.why_rect, self.big_rect = take_top(f.side, m.unit, m.gap)
         self.live = live
-        # The "Why?" panel's tabs sit at the top of the live area.
-        tabs, self.why_body = take_top(live, m.unit, m.gap)
-        self.why_tabs = columns(tabs, [1, 1], m.gap)
-        self.graph_rect, self.fp_rect = take_top(live, int(live.height * 0.55), m.gap)
-        if not m.portrait:
-            self.fp_rect.height -= m.small_px + m.gap  # room for the pretend-board hint
+        # With "Why?" open: its tabs where the button was, "Hide why" under the answer.
+        self.why_tabs = columns(self.why_rect, [1, 1], m.gap)
+        self.hide_rect, self.small_big_rect = take_bottom(self.big_rect, m.unit, m.gap)
+        line = self.cache.font(m.small_px).get_linesize()
+        self.graph_label, rest = take_top(live, line, 2)
+        share = 0.35 if m.portrait else 0.42  # portrait: "Why?" needs the room below
+        self.graph_rect, rest = take_top(rest, int(live.height * share), m.gap)
+        self.fp_label, self.fp_rect = take_top(rest, line, 2)
+        self.why_body = rest  # "Why?" takes the fingerprint's place, below the live graph
         self._graph = LiveGraph(self.graph_rect.size, GRAPH_SPAN_S)
 
     def fit_frame(self, session: Session) -> None:
@@ -81,7 +93,7 @@ class TestScene(Scene):
         """The share of the middle of the screen the live view gets (0.33 to 0.6)."""
         m, f = self.m, self.frame
         middle = f.body.height + f.side.height + m.gap
-        bars = int(m.unit * 1.3) * moves + max(3, m.gap // 2) * max(0, moves - 1)
+        bars = int(m.unit * BAR_ROW_UNITS) * moves + max(3, m.gap // 2) * max(0, moves - 1)
         share = (middle - bars - m.gap) / max(1, middle)
         return round(min(max(share, type(self).portrait_side_share), 0.6), 3)
 
@@ -94,7 +106,11 @@ class TestScene(Scene):
         return self.live
 
     def bar_rows(self, n: int, simulated: bool) -> list[tuple[Rect, Rect, Rect | None]]:
-        """(icon, bar track, pretend button) per move (worked out once per layout)."""
+        """(label line, slider, pretend button) per move (worked out once per layout).
+
+        The label line (the move's name and its threshold) is the top of the slider's
+        touch area; the bar itself is at the slider's bottom (``track``).
+        """
         key = (n, simulated)
         cached = self._bar_rows_cache.get(key)
         if cached is None:
@@ -104,27 +120,30 @@ class TestScene(Scene):
     def _lay_out_bar_rows(self, n: int, simulated: bool) -> list[tuple[Rect, Rect, Rect | None]]:
         m = self.m
         gap = max(3, m.gap // 2)
-        height = min(self.bars_area.height, int(m.unit * 1.3) * n + gap * (n - 1))
+        height = min(self.bars_area.height, int(m.unit * BAR_ROW_UNITS) * n + gap * (n - 1))
         area = Rect(self.bars_area.x, self.bars_area.y, self.bars_area.width, height)
         out = []
+        line = self.cache.font(m.small_px).get_linesize()
         for row in rows(area, [1] * n, gap):
-            icon, rest = take_left(row, min(row.height, int(m.unit * 0.9)), m.gap)
             pretend = None
+            rest = row
             if simulated:
                 pretend, rest = take_right(rest, m.unit, m.gap)
-            out.append((icon, rest, pretend))
+            label = Rect(rest.x + 12, rest.y + 2, rest.width - 24, line)
+            out.append((label, rest, pretend))
         return out
 
     @staticmethod
     def track(slider: Rect) -> Rect:
         """The visible bar inside a slider's touch area (the whole row height is touchable)."""
-        bar_h = max(16, slider.height // 3)
+        bar_h = max(16, slider.height // 3, slider.height - 2 * 18 - 14)
         track = Rect(slider.x + 12, 0, slider.width - 24, bar_h)
         track.bottom = slider.bottom - 6
         return track
 
     def static_key(self, session: Session):
         return (
+            shows_banner(session),
             session.data.names,
             session.simulated,
             session.learning.showing_why,
@@ -175,7 +194,8 @@ class TestScene(Scene):
             value = float(prediction.probabilities[i]) if prediction is not None else 0.0
             colour = theme.GOOD if i == detected else theme.INFO
             filled = draw.bar_fill_width(self.track(slider), value)
-            out.append((i, slider, value, (filled, colour, action.threshold)))
+            percent = round(value * 100)
+            out.append((i, slider, value, (filled, colour, action.threshold, percent)))
         return out
 
     def scene_buttons(self, session: Session) -> list[Button]:
@@ -206,9 +226,7 @@ class TestScene(Scene):
                         name=f"pretend_{i}",
                     )
                 )
-        if session.learning.showing_why and not shows_banner(
-            session
-        ):  # the banner covers the panel
+        if session.learning.showing_why:
             tabs, _ = self.why_layout(session)
             for (view, label), rect in zip(
                 ((WhyView.SQUARES, "Squares"), (WhyView.MAP, "Map")), tabs, strict=True
@@ -222,16 +240,33 @@ class TestScene(Scene):
                         name=f"why_{view}",
                     )
                 )
-        why = "Hide why" if session.learning.showing_why else "Why?"
-        out.append(
-            Button(
-                self.why_rect,
-                why,
-                session.toggle_why,
-                "normal",
-                name="why",
-            )
-        )
+            out.append(Button(self.hide_rect, "Hide why", session.toggle_why, "normal", name="why"))
+            if session.learning.why_view == WhyView.SQUARES and not shows_banner(session):
+                top = self._why_squares_rect(session)
+                tile = explain_views.saliency_tile(top, self.cache)
+                out.append(
+                    Button(
+                        top,  # the whole view is the target: a finger-sized one
+                        "",
+                        None,
+                        "bare",
+                        name="why_fingerprint",
+                        on_drag=partial(_explain_square, session, tile),
+                    )
+                )
+        else:
+            out.append(Button(self.why_rect, "Why?", session.toggle_why, "normal", name="why"))
+            if not shows_banner(session):  # the banner covers the live view
+                out.append(
+                    Button(
+                        self.fp_label.union(self.fp_rect),  # a finger-sized target
+                        "",
+                        None,
+                        "bare",
+                        name="fingerprint",
+                        on_drag=partial(_explain_square, session, self.fp_rect),
+                    )
+                )
         out.append(
             Button(
                 self.more_rect,
@@ -250,30 +285,27 @@ class TestScene(Scene):
         # first recognises the move (a few ms each: a dropped frame on a Pi).
         for detected in (None, *range(len(session.data.actions))):
             self._recognised_panel(session, detected)
-        for action, (icon, slider, _) in zip(
+        for action, (label, _, _) in zip(
             session.data.actions,
             self.bar_rows(len(session.data.actions), session.simulated),
             strict=False,
         ):
-            draw.led_icon(surface, icon, action.icon)
-            name = f"{action.name}: needs {round(action.threshold * 100)}%"
-            size = self.cache.fit_size(name, m.small_px, slider.width - 16)
+            # The move's name, and its own threshold at the right of its own bar.
+            need = f"needs {round(action.threshold * 100)}%"
+            need_w = self.cache.font(m.small_px).size(need)[0]
             draw.text(
-                surface, self.cache, name, size, theme.TEXT, (slider.left + 12, slider.top + 4)
+                surface, self.cache, need, m.small_px, theme.TEXT_DIM, label.topright, "topright"
             )
-        note = board_words(session.link, short=True)  # e.g. a board that shows no icons
-        if (session.simulated or note) and not m.portrait:
-            hint = note or "Pretend micro:bit: tap “act it out”"
-            size = self.cache.fit_size(hint, m.small_px, self.live.width)
-            draw.text(
-                surface,
-                self.cache,
-                hint,
-                size,
-                theme.TEXT_DIM,
-                (self.live.left, self.live.bottom),
-                "bottomleft",
-            )
+            size = self.cache.fit_size(action.name, m.small_px, label.width - need_w - 8)
+            draw.text(surface, self.cache, action.name, size, theme.TEXT, label.topleft)
+        # A board whose program shows no icons is said here: nothing is lost.
+        graph_words = board_words(session.link, short=True) or "Live movement"
+        size = self.cache.fit_size(graph_words, m.small_px, self.graph_label.width)
+        draw.text(surface, self.cache, graph_words, size, theme.TEXT_DIM, self.graph_label.topleft)
+        if not session.learning.showing_why:
+            words = "Its fingerprint: tap a square"
+            size = self.cache.fit_size(words, m.small_px, self.fp_label.width)
+            draw.text(surface, self.cache, words, size, theme.TEXT_DIM, self.fp_label.topleft)
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
         """The live parts, each painted only when what it shows changed.
@@ -288,37 +320,55 @@ class TestScene(Scene):
         tester = session.learning.tester
         prediction = tester.latest if tester is not None else None
         self.painted = session.learning.showing_why  # the panel is drawn afresh every frame
+        self._draw_live(surface, session, None if session.learning.showing_why else prediction)
         if session.learning.showing_why:
             self._draw_why(surface, session, prediction, self.why_layout(session)[1])
-        else:
-            self._draw_live(surface, session, prediction)
         self._draw_recognised(surface, session)
         # A confidence bar per move, with its draggable threshold.
         for index, slider, value, shown in self._bar_states(session):
             key = f"bar{index}"
             if self._painted.get(key) == shown:
                 continue
-            _, colour, threshold = shown
-            draw.bar(surface, self.track(slider), value, colour, threshold)
+            _, colour, threshold, percent = shown
+            track = self.track(slider)
+            draw.bar(surface, track, value, colour, threshold)
+            size = min(self.m.small_px, max(self.cache.floor, track.height - 4))
+            draw.text(
+                surface,
+                self.cache,
+                f"{percent}%",
+                size,
+                theme.TEXT,
+                (track.left + 8, track.centery),
+                "midleft",
+            )
             self._painted[key] = shown
             self.painted = True
+
+    def recognised_rect(self, session: Session) -> Rect:
+        """The recognised move's panel: smaller while "Hide why" sits under it."""
+        return self.small_big_rect if session.learning.showing_why else self.big_rect
 
     def why_layout(self, session: Session) -> tuple[list[Rect], Rect]:
         """The "Why?" panel: (its two tab rects, the area its views draw in).
 
-        Landscape: the live column. Portrait: the left column from just under the
-        confidence bars down (the live column starts there too once ``fit_frame``
-        has sized the bars' area). With five moves the finger-sized bars need most
-        of the height and the panel stays small (about 440x190 at 720x1280).
+        The tabs take the "Why?" button's place; the views take the fingerprint's,
+        under the live graph, which stays in view.
         """
-        if not self.m.portrait:
-            return self.why_tabs, self.why_body
-        m = self.m
-        bars = self.bar_rows(len(session.data.actions), session.simulated)
-        top = (bars[-1][1].bottom if bars else self.bars_area.top) + m.gap
-        column = Rect(self.live.x, top, self.live.width, self.live.bottom - top)
-        tabs, body = take_top(column, m.unit, m.gap)
-        return columns(tabs, [1, 1], m.gap), body
+        return self.why_tabs, self.why_body
+
+    def _why_squares_parts(self, area: Rect) -> tuple[Rect, Rect]:
+        """(the marked fingerprint, the similar recordings) of the squares view.
+
+        The similar recordings only where there is room for them at a readable size.
+        """
+        caption_w = self.cache.font(self.m.min_px).size(SIMILAR_CAPTION)[0]
+        if area.height > 14 * self.m.min_px and area.width >= caption_w:
+            return take_top(area, int(area.height * 0.55), self.m.gap)
+        return area, Rect(area.x, area.bottom, area.width, 0)
+
+    def _why_squares_rect(self, session: Session) -> Rect:
+        return self._why_squares_parts(self.why_layout(session)[1])[0]
 
     def why_area(self, session: Session) -> Rect:
         """Where the "Why?" views draw (see ``why_layout``)."""
@@ -342,7 +392,8 @@ class TestScene(Scene):
             picture = session.learning.explainer.picture.with_live(explanation.map_point)
             explain_views.draw_data_map(surface, area, self.cache, picture)
             return
-        top, bottom = take_top(area, int(area.height * 0.55), self.m.gap)
+        top, bottom = self._why_squares_parts(area)
+        room = bottom.height > 0
         explain_views.draw_saliency_fingerprint(
             surface,
             top,
@@ -351,7 +402,8 @@ class TestScene(Scene):
             explanation.strength,
             explanation.target_name,
         )
-        explain_views.draw_similar_recordings(surface, bottom, self.cache, explanation.similar)
+        if room:
+            explain_views.draw_similar_recordings(surface, bottom, self.cache, explanation.similar)
 
     def _draw_live(self, surface: pygame.Surface, session: Session, prediction) -> None:
         link = session.link
@@ -360,6 +412,8 @@ class TestScene(Scene):
             self._graph.blit(surface, self.graph_rect)
             self._painted["graph"] = True
             self.painted = True
+        if session.learning.showing_why:
+            return  # the "Why?" panel has the fingerprint's place
         if self._painted.get("fingerprint", self) is not prediction:
             if prediction is not None:
                 draw.fingerprint(surface, self.fp_rect, prediction.fingerprint)
@@ -375,7 +429,7 @@ class TestScene(Scene):
         key, panel = self._recognised_panel(session, detected)
         if self._painted.get("recognised") == key:
             return
-        surface.blit(panel, self.big_rect)
+        surface.blit(panel, self.recognised_rect(session))
         self._painted["recognised"] = key
         self.painted = True
 
@@ -384,10 +438,11 @@ class TestScene(Scene):
     ) -> tuple[tuple, pygame.Surface]:
         """(cache key, panel) for a move (None: not sure yet), rendered on first use."""
         name = session.data.actions[detected].name if detected is not None else ""
-        key = (detected, name, self.big_rect.size)
+        rect = self.recognised_rect(session)
+        key = (detected, name, rect.size)
         panel = self._recognised_cache.get(key)
         if panel is None:
-            panel = pygame.Surface(self.big_rect.size).convert()
+            panel = pygame.Surface(rect.size).convert()
             self._render_recognised(panel, session, detected)
             self._recognised_cache[key] = panel
         return key, panel
@@ -424,3 +479,10 @@ class TestScene(Scene):
 def _drag_threshold(session: Session, index: int, track: Rect, pos: tuple[int, int]) -> None:
     """A threshold slider dragged to ``pos``."""
     session.set_threshold(index, x_to_value(pos[0], track))
+
+
+def _explain_square(session: Session, fingerprint: Rect, pos: tuple[int, int]) -> None:
+    """A finger on the live fingerprint: the session says what the square under it measures."""
+    index = explain_views.square_at(fingerprint, pos)
+    if index is not None:
+        session.explain_square(index)

@@ -1,9 +1,11 @@
 """Train screen: progress while the model learns, then an honest score and a confusion matrix.
 
-The score is cross-validated: every recording is judged by a model that never
-saw it, so it is what to expect from new movements. The confusion matrix has
-the moves' pictures on both axes ("what you did" down, "what the computer
-guessed" across) so a child can read it without words.
+While it learns, the training job's own stages are listed and the one under
+way is marked (no made-up percentage: the longest stage has no steps to
+count). The score is cross-validated: every recording is judged by a model
+that never saw it, so it is what to expect from new movements. The confusion
+matrix names the moves on both axes ("you did" down, "it guessed" across);
+after a weak score, one sentence names the mix-up that matters and what to do.
 
 Once trained, tabs above the score let the visitor explore what the model
 learned: a map of every recording (mistakes marked), which squares each move
@@ -13,16 +15,18 @@ computed by the session off the UI thread; this scene only draws them.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import numpy as np
 import pygame
 
+from kiosk.session.advice import confusion_advice
 from kiosk.session.explore import ExploreView
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.ui import draw, explain_views, theme
-from kiosk.ui.geometry import Rect, columns, inset, square_in, take_bottom, take_top
+from kiosk.ui.geometry import Rect, columns, inset, take_bottom, take_top
 from kiosk.ui.scenes.base import Scene
 from kiosk.ui.widgets import Button
 
@@ -34,10 +38,26 @@ TABS = (
 )
 
 
+# The training job's stages, in order (``kiosk.ml.train_worker`` sends these words).
+STAGES = (
+    "Measuring the fingerprints",
+    "Testing how well it learns",
+    "Learning from all your recordings",
+    "Getting the model ready",
+)
+
+
+def stage_index(stage: str) -> int:
+    """Which of ``STAGES`` the job is at (0 before the first arrives)."""
+    for i, words in enumerate(STAGES):
+        if stage.startswith(words):
+            return i
+    return len(STAGES) if stage.startswith("Done") else 0
+
+
 def accuracy_sentence(correct: int, total: int) -> str:
     """The honest score in words a child reads: N of M recordings the model had not seen."""
-    percent = round(100 * correct / max(1, total))
-    return f"It got {correct} of {total} right on recordings it had not seen ({percent}%)."
+    return f"It got {correct} of {total} right on recordings it had not seen."
 
 
 class TrainScene(Scene):
@@ -55,7 +75,7 @@ class TrainScene(Scene):
         m, f = self.m, self.frame
         self.tabs_rect, self.tab_body = take_top(f.body, m.unit, m.gap)
         self.tab_rects = columns(self.tabs_rect, [1] * len(TABS), m.gap)
-        self.headline, self.matrix_area = take_top(self.tab_body, int(m.body_px * 2.8), m.gap)
+        self.headline, self.matrix_area = take_top(self.tab_body, int(m.body_px * 2.6), m.gap)
         self.more_rect, self.note_rect = take_bottom(f.side, m.unit, m.gap)
 
     @staticmethod
@@ -110,9 +130,10 @@ class TrainScene(Scene):
                 Button(
                     self.frame.primary,
                     "Test it",
-                    session.test if ready else None,
+                    session.test,  # still learning: the session says so
                     "primary",
                     name="test",
+                    dimmed=not ready,
                 )
             )
         return out
@@ -147,11 +168,16 @@ class TrainScene(Scene):
             surface, self.cache, accuracy_sentence(correct, total), m.body_px, colour, self.headline
         )
         self._draw_matrix(surface, session, confusion)
-        note = (
-            "Down: what you did. Across: what the computer guessed. "
-            "Numbers on the green squares were right."
+        advice = confusion_advice(confusion, [a.name for a in session.data.actions])
+        note = advice or "Green squares: right guesses."
+        draw.wrapped(
+            surface,
+            self.cache,
+            note,
+            m.small_px,
+            theme.ACCENT if advice else theme.TEXT_DIM,
+            self.note_rect,
         )
-        draw.wrapped(surface, self.cache, note, m.small_px, theme.TEXT_DIM, self.note_rect)
 
     def _draw_explore(self, surface: pygame.Surface, session: Session) -> None:
         """One explore page in the body, and a line beside it saying how to read it."""
@@ -191,44 +217,50 @@ class TrainScene(Scene):
     def _draw_matrix(
         self, surface: pygame.Surface, session: Session, confusion: np.ndarray
     ) -> None:
+        """Rows: what you did; columns: what it guessed; both named (columns written upwards)."""
         m = self.m
         k = confusion.shape[0]
-        icons = [a.icon for a in session.data.actions][:k]
-        area = square_in(self.matrix_area)
-        label_w = int(m.small_px * 1.3)
-        area = Rect(area.x + label_w, area.y + label_w, area.width - label_w, area.height - label_w)
-        area = square_in(area)
-        cell = area.width // (k + 1)
+        names = [a.name for a in session.data.actions][:k]
+        font = self.cache.font(m.small_px)
+        name_w = max(font.size(n)[0] for n in names) + m.gap
+        line = font.get_linesize()
+        box = self.matrix_area
+        # "it guessed" and the column names (turned) above; "you did" and row names left.
+        top = box.top + line + name_w
+        left = box.left + line + m.gap + name_w
+        cell = max(8, min((box.right - left) // k, (box.bottom - top) // k, m.unit))
+        grid = Rect(left, top, cell * k, cell * k)
         draw.text(
             surface,
             self.cache,
-            "guessed",
+            "it guessed",
             m.small_px,
             theme.TEXT_DIM,
-            (area.left + cell * (k + 1) // 2, area.top - 2),
-            "midbottom",
+            (grid.centerx, box.top),
+            "midtop",
         )
-        did = self.cache.render("you did", m.small_px, theme.TEXT_DIM)
-        rotated = pygame.transform.rotate(did, 90)
-        surface.blit(
-            rotated, rotated.get_rect(midright=(area.left - 2, area.top + cell * (k + 1) // 2))
-        )
+        did = pygame.transform.rotate(self.cache.render("you did", m.small_px, theme.TEXT_DIM), 90)
+        surface.blit(did, did.get_rect(midleft=(box.left, grid.centery)))
         row_totals = confusion.sum(axis=1)
         for i in range(k):
-            draw.led_icon(
+            draw.text(
                 surface,
-                Rect(area.left, area.top + cell * (i + 1), cell, cell).inflate(-8, -8),
-                icons[i],
+                self.cache,
+                names[i],
+                m.small_px,
+                theme.TEXT,
+                (grid.left - m.gap, grid.top + cell * i + cell // 2),
+                "midright",
             )
-            draw.led_icon(
-                surface,
-                Rect(area.left + cell * (i + 1), area.top, cell, cell).inflate(-8, -8),
-                icons[i],
+            turned = pygame.transform.rotate(
+                self.cache.render(names[i], m.small_px, theme.TEXT), 90
+            )
+            surface.blit(
+                turned,
+                turned.get_rect(midbottom=(grid.left + cell * i + cell // 2, grid.top - m.gap)),
             )
             for j in range(k):
-                rect = Rect(
-                    area.left + cell * (j + 1), area.top + cell * (i + 1), cell, cell
-                ).inflate(-4, -4)
+                rect = Rect(grid.left + cell * j, grid.top + cell * i, cell, cell).inflate(-4, -4)
                 count = int(confusion[i, j])
                 share = count / row_totals[i] if row_totals[i] else 0.0
                 if i == j:
@@ -250,7 +282,7 @@ class TrainScene(Scene):
                 else:
                     fill = theme.PANEL
                 pygame.draw.rect(surface, fill, rect, border_radius=6)
-                size = min(m.title_px, int(cell * 0.45))
+                size = max(self.cache.floor, min(m.title_px, int(cell * 0.45)))
                 draw.text(surface, self.cache, str(count), size, theme.TEXT, rect.center, "center")
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
@@ -260,19 +292,31 @@ class TrainScene(Scene):
         m = self.m
         area = inset(self.frame.body, m.gap)
         pygame.draw.rect(surface, theme.BACKGROUND, area)
-        bar_rect = Rect(0, 0, int(area.width * 0.85), max(28, m.unit // 3))
-        bar_rect.center = area.center
-        draw.bar(surface, bar_rect, job.progress, theme.ACCENT)
-        draw.text(
-            surface,
-            self.cache,
-            job.stage,
-            m.body_px,
-            theme.TEXT,
-            (bar_rect.centerx, bar_rect.top - m.gap * 2),
-            "midbottom",
-        )
-        # The moves in a row under the bar, the computer "looking at" each in turn: a
+        # The job's stages as a list: done ones ticked, the one under way marked and
+        # pulsing. Honest: it moves when the job moves, and never pretends a percentage.
+        at = stage_index(job.stage)
+        line = int(self.cache.font(m.body_px).get_linesize() * 1.3)
+        y = area.top + m.gap
+        for i, words in enumerate(STAGES):
+            if i < at:
+                colour, mark = theme.GOOD, "done"
+            elif i == at:
+                colour, mark = theme.ACCENT, "now"
+            else:
+                colour, mark = theme.TEXT_DIM, ""
+            dot = (area.left + line // 2, y + line // 2)
+            if mark == "done":
+                pygame.draw.circle(surface, theme.GOOD, dot, line // 3)
+            elif mark == "now":
+                radius = int(line / 3 * (0.75 + 0.25 * math.sin(now * 6.0)))
+                pygame.draw.circle(surface, theme.ACCENT, dot, max(3, radius))
+            else:
+                pygame.draw.circle(surface, theme.PANEL_LIGHT, dot, line // 3, 2)
+            size = self.cache.fit_size(words, m.body_px, area.width - line - m.gap)
+            draw.text(surface, self.cache, words, size, colour, (area.left + line + m.gap, y))
+            y += line
+        bar_rect = Rect(area.left, y, area.width, 0)  # the row of moves goes under the list
+        # The moves in a row under the list, the computer "looking at" each in turn: a
         # highlight steps along while the worker learns, so the screen is plainly busy.
         icons = [a.icon for a in session.data.actions]
         n = max(1, len(icons))
