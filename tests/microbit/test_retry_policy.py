@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from kiosk.microbit.ble import BleLink, BleTiming
 from kiosk.microbit.link import (
     BoardFault,
     Fault,
@@ -17,6 +18,7 @@ from kiosk.microbit.link import (
 from kiosk.microbit.serial_link import SerialLink, SerialTimings, _port_errors
 from kiosk.microbit.simulated import SimulatedLink
 
+from .fake_bluepy import FakeBoard, FakeRadio
 from .fake_serial_board import wait_for
 
 pytestmark = pytest.mark.timeout(60)
@@ -96,35 +98,47 @@ def _faults(changes: list[StateChange]) -> list[tuple[LinkState, Fault | None]]:
     return [(c.state, c.fault) for c in changes if c.fault is not None]
 
 
-def test_one_policy_drives_the_serial_and_the_simulated_link_alike() -> None:
-    waits = 7
-    serial_clock, simulated_clock = FakeClock(waits), FakeClock(waits)
-    serial = _serial_that_never_opens(serial_clock)
-    simulated = SimulatedLink(
-        realtime=False, unanswered_attempts=100, retry=POLICY, clock=simulated_clock
+def _ble_that_never_connects(clock: FakeClock) -> BleLink:
+    radio = FakeRadio([FakeBoard("gutop")])
+    radio.fail_next_connects = 1000  # seen on the air, but every connection fails
+    return BleLink(
+        "gutop",
+        peripheral_factory=radio.peripheral_factory,
+        scanner_factory=radio.scanner_factory,
+        adapter_check=radio.adapter_check,
+        timing=BleTiming(retry=POLICY),
+        clock=clock,
     )
-    serial_changes = _run_until_clock_done(serial, serial_clock)
-    simulated_changes = _run_until_clock_done(simulated, simulated_clock)
 
-    expected_waits = [0.5, 1.0, 2.0, 3.0, 3.0, 3.0, 3.0]
-    assert serial_clock.waited == expected_waits
-    assert simulated_clock.waited == expected_waits
-    # what the screen would read while each wait runs: the same for both
-    expected = [(LinkState.CONNECTING, Fault.NO_ANSWER)] * 3 + [
-        (LinkState.FAILED, Fault.NO_ANSWER)
-    ] * 4
-    assert serial_clock.seen == expected
-    assert simulated_clock.seen == expected
-    for changes in (serial_changes, simulated_changes):
-        assert _runs(_faults(changes)) == [
+
+def test_one_policy_drives_the_serial_bluetooth_and_simulated_links_alike() -> None:
+    waits = 7
+    clocks = [FakeClock(waits) for _ in range(3)]
+    links: list[Link] = [
+        _serial_that_never_opens(clocks[0]),
+        _ble_that_never_connects(clocks[1]),
+        SimulatedLink(realtime=False, unanswered_attempts=100, retry=POLICY, clock=clocks[2]),
+    ]
+    changes = [
+        _run_until_clock_done(link, clock) for link, clock in zip(links, clocks, strict=True)
+    ]
+
+    for link, clock, seen in zip(links, clocks, changes, strict=True):
+        assert clock.waited == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0, 3.0], link.kind
+        # what the screen would read while each wait runs: the same for every backend
+        assert (
+            clock.seen
+            == [(LinkState.CONNECTING, Fault.NO_ANSWER)] * 3
+            + [(LinkState.FAILED, Fault.NO_ANSWER)] * 4
+        ), link.kind
+        assert _runs(_faults(seen)) == [
             (LinkState.CONNECTING, Fault.NO_ANSWER),
             (LinkState.FAILED, Fault.NO_ANSWER),
-        ]
-    # once failed, both retry quietly: no more states at all, and no "connecting" flicker
-    for changes in (serial_changes, simulated_changes):
-        states = [c.state for c in changes]
-        assert states.index(LinkState.FAILED) == len(states) - 1
-        assert "still trying quietly" in changes[-1].reason
+        ], link.kind
+        # once failed, each retries quietly: no more states, no "connecting" flicker
+        states = [c.state for c in seen]
+        assert states.index(LinkState.FAILED) == len(states) - 1, link.kind
+        assert "still trying quietly" in seen[-1].reason
 
 
 def test_a_policy_that_stops_after_failed_ends_the_thread() -> None:
