@@ -6,4 +6,5 @@ root=$(cd "$(dirname "$0")" && pwd)
 cd "$root"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
 exec env SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy .venv/bin/python -m pytest "$@"

@@ -136,7 +136,12 @@ def build_report(link: Link, events: list[LinkEvent], started: float, seconds: f
             if isinstance(e, ButtonEvent)
         ],
         "states": [
-            {"state": e.state.value, "reason": e.reason, "t": round(e.t - started, 3)}
+            {
+                "state": e.state.value,
+                "fault": None if e.fault is None else e.fault.value,
+                "reason": e.reason,
+                "t": round(e.t - started, 3),
+            }
             for e in events
             if isinstance(e, StateChange)
         ],
@@ -157,7 +162,8 @@ def build_report(link: Link, events: list[LinkEvent], started: float, seconds: f
 def _describe(event: LinkEvent, started: float) -> str:
     t = event.t - started
     if isinstance(event, StateChange):
-        return f"{t:7.2f} s  {event.state.value:12s} {event.reason}"
+        fault = f" [{event.fault.value}]" if event.fault is not None else ""
+        return f"{t:7.2f} s  {event.state.value:12s} {event.reason}{fault}"
     action = "pressed" if event.pressed else "released"
     return f"{t:7.2f} s  button {event.button} {action}{' (long)' if event.long_press else ''}"
 

@@ -11,11 +11,13 @@ sample is time-stamped on arrival.
 
 A dropped link (``BTLEDisconnectError``) or 3 s without a sample starts a
 reconnect: first at once to the known address, then with a short, growing
-back-off, scanning again when the address stops answering. After
-``max_failures`` attempts in a row without a sample, and at least
-``give_up_after_s`` without one (so a flaky but working link keeps trying),
-the state is ``failed`` with a reason a visitor can read; ``connect()``
-starts over (for example after pairing again).
+back-off, scanning again when the address stops answering. The ``Link``
+base runs the retries under ``BleTiming.retry``: after a few attempts in a
+row without a sample, and at least 20 s without one (so a flaky but working
+link keeps trying), the state is ``failed`` with a typed fault (board not
+seen, no answer, no movement service, adapter down, ...) and the link
+stops; ``connect()`` starts over (for example after pairing again). What the
+visitor reads is chosen from the fault in ``kiosk.session.board_words``.
 
 Permissions. Connecting to a known address needs no privilege, but scanning
 does: ``bluepy-helper`` (in bluepy's package folder) needs ``CAP_NET_RAW`` and
@@ -26,7 +28,8 @@ does: ``bluepy-helper`` (in bluepy's package folder) needs ``CAP_NET_RAW`` and
 but are ignored under ``NoNewPrivileges=yes``. Bluetooth sockets exist only in
 the host network namespace, so the unit must not use ``PrivateNetwork=yes``.
 Without the capabilities a scan fails with a management error; the link then
-says Bluetooth is unavailable and the log names the missing capabilities.
+reports a missing permission (or a missing adapter) and the log names the
+missing capabilities.
 
 bluepy is imported lazily (on the link thread) so the package imports, and the
 other links work, on machines without it. Tests inject a fake bluepy through
@@ -41,21 +44,40 @@ import logging
 import socket
 import struct
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 
-from kiosk.errors import LinkError
 from kiosk.microbit import ble_protocol as proto
-from kiosk.microbit.link import Icon, Link, LinkState
+from kiosk.microbit.link import (
+    BoardFault,
+    Clock,
+    Fault,
+    Icon,
+    Link,
+    LinkState,
+    MonotonicClock,
+    RetryPolicy,
+)
 from kiosk.microbit.pattern import name_to_pattern, parse_columns, pattern_to_name
 from kiosk.signal import SampleBuffer
 
 log = logging.getLogger(__name__)
 
 ADDR_TYPE_RANDOM = "random"  # bluepy's btle.ADDR_TYPE_RANDOM, without importing bluepy
+
+
+#: Short waits (a dropped board should be back within 5 s); failed after 6 attempts
+#: in a row without a sample and 20 s without one (a flaky link keeps trying); then
+#: stop: the visitor pairs again.
+BLE_RETRY = RetryPolicy(
+    first_delay_s=0.25,
+    max_delay_s=1.0,
+    attempts_before_failed=6,
+    failed_after_s=20.0,
+    keep_trying_after_failed=False,
+)
 
 
 @dataclass(frozen=True)
@@ -66,32 +88,8 @@ class BleTiming:
     scan_step_s: float = 0.5  # check the scan results (and the stop flag) this often
     notify_wait_s: float = 0.25  # longest block in waitForNotifications (stop latency)
     silence_s: float = 3.0  # no sample for this long means the link is dead
-    backoff_first_s: float = 0.25  # wait after the first failed attempt, doubling after each
-    backoff_max_s: float = 1.0  # short: a dropped board should be back within 5 s
-    max_failures: int = 6  # give up after this many attempts in a row without a sample...
-    give_up_after_s: float = 20.0  # ...and this long without one (a flaky link keeps trying)
+    retry: RetryPolicy = BLE_RETRY
     rescan_after: int = 2  # failed attempts at a known address before scanning again
-
-    def backoff(self, failures: int) -> float:
-        return min(self.backoff_first_s * 2 ** max(failures - 1, 0), self.backoff_max_s)
-
-
-class Clock(Protocol):
-    """Time as the link sees it (monotonic seconds); a fake one makes tests fast."""
-
-    def now(self) -> float: ...
-
-    def wait(self, stop: threading.Event, seconds: float) -> bool:
-        """Wait up to ``seconds``; True if ``stop`` was set."""
-        ...
-
-
-class MonotonicClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def wait(self, stop: threading.Event, seconds: float) -> bool:
-        return stop.wait(seconds)
 
 
 PeripheralFactory = Callable[[str, str], Any]
@@ -127,19 +125,6 @@ def adapter_up(index: int = 0) -> bool | None:
             return False if exc.errno == errno.ENODEV else None
     (flags,) = struct.unpack_from("<I", request, 16)
     return bool(flags & _HCI_UP)
-
-
-_GIVE_UP_ADVICE = "Check the micro:bit has power and shows its pattern, then pair again."
-
-
-class _AttemptFailed(Exception):
-    """One connection attempt did not work; ``reason`` is for the visitor."""
-
-    def __init__(self, reason: str, *, rescan: bool = False, advice: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.rescan = rescan
-        self.advice = advice  # what to do if it keeps failing; default: _GIVE_UP_ADVICE
 
 
 @dataclass
@@ -231,7 +216,8 @@ class BleLink(Link):
         adapter_check: AdapterCheck | None = None,
         adapter: int = 0,
     ) -> None:
-        super().__init__(buffer)
+        self._timing = timing or BleTiming()
+        super().__init__(buffer, retry=self._timing.retry, clock=clock or MonotonicClock())
         self.board_name = board_name(board)
         self.adapter = adapter  # hciN that scans and connects
         self.address = address  # learnt from the first scan; reconnects skip scanning
@@ -242,11 +228,12 @@ class BleLink(Link):
         self.led_supported: bool | None = None
         self._said_no_led = False  # staff are told once per link, not once per icon
         self.stats = {"sessions": 0, "drops": 0, "failed_attempts": 0, "bad_payloads": 0}
-        self._btle = btle
+        # bluepy's module (or a test's stand-in with the same names), loaded lazily.
+        self._btle: Any = btle
         self._peripheral_factory = peripheral_factory
         self._scanner_factory = scanner_factory
-        self._timing = timing or BleTiming()
-        self._clock: Clock = clock or MonotonicClock()
+        self._known_address_failures = 0  # failed attempts at the known address in a row
+        self._ever_delivered = False
         # With bluepy's own scanner, ask the kernel whether hci0 is up; injected
         # scanners (tests) bring their own check or none.
         if adapter_check is None and scanner_factory is None:
@@ -260,58 +247,32 @@ class BleLink(Link):
 
     # ---- the I/O thread ------------------------------------------------------------
 
-    def _run(self, stop: threading.Event) -> None:
+    def _attempt(self, stop: threading.Event) -> bool:
+        """Scan if need be, connect, stream until stop or a drop (see ``Link._attempt``)."""
+        self._load_bluepy()
+        if self.address is not None and self._known_address_failures >= self._timing.rescan_after:
+            self.address = None  # the board may have a new address or be elsewhere
+            self._known_address_failures = 0
+        self._progress(
+            LinkState.RECONNECTING if self._ever_delivered else LinkState.CONNECTING,
+            f"Looking for micro:bit {self.board_name}…",
+        )
         try:
-            self._load_bluepy()
-        except LinkError as exc:
-            self._set_state(LinkState.FAILED, str(exc))
-            return
-        timing = self._timing
-        failures = 0
-        known_address_failures = 0
-        last_data = self._clock.now()  # when a session last delivered samples
-        reason: str | None = None  # why we are reconnecting; None on the first attempt
-        advice = _GIVE_UP_ADVICE
-        while not stop.is_set():
-            if reason is None:
-                self._set_state(LinkState.CONNECTING, f"Looking for micro:bit {self.board_name}…")
-            else:
-                self._set_state(LinkState.RECONNECTING, reason)
-            if self.address is not None and known_address_failures >= timing.rescan_after:
-                self.address = None  # the board may have a new address or be elsewhere
-                known_address_failures = 0
-            try:
-                got_samples, reason = self._session(stop)
-            except _AttemptFailed as exc:
-                got_samples, reason, advice = False, exc.reason, exc.advice or _GIVE_UP_ADVICE
-                if exc.rescan:
-                    known_address_failures += 1
-            except Exception as exc:  # anything from bluepy or the helper
-                log.warning("Bluetooth attempt for %s failed: %r", self.board_name, exc)
-                got_samples = False
-                reason = f"Could not talk to micro:bit {self.board_name}; trying again…"
-                advice = _GIVE_UP_ADVICE
-                known_address_failures += 1
-            if reason is None or stop.is_set():
-                return
-            if got_samples:
-                failures = 0
-                known_address_failures = 0
-                last_data = self._clock.now()
-                continue  # a link that worked is retried at once
-            failures += 1
+            delivered = self._session(stop)
+        except BoardFault:
             self.stats["failed_attempts"] += 1
-            if (
-                failures >= timing.max_failures
-                and self._clock.now() - last_data >= timing.give_up_after_s
-            ):
-                what = reason.removesuffix("trying again…").rstrip(" ;.")
-                self._set_state(
-                    LinkState.FAILED, f"{what}. Gave up after {failures} tries. {advice}"
-                )
-                return
-            if self._clock.wait(stop, timing.backoff(failures)):
-                return
+            raise
+        except Exception as exc:  # anything from bluepy or the helper
+            log.warning("Bluetooth attempt for %s failed: %r", self.board_name, exc)
+            self.stats["failed_attempts"] += 1
+            self._known_address_failures += 1
+            raise BoardFault(
+                Fault.NO_ANSWER, f"Could not talk to micro:bit {self.board_name} ({exc!r})."
+            ) from None
+        if delivered:
+            self._ever_delivered = True
+            self._known_address_failures = 0
+        return delivered
 
     def _load_bluepy(self) -> None:
         if self._btle is None:
@@ -319,9 +280,11 @@ class BleLink(Link):
                 from bluepy import btle  # lazy: bluepy is optional
             except ImportError as exc:
                 if self._peripheral_factory is None or self._scanner_factory is None:
-                    raise LinkError(
-                        "Bluetooth support is not installed on this kiosk (bluepy); "
-                        "use a USB micro:bit or ask a member of staff."
+                    raise BoardFault(
+                        Fault.ADAPTER_MISSING,
+                        "Bluetooth support (bluepy) is not installed on this kiosk; "
+                        "install it with scripts/setup.sh.",
+                        retry=False,
                     ) from exc
             else:
                 self._btle = btle
@@ -329,32 +292,36 @@ class BleLink(Link):
         # through whichever adapter the kernel picks, which need not be the one
         # that saw the board (a second dongle, a virtual controller).
         adapter = self.adapter
+        module: Any = self._btle  # loaded above whenever a factory below is needed
         if self._peripheral_factory is None:
-            peripheral_class = self._btle.Peripheral
+            peripheral_class = module.Peripheral
             self._peripheral_factory = lambda addr, addr_type: peripheral_class(
                 addr, addr_type, iface=adapter
             )
         if self._scanner_factory is None:
-            scanner_class = self._btle.Scanner
+            scanner_class = module.Scanner
             self._scanner_factory = lambda: scanner_class(adapter)
 
-    def _session(self, stop: threading.Event) -> tuple[bool, str | None]:
-        """One connection from scan to drop: (whether samples arrived, why it ended or None)."""
+    def _session(self, stop: threading.Event) -> bool:
+        """One connection from scan to drop: whether samples arrived; BoardFault if none did."""
         if self.address is None:
             self.address = self._scan(stop)
             if self.address is None:
-                return False, None  # stopped while scanning
-        self._set_state(
+                return False  # stopped while scanning
+        self._progress(
             self.state if self.state is not LinkState.CONNECTED else LinkState.RECONNECTING,
             f"Connecting to micro:bit {self.board_name}…",
         )
+        connect = self._peripheral_factory
+        assert connect is not None, "set by _load_bluepy before the first session"
         try:
-            peripheral = self._peripheral_factory(self.address, ADDR_TYPE_RANDOM)
+            peripheral = connect(self.address, ADDR_TYPE_RANDOM)
         except Exception as exc:  # bluepy raises several kinds
             log.info("connect to %s (%s) failed: %r", self.board_name, self.address, exc)
-            raise _AttemptFailed(
-                f"Found micro:bit {self.board_name} but could not connect; trying again…",
-                rescan=True,
+            self._known_address_failures += 1
+            raise BoardFault(
+                Fault.NO_ANSWER,
+                f"Found micro:bit {self.board_name} at {self.address} but could not connect.",
             ) from None
         delegate: _Notifications | None = None
         try:
@@ -364,8 +331,14 @@ class BleLink(Link):
             self._enable_notifications(peripheral, handles)
             self.stats["sessions"] += 1
             self._set_state(LinkState.CONNECTED, f"Connected to micro:bit {self.board_name}.")
-            reason = self._stream(peripheral, delegate, handles, stop)
-            return delegate.samples > 0, reason
+            ended = self._stream(peripheral, delegate, handles, stop)
+            if ended is None or delegate.samples == 0:
+                if ended is not None:
+                    raise ended  # connected but nothing came: a failed attempt
+                return delegate.samples > 0
+            # It worked, then went away: say so, and try again at once.
+            self._set_state(LinkState.RECONNECTING, f"{ended.detail} Reconnecting…", ended.fault)
+            return True
         finally:
             if delegate is not None:
                 delegate.release_held_buttons()  # a button held as the link dropped is let go
@@ -375,20 +348,24 @@ class BleLink(Link):
                 log.debug("disconnect from %s: %r", self.board_name, exc)
 
     def _scan(self, stop: threading.Event) -> str | None:
-        """The board's address, None if stopped; _AttemptFailed if it is not seen."""
+        """The board's address, None if stopped; BoardFault if it is not seen."""
         timing = self._timing
-        if self._adapter_check is not None and self._adapter_check() is False:
+        adapter_up = None if self._adapter_check is None else self._adapter_check()
+        if adapter_up is False:
             log.error(
                 "Bluetooth adapter hci%d is off or missing; switch it on "
                 "(bluetoothctl power on) or check it is plugged in",
                 self.adapter,
             )
-            raise _AttemptFailed(
-                "Bluetooth is not available on this kiosk right now; trying again…",
-                advice="Ask a member of staff, or use a micro:bit on USB.",
+            raise BoardFault(
+                Fault.ADAPTER_DOWN,
+                f"Bluetooth is not available on this kiosk right now: adapter hci{self.adapter} "
+                "is off or missing (bluetoothctl power on).",
             )
         try:
-            scanner = self._scanner_factory()
+            make_scanner = self._scanner_factory
+            assert make_scanner is not None, "set by _load_bluepy before the first scan"
+            scanner = make_scanner()
             scanner.clear()
             scanner.start()
         except Exception as exc:  # permissions, no adapter, helper missing
@@ -397,9 +374,13 @@ class BleLink(Link):
                 "CAP_NET_ADMIN for bluepy-helper and a working adapter",
                 exc,
             )
-            raise _AttemptFailed(
-                "Bluetooth is not available on this kiosk right now; trying again…",
-                advice="Ask a member of staff, or use a micro:bit on USB.",
+            # An adapter known to be up that will not scan: the capabilities are missing.
+            permission = adapter_up is True or "ermission" in str(exc)
+            raise BoardFault(
+                Fault.PERMISSION_MISSING if permission else Fault.ADAPTER_MISSING,
+                f"Bluetooth is not available on this kiosk right now: the scan on "
+                f"hci{self.adapter} could not start ({exc!r}); the service needs CAP_NET_RAW "
+                "and CAP_NET_ADMIN for bluepy-helper, and a working adapter.",
             ) from None
         deadline = self._clock.now() + timing.scan_s
         try:
@@ -417,9 +398,10 @@ class BleLink(Link):
                     )
                     return str(best.addr)
                 if self._clock.now() >= deadline:
-                    raise _AttemptFailed(
-                        f"Can't see micro:bit {self.board_name}. Check the pattern matches the "
-                        "board's LEDs and the board is close by; trying again…"
+                    raise BoardFault(
+                        Fault.BOARD_NOT_FOUND,
+                        f"Can't see micro:bit {self.board_name}: nothing advertised that name "
+                        f"for {timing.scan_s:g} s.",
                     )
             return None
         finally:
@@ -429,16 +411,17 @@ class BleLink(Link):
                 log.debug("stopping the scan: %r", exc)
 
     def _set_up(self, peripheral: Any) -> _Handles:
-        """Find the handles, set the period; _AttemptFailed if the firmware lacks data."""
+        """Find the handles, set the period; BoardFault if the firmware lacks data."""
         try:
             accel = peripheral.getServiceByUUID(proto.ACCELEROMETER_SERVICE)
             data = accel.getCharacteristics(proto.ACCELEROMETER_DATA)[0]
             period = accel.getCharacteristics(proto.ACCELEROMETER_PERIOD)[0]
-        except (IndexError, *self._gatt_errors()) as exc:
+        except self._gatt_errors(IndexError) as exc:
             log.warning("micro:bit %s has no accelerometer service: %r", self.board_name, exc)
-            raise _AttemptFailed(
-                f"micro:bit {self.board_name} does not send movement data; trying again…",
-                advice="It needs the kiosk's program (or CreateAI's) on it: ask a member of staff.",
+            raise BoardFault(
+                Fault.WRONG_PROGRAM,
+                f"micro:bit {self.board_name} does not send movement data (no accelerometer "
+                "service): it needs the kiosk's program (or CreateAI's).",
             ) from None
         peripheral.writeCharacteristic(
             period.getHandle(), proto.encode_period(self.requested_period_ms), True
@@ -515,8 +498,8 @@ class BleLink(Link):
 
     def _stream(
         self, peripheral: Any, delegate: _Notifications, handles: _Handles, stop: threading.Event
-    ) -> str | None:
-        """Deliver notifications until stop (None) or the link is lost (the reason)."""
+    ) -> BoardFault | None:
+        """Deliver notifications until stop (None) or the link is lost (how, as a fault)."""
         timing = self._timing
         clock = self._clock
         seen = delegate.samples
@@ -533,14 +516,20 @@ class BleLink(Link):
                     seen, last_sample = delegate.samples, now
                 elif now - last_sample >= timing.silence_s:
                     self.stats["drops"] += 1
-                    return f"micro:bit {self.board_name} stopped sending data; reconnecting…"
+                    return BoardFault(
+                        Fault.CONNECTION_LOST if delegate.samples else Fault.NO_DATA,
+                        f"micro:bit {self.board_name} stopped sending data "
+                        f"({timing.silence_s:g} s without a sample).",
+                    )
             return None
         except disconnect_error as exc:  # type: ignore[misc]
             log.info("Bluetooth link to %s dropped: %s", self.board_name, exc)
         except Exception as exc:  # helper died, GATT error mid-stream, ...
             log.warning("Bluetooth link to %s failed: %r", self.board_name, exc)
         self.stats["drops"] += 1
-        return f"Lost the Bluetooth link to micro:bit {self.board_name}; reconnecting…"
+        return BoardFault(
+            Fault.CONNECTION_LOST, f"Lost the Bluetooth link to micro:bit {self.board_name}."
+        )
 
     def _show(self, peripheral: Any, handles: _Handles, icon: Icon) -> None:
         """Write an icon to the LED matrix, or say once that this board cannot show one."""
@@ -563,11 +552,12 @@ class BleLink(Link):
         program has none): the screen then says the icon is shown there only."""
         return self.led_supported is not False
 
-    def _gatt_errors(self) -> tuple[type[BaseException], ...]:
+    def _gatt_errors(self, *more: type[BaseException]) -> tuple[type[BaseException], ...]:
+        """What a missing service or characteristic raises (bluepy's GATT error when loaded)."""
         btle = self._btle
         if btle is None:
-            return (LookupError,)
-        return (btle.BTLEGattError, LookupError)
+            return (LookupError, *more)
+        return (btle.BTLEGattError, LookupError, *more)
 
 
 def _local_name(entry: Any) -> str | None:

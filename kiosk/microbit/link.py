@@ -7,10 +7,19 @@ queues button presses and state changes for the UI thread to drain. Nothing
 here blocks the caller: ``connect`` starts the thread and returns, and
 ``show_icon`` only queues the pattern for the I/O thread to write.
 
-Backends subclass ``Link`` and implement ``_run``; they report through
-``_set_state``, ``_push_sample`` / ``_push_samples`` and ``_push_button``, and
-must never let an exception escape their thread (the base class catches and
-logs any that do, and moves to ``failed`` with a reason).
+Reconnecting is decided here, once, for every backend: ``Link._run`` calls
+the backend's ``_attempt`` (find the board, connect, stream until stop or
+loss) again and again under one ``RetryPolicy`` (first wait, longest wait,
+attempts before ``failed``, and whether to go on quietly after that). A
+backend only says how an attempt ended: it returns whether the board
+delivered data, or raises ``BoardFault`` naming what went wrong (a ``Fault``)
+with a detail for staff. It reports progress through ``_set_state``,
+``_push_sample`` / ``_push_samples`` and ``_push_button``.
+
+The hardware layer never writes words for a visitor: a ``StateChange``
+carries the typed ``fault`` and a ``reason`` detail for the log, ``kiosk
+monitor`` and ``kiosk doctor``; the session chooses what the screen says
+(``kiosk.session.board_words``).
 """
 
 from __future__ import annotations
@@ -20,12 +29,13 @@ import logging
 import queue
 import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
+from kiosk.errors import LinkError
 from kiosk.signal import SampleBuffer
 
 log = logging.getLogger(__name__)
@@ -41,11 +51,98 @@ class LinkState(enum.Enum):
     FAILED = "failed"
 
 
+class Fault(enum.Enum):
+    """What went wrong between the kiosk and a board, as the session needs to tell it apart."""
+
+    BOARD_NOT_FOUND = "board not found"  # no board plugged in, or none advertising the pattern
+    UNPLUGGED = "unplugged"  # the USB board went away; the link waits for it
+    NO_ANSWER = "no answer"  # a board is there but does not answer (frozen, busy, flashing)
+    WRONG_PROGRAM = "wrong program"  # it answers, but its program is not one the kiosk speaks
+    NO_DATA = "no data"  # it answers but no movement arrives (a radio remote off or far away)
+    CONNECTION_LOST = "connection lost"  # a working link dropped or went silent
+    ADAPTER_MISSING = "adapter missing"  # no Bluetooth adapter or no Bluetooth support
+    ADAPTER_DOWN = "adapter down"  # the adapter is there but switched off or not usable
+    PERMISSION_MISSING = "permission missing"  # the service lacks a group or capability
+    PORT_BUSY = "port busy"  # another program holds the serial port
+    BAD_SETTING = "bad setting"  # the board refused a kiosk setting (a radio remote id)
+    INTERNAL = "internal error"  # a bug in the kiosk's own link code
+
+
+class BoardFault(LinkError):
+    """One connection attempt failed: ``fault`` says how, ``detail`` says it for staff.
+
+    ``retry=False`` ends the link at once (nothing would change by trying again,
+    for example Bluetooth support not installed).
+    """
+
+    def __init__(self, fault: Fault, detail: str, *, retry: bool = True) -> None:
+        super().__init__(detail)
+        self.fault = fault
+        self.detail = detail
+        self.retry = retry
+
+
 @dataclass(frozen=True)
 class StateChange:
     state: LinkState
-    reason: str  # words a visitor can read, e.g. "Looking for your micro:bit…"
+    reason: str  # a detail for staff and the log, e.g. "Saying hello to the micro:bit…"
     t: float
+    fault: Fault | None = None  # what went wrong, for the session to put into visitor words
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a link retries failed connection attempts; one policy for every backend.
+
+    After a failed attempt the link waits ``first_delay_s``, doubling each time
+    up to ``max_delay_s``. After ``attempts_before_failed`` failures in a row
+    (and at least ``failed_after_s`` since the board last delivered, so a flaky
+    but working link keeps trying), the state is ``failed``. Then the link
+    either stops (``connect()`` starts over) or, with
+    ``keep_trying_after_failed``, keeps trying every ``max_delay_s`` without
+    changing the state, so a board that froze or was re-flashed comes back by
+    itself. An attempt in which the board delivered resets the count, and the
+    next attempt starts at once.
+    """
+
+    first_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+    attempts_before_failed: int = 5
+    failed_after_s: float = 0.0
+    keep_trying_after_failed: bool = True
+
+    def __post_init__(self) -> None:
+        if self.first_delay_s < 0 or self.max_delay_s < self.first_delay_s:
+            raise ValueError("retry delays must satisfy 0 <= first_delay_s <= max_delay_s")
+        if self.attempts_before_failed < 1:
+            raise ValueError("attempts_before_failed must be at least 1")
+
+    def delay(self, failures: int) -> float:
+        """The wait after ``failures`` failed attempts in a row."""
+        if failures >= self.attempts_before_failed:
+            return self.max_delay_s
+        return min(self.first_delay_s * 2 ** max(failures - 1, 0), self.max_delay_s)
+
+    def has_failed(self, failures: int, since_delivery_s: float) -> bool:
+        return failures >= self.attempts_before_failed and since_delivery_s >= self.failed_after_s
+
+
+class Clock(Protocol):
+    """Time as a link's retry loop sees it (monotonic seconds); tests pass a fake one."""
+
+    def now(self) -> float: ...
+
+    def wait(self, stop: threading.Event, seconds: float) -> bool:
+        """Wait up to ``seconds``; True if ``stop`` was set."""
+        ...
+
+
+class MonotonicClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def wait(self, stop: threading.Event, seconds: float) -> bool:
+        return stop.wait(seconds)
 
 
 @dataclass(frozen=True)
@@ -59,7 +156,7 @@ class ButtonEvent:
 LinkEvent = StateChange | ButtonEvent
 
 
-class Link(ABC):
+class Link:
     """A connection to one micro:bit; see the module docstring."""
 
     #: Human-readable kind, shown to the visitor ("Bluetooth", "USB", "Simulated").
@@ -70,13 +167,26 @@ class Link(ABC):
     #: False for a board a test steps by hand, which the session then predicts
     #: for synchronously rather than on a prediction thread.
     realtime: bool = True
+    #: How this backend retries; backends (and tests) replace it per instance.
+    retry: RetryPolicy = RetryPolicy()
 
-    def __init__(self, buffer: SampleBuffer | None = None) -> None:
+    def __init__(
+        self,
+        buffer: SampleBuffer | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if retry is not None:
+            self.retry = retry
+        self._clock: Clock = clock or MonotonicClock()
+        self._quiet = False  # failed, retrying without changing the state
         self.samples = buffer if buffer is not None else SampleBuffer()
         self._events: queue.SimpleQueue[LinkEvent] = queue.SimpleQueue()
         self._icons: queue.SimpleQueue[tuple[tuple[bool, ...], ...]] = queue.SimpleQueue()
         self._state = LinkState.DISCONNECTED
         self._reason = "Not connected yet."
+        self._fault: Fault | None = None
         self._state_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -89,7 +199,13 @@ class Link(ABC):
 
     @property
     def reason(self) -> str:
+        """The detail of the latest state, for staff and the log (not for visitors)."""
         return self._reason
+
+    @property
+    def fault(self) -> Fault | None:
+        """What went wrong, while the state is about a fault; None otherwise."""
+        return self._fault
 
     @property
     def description(self) -> str:
@@ -152,24 +268,95 @@ class Link(ABC):
 
     # ---- what backends implement and call ----------------------------------------
 
-    @abstractmethod
+    def _attempt(self, stop: threading.Event) -> bool:
+        """One attempt: find the board, connect, stream until ``stop`` or the link is lost.
+
+        Returns True if the board delivered data (the link worked: the next
+        attempt starts at once and the failure count starts afresh), False
+        when it ended without a fault (stopped, or the board unplugged: look
+        again at once). Raises ``BoardFault`` when the attempt failed.
+        """
+        raise NotImplementedError(f"{type(self).__name__} implements neither _attempt nor _run")
+
     def _run(self, stop: threading.Event) -> None:
-        """Connect, stream, reconnect; return when ``stop`` is set."""
+        """The one retry loop: ``_attempt`` again and again under ``self.retry``."""
+        policy, clock = self.retry, self._clock
+        failures = 0
+        delivered_ever = False
+        last_delivery = clock.now()
+        self._quiet = False
+        while not stop.is_set():
+            fault: BoardFault | None = None
+            try:
+                delivered = self._attempt(stop)
+            except BoardFault as exc:
+                delivered, fault = False, exc
+            except Exception as exc:  # a bug must not end the link: log it and retry
+                log.exception("unexpected error in the %s link", self.kind)
+                delivered = False
+                fault = BoardFault(Fault.INTERNAL, f"Unexpected error in the link ({exc!r}).")
+            if delivered:
+                delivered_ever, failures, last_delivery = True, 0, clock.now()
+                self._quiet = False
+            if stop.is_set():
+                return
+            if fault is None:
+                continue  # a drop or an unplug: the backend looks for the board again at once
+            if not fault.retry:
+                self._set_state(LinkState.FAILED, fault.detail, fault.fault)
+                return
+            failures += 1
+            if self._quiet:
+                pass  # failed already: retry without a word until the board delivers
+            elif policy.has_failed(failures, clock.now() - last_delivery):
+                if not policy.keep_trying_after_failed:
+                    self._set_state(
+                        LinkState.FAILED,
+                        f"{fault.detail} Gave up after {failures} tries.",
+                        fault.fault,
+                    )
+                    return
+                self._set_state(
+                    LinkState.FAILED,
+                    f"{fault.detail} Failed {failures} tries in a row; still trying quietly.",
+                    fault.fault,
+                )
+                self._quiet = True
+            else:
+                waiting = LinkState.RECONNECTING if delivered_ever else LinkState.CONNECTING
+                self._set_state(waiting, f"{fault.detail} Trying again…", fault.fault)
+            if clock.wait(stop, policy.delay(failures)):
+                return
+
+    def _progress(self, state: LinkState, reason: str, fault: Fault | None = None) -> None:
+        """Report progress within an attempt, unless retrying quietly after ``failed``."""
+        if not self._quiet:
+            self._set_state(state, reason, fault)
 
     def _thread_main(self, stop: threading.Event) -> None:
         try:
             self._run(stop)
         except Exception as exc:  # a backend bug must not kill the kiosk silently
             log.exception("%s link thread crashed", self.kind)
-            self._set_state(LinkState.FAILED, f"The connection stopped working ({exc}).")
+            self._set_state(
+                LinkState.FAILED, f"The connection stopped working ({exc}).", Fault.INTERNAL
+            )
 
-    def _set_state(self, state: LinkState, reason: str) -> None:
+    def _set_state(self, state: LinkState, reason: str, fault: Fault | None = None) -> None:
         with self._state_lock:
-            if state is self._state and reason == self._reason:
+            if state is self._state and reason == self._reason and fault is self._fault:
                 return
-            self._state, self._reason = state, reason
-        log.info("%s link: %s (%s)", self.kind, state.value, reason)
-        self._events.put(StateChange(state, reason, time.monotonic()))
+            self._state, self._reason, self._fault = state, reason, fault
+        if state is LinkState.CONNECTED:
+            self._quiet = False
+        log.info(
+            "%s link: %s (%s)%s",
+            self.kind,
+            state.value,
+            reason,
+            f" [{fault.value}]" if fault is not None else "",
+        )
+        self._events.put(StateChange(state, reason, time.monotonic(), fault))
 
     def _push_sample(self, x: float, y: float, z: float, t: float | None = None) -> None:
         self.samples.append(time.monotonic() if t is None else t, x, y, z)

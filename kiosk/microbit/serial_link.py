@@ -7,7 +7,9 @@ finds the board by its USB ids, handshakes, asks for compact streaming
 (``ZSTART``), decodes ``P`` lines into samples in g time-stamped on arrival,
 turns changes of the button bits into press / release events, and recovers on
 its own from unplugging, silence and garbage. Everything runs on the link's
-thread; nothing raises out of it (see ``kiosk.microbit.link``).
+thread; each connection attempt either streams until the board goes away or
+raises a typed ``BoardFault``, and the ``Link`` base decides when to try again
+(``SerialTimings.retry``; see ``kiosk.microbit.link``).
 
 Two programs speak this protocol: the kiosk's own (``firmware/``) and the
 Foundation's. The Foundation's panics on any command it does not know, so
@@ -16,7 +18,7 @@ program runs (``program``) and from then on sends only commands that program
 knows: icons go out as ``LED`` only to the kiosk's program (``can_show_icons``),
 ``MBID`` only where it exists, and ``RF`` never (it retunes the Foundation's
 bridge but not its remote). A board that stops answering for a long time ends
-``failed`` with a reason, but the link keeps trying quietly and comes back by
+``failed`` with its fault, but the link keeps trying quietly and comes back by
 itself when the board does.
 """
 
@@ -34,7 +36,15 @@ import numpy as np
 
 from kiosk.errors import LinkError
 from kiosk.microbit import serial_protocol as sp
-from kiosk.microbit.link import Link, LinkState, icon_to_led_bytes
+from kiosk.microbit.link import (
+    BoardFault,
+    Clock,
+    Fault,
+    Link,
+    LinkState,
+    RetryPolicy,
+    icon_to_led_bytes,
+)
 from kiosk.signal import SampleBuffer
 
 log = logging.getLogger(__name__)
@@ -42,11 +52,16 @@ log = logging.getLogger(__name__)
 #: Up to this many lines per read are decoded one by one, more in one numpy pass.
 _SCALAR_LINES = 8
 
-FAILED_ADVICE = "Check the USB cable and the program on the micro:bit, then choose Try again."
-#: Plain words for a board with another program on it, and who can fix it where.
+#: For staff: how to fix a board with another program on it.
 WRONG_PROGRAM = (
-    "it may have a different program on it. A member of staff can fix that: Settings, "
-    "then “Prepare a micro:bit” (or 'kiosk flash usb')."
+    "it may have a different program on it: flash it with Settings, “Prepare a micro:bit” "
+    "(or 'kiosk flash usb')."
+)
+
+#: A USB board is retried patiently, and never given up on: a board that froze
+#: or is being re-flashed must be picked up again without anyone tapping Try again.
+SERIAL_RETRY = RetryPolicy(
+    first_delay_s=0.5, max_delay_s=8.0, attempts_before_failed=5, keep_trying_after_failed=True
 )
 
 
@@ -80,22 +95,8 @@ class SerialTimings:
     first_data_timeout_s: float = 1.5  # after ZSTART, the first P line must arrive by then
     silence_timeout_s: float = 3.0  # no P line for this long while streaming: reconnect
     port_poll_s: float = 0.5  # how often to look for an unplugged board to come back
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 8.0
-    max_failures: int = 5  # consecutive failed attempts before ``failed`` (retries go on)
+    retry: RetryPolicy = SERIAL_RETRY  # waits between failed attempts, and when to say failed
     sample_period_s: float = 0.02  # the firmware's default period, to spread bursts in time
-
-
-class _SetupFailed(Exception):
-    """One connection attempt failed for a reason a visitor can read."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _PortGone(Exception):
-    """The port vanished (unplugged): wait for it, this is not the board's fault."""
 
 
 def find_serial_boards() -> list[str]:
@@ -169,11 +170,12 @@ class SerialLink(Link):
         timings: SerialTimings | None = None,
         serial_factory: SerialFactory | None = None,
         port_finder: Callable[[], list[str]] | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(buffer)
+        self.timings = timings or SerialTimings()
+        super().__init__(buffer, retry=self.timings.retry, clock=clock)
         self.port = port or "auto"
         self.remote_id = parse_remote_id(remote_id)
-        self.timings = timings or SerialTimings()
         self._open = serial_factory or (lambda path, _t: _open_pyserial(path, self.timings))
         self._find = port_finder or (find_serial_boards if self.port == "auto" else self._explicit)
         self._next_id = int.from_bytes(os.urandom(2), "big")  # ids differ between runs
@@ -183,7 +185,7 @@ class SerialLink(Link):
         self.board_id: str | None = None  # MBID's answer, where the program knows MBID
         self.hardware: str | None = None  # HWVER's answer: "1" or "2"
         self._icon_ids: set[int] = set()  # LED commands sent and not yet answered
-        self._quiet = False  # retrying after ``failed``: do not flicker the state
+        self._ever_connected = False
         self._last_t = 0.0
         self._prev_buttons = 0
         self._last_sequence: int | None = None
@@ -220,49 +222,17 @@ class SerialLink(Link):
 
     # ---- the thread ------------------------------------------------------------------
 
-    def _run(self, stop: threading.Event) -> None:
-        t = self.timings
-        failures = 0
-        backoff = t.backoff_initial_s
-        ever_connected = False
-        while not stop.is_set():
-            waiting = LinkState.RECONNECTING if ever_connected else LinkState.CONNECTING
-            port = self._wait_for_port(stop, waiting)
-            if port is None:
-                return
-            try:
-                self._session(port, stop)
-            except _SetupFailed as exc:
-                reason = exc.reason
-            except _PortGone:
-                reason = ""
-            except Exception as exc:  # a bug must not end the link: log it and retry
-                log.exception("unexpected error in the serial link")
-                reason = f"Something went wrong talking to the micro:bit ({exc})."
-            else:
-                reason = ""
-            if self._connected_in_session:
-                ever_connected = True
-                failures, backoff = 0, t.backoff_initial_s
-                self._quiet = False
-            if stop.is_set():
-                return
-            if not reason:  # a drop or an unplug: look for the board again at once
-                continue
-            failures += 1
-            if failures >= t.max_failures:
-                # Tell the visitor and staff, but do not give up: a board that froze
-                # (or is being re-flashed) must be picked up again when it answers,
-                # without anyone choosing Try again.
-                self._set_state(LinkState.FAILED, f"{reason} {FAILED_ADVICE}")
-                self._quiet = True
-                stop.wait(t.backoff_max_s)
-                continue
-            self._set_state(waiting, f"{reason} Trying again…")
-            stop.wait(backoff)
-            backoff = min(backoff * 2, t.backoff_max_s)
+    def _attempt(self, stop: threading.Event) -> bool:
+        """Wait for the port, then one session; True if the board streamed (see ``Link``)."""
+        port = self._wait_for_port(stop)
+        if port is None:
+            return False
+        self._session(port, stop)
+        if self._connected_in_session:
+            self._ever_connected = True
+        return self._connected_in_session
 
-    def _wait_for_port(self, stop: threading.Event, state: LinkState) -> str | None:
+    def _wait_for_port(self, stop: threading.Event) -> str | None:
         announced = False
         while not stop.is_set():
             try:
@@ -273,14 +243,20 @@ class SerialLink(Link):
             if ports:
                 return ports[0]
             if not announced:
-                self._quiet = False  # unplugged: say so, whatever happened before
-                self._set_state(state, "Plug the micro:bit into the kiosk with its USB cable.")
+                # Unplugged or never plugged in: say so, even while failed and retrying quietly.
+                self._quiet = False
+                if self._ever_connected:
+                    state, fault = LinkState.RECONNECTING, Fault.UNPLUGGED
+                else:
+                    state, fault = LinkState.CONNECTING, Fault.BOARD_NOT_FOUND
+                where = "any USB port" if self.port == "auto" else self.port
+                self._set_state(state, f"No micro:bit on {where}; waiting for one.", fault)
                 announced = True
             stop.wait(self.timings.port_poll_s)
         return None
 
     def _session(self, port: str, stop: threading.Event) -> None:
-        """Open, handshake, stream until stop or a drop; raises _SetupFailed / _PortGone."""
+        """Open, handshake, stream until stop or a drop; raises BoardFault if it never streamed."""
         self._connected_in_session = False
         self.current_port = port
         errors = _port_errors()
@@ -288,18 +264,17 @@ class SerialLink(Link):
             ser = self._open(port, self.timings.read_timeout_s)
         except errors as exc:
             if not self._find():
-                raise _PortGone from exc
-            raise _SetupFailed(_open_failure_reason(port, exc)) from exc
+                return  # unplugged as we opened it: look for it again
+            raise _open_failure(port, exc) from exc
         self.stats["sessions"] += 1
         splitter = self._splitter
         splitter.reset()  # a partial line from the previous session is meaningless now
         try:
             ser.reset_input_buffer()
-            if not self._quiet:
-                self._set_state(
-                    LinkState.RECONNECTING if self.stats["sessions"] > 1 else LinkState.CONNECTING,
-                    "Saying hello to the micro:bit…",
-                )
+            self._progress(
+                LinkState.RECONNECTING if self._ever_connected else LinkState.CONNECTING,
+                f"Saying hello to the micro:bit on {port}…",
+            )
             self._handshake(ser, splitter, stop)
             self._identify(ser, splitter, stop)
             self._configure_remote(ser, splitter, stop)
@@ -309,13 +284,19 @@ class SerialLink(Link):
             if self._connected_in_session:
                 self.stats["drops"] += 1
             log.info("serial port %s failed: %s", port, exc)
-            if not self._find() or self._connected_in_session:
+            gone = not self._find()
+            if gone or self._connected_in_session:
                 self._set_state(
                     LinkState.RECONNECTING,
-                    "The micro:bit was unplugged. Plug it back in to carry on.",
+                    f"The USB port {port} went away ({exc})."
+                    if gone
+                    else f"The USB connection on {port} failed ({exc}).",
+                    Fault.UNPLUGGED if gone else Fault.CONNECTION_LOST,
                 )
-                raise _PortGone from exc
-            raise _SetupFailed(f"The USB connection to the micro:bit failed ({exc}).") from exc
+                return
+            raise BoardFault(
+                Fault.NO_ANSWER, f"The USB connection to the micro:bit failed ({exc})."
+            ) from exc
         finally:
             self._release_buttons()
             if stop.is_set():
@@ -346,14 +327,19 @@ class SerialLink(Link):
             if response is None:
                 continue
             if response.is_error or response.value != str(sp.PROTOCOL_VERSION):
-                raise _SetupFailed(
+                raise BoardFault(
+                    Fault.WRONG_PROGRAM,
                     f"The micro:bit speaks protocol version {response.value or '?'}, "
-                    f"but the kiosk needs version {sp.PROTOCOL_VERSION}: {WRONG_PROGRAM}"
+                    f"but the kiosk needs version {sp.PROTOCOL_VERSION}: {WRONG_PROGRAM}",
                 )
             return
         if stop.is_set():
             return
-        raise _SetupFailed(f"The micro:bit on USB does not answer: {WRONG_PROGRAM}")
+        raise BoardFault(
+            Fault.NO_ANSWER,
+            f"The micro:bit on {self.current_port} does not answer the handshake: it may be "
+            f"frozen or busy, or {WRONG_PROGRAM}",
+        )
 
     def _identify(self, ser: SerialPort, splitter: sp.LineSplitter, stop: threading.Event) -> None:
         """Learn which program runs (SWVER, known to every version of both) and its details."""
@@ -401,29 +387,30 @@ class SerialLink(Link):
     def probe(self) -> sp.BoardProgram:
         """Open the port, handshake and identify the program, close; on the calling thread.
 
-        For ``kiosk doctor`` and the flasher's check. Raises LinkError with the reason.
+        For ``kiosk doctor`` and the flasher's check. Raises ``BoardFault`` (a
+        ``LinkError``) with the fault and its detail.
         """
         port = self.port
         if port == "auto":
             ports = self._find()
             if not ports:
-                raise LinkError("No micro:bit is plugged in on USB.")
+                raise BoardFault(Fault.BOARD_NOT_FOUND, "No micro:bit is plugged in on USB.")
             port = ports[0]
         self.current_port = port
         stop = threading.Event()
         try:
             ser = self._open(port, self.timings.read_timeout_s)
         except _port_errors() as exc:
-            raise LinkError(_open_failure_reason(port, exc)) from None
+            raise _open_failure(port, exc) from None
         splitter = sp.LineSplitter()
         try:
             ser.reset_input_buffer()
             self._handshake(ser, splitter, stop)
             self._identify(ser, splitter, stop)
-        except _SetupFailed as exc:
-            raise LinkError(exc.reason) from None
         except _port_errors() as exc:
-            raise LinkError(f"The USB connection to the micro:bit failed ({exc}).") from None
+            raise BoardFault(
+                Fault.NO_ANSWER, f"The USB connection to the micro:bit failed ({exc})."
+            ) from None
         finally:
             try:
                 ser.close()
@@ -451,7 +438,7 @@ class SerialLink(Link):
         expected = value if expect_value is None else expect_value
         if response is None or response.is_error or response.value != expected:
             answer = "no answer" if response is None else f"{response.command}[{response.value}]"
-            raise _SetupFailed(_configure_failure_reason(command, value, answer))
+            raise _configure_failure(command, value, answer)
 
     def _await_response(
         self,
@@ -527,10 +514,11 @@ class SerialLink(Link):
                     self.stats["drops"] += 1
                     self._set_state(
                         LinkState.RECONNECTING,
-                        "The micro:bit stopped sending data. Reconnecting…",
+                        f"The micro:bit stopped sending data for {limit:.1f} s. Reconnecting…",
+                        Fault.CONNECTION_LOST,
                     )
                     return
-                raise _SetupFailed(self._no_data_reason())
+                raise self._no_data()
 
     def _take(self, lines: list[bytes], now: float) -> bool:
         """Decode P lines into samples and button events; True if any sample was good.
@@ -633,34 +621,42 @@ class SerialLink(Link):
             self._icon_ids.discard(response.command_id)
             self.stats["icons_refused" if response.is_error else "icons_shown"] += 1
 
-    def _no_data_reason(self) -> str:
+    def _no_data(self) -> BoardFault:
         if self.remote_id is not None:
-            return (
-                "The USB micro:bit answers but no data comes from the remote micro:bit: "
-                "is it switched on, close by, and running the radio sender program?"
+            return BoardFault(
+                Fault.NO_DATA,
+                f"The USB micro:bit answers but no data comes from remote micro:bit "
+                f"{self.remote_id}: is it switched on, close by, and running the radio "
+                "sender program?",
             )
-        return f"The micro:bit answers but sends no data: {WRONG_PROGRAM}"
+        return BoardFault(
+            Fault.WRONG_PROGRAM, f"The micro:bit answers but sends no data: {WRONG_PROGRAM}"
+        )
 
     _connected_in_session = False
 
 
-def _open_failure_reason(port: str, exc: Any) -> str:
+def _open_failure(port: str, exc: Any) -> BoardFault:
     text = str(exc)
     if "ermission" in text:
-        return (
-            f"The kiosk may not open {port}: add its user to the 'dialout' group "
-            "(see the install guide)."
+        return BoardFault(
+            Fault.PERMISSION_MISSING,
+            f"The kiosk may not open {port} ({text}): add its user to the 'dialout' group "
+            "(see the install guide).",
         )
     if "busy" in text.lower():
-        return f"Another program is using {port}; close it."
-    return f"Could not open {port} ({text})."
+        return BoardFault(Fault.PORT_BUSY, f"Another program is using {port}; close it.")
+    return BoardFault(Fault.NO_ANSWER, f"Could not open {port} ({text}).")
 
 
-def _configure_failure_reason(command: str, value: str, answer: str) -> str:
+def _configure_failure(command: str, value: str, answer: str) -> BoardFault:
     if command == "RMBID":
-        return (
+        return BoardFault(
+            Fault.BAD_SETTING,
             f"The radio bridge did not accept remote micro:bit {value} ({answer}): "
             "check the id in the kiosk settings and that the USB board runs the radio-bridge "
-            "program."
+            "program.",
         )
-    return f"The micro:bit did not start streaming ({command} answered {answer})."
+    return BoardFault(
+        Fault.WRONG_PROGRAM, f"The micro:bit did not start streaming ({command} answered {answer})."
+    )

@@ -18,6 +18,11 @@ A test (or the scripted walk-through) chooses what the board does next with
 ``set_gesture``, presses buttons with ``press_button`` and simulates the radio
 link dropping out with ``drop_out``. Everything is deterministic for a seed
 (in real time, the sample values are; the arrival times follow the clock).
+
+Connecting goes through the same retry loop as a real board's
+(``kiosk.microbit.link``): ``unanswered_attempts`` makes the first attempts
+fail as a board that does not answer would, so the failure and retry path can
+be shown and tested without hardware.
 """
 
 from __future__ import annotations
@@ -30,13 +35,22 @@ import numpy as np
 
 from kiosk.errors import LinkError
 from kiosk.microbit.gestures import GESTURES, GestureStream
-from kiosk.microbit.link import Link, LinkState, icon_to_led_bytes
+from kiosk.microbit.link import (
+    BoardFault,
+    Clock,
+    Fault,
+    Link,
+    LinkState,
+    RetryPolicy,
+    icon_to_led_bytes,
+)
 from kiosk.signal import SampleBuffer
 
 __all__ = ["GESTURES", "BleArrivalSchedule", "SimulatedLink"]
 
 CONNECTED_REASON = "Simulated micro:bit connected."
 DROPPED_REASON = "The simulated micro:bit went out of range; reconnecting…"
+UNANSWERED_REASON = "The simulated micro:bit does not answer (told to fail this attempt)."
 
 
 class BleArrivalSchedule:
@@ -102,8 +116,13 @@ class SimulatedLink(Link):
         rate_hz: float = 50.0,
         buffer: SampleBuffer | None = None,
         start_time: float | None = None,
+        *,
+        unanswered_attempts: int = 0,
+        retry: RetryPolicy | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(buffer)
+        super().__init__(buffer, retry=retry, clock=clock)
+        self.unanswered_attempts = unanswered_attempts  # attempts left that fail (tests, demos)
         try:
             self._stream = GestureStream(gesture, seed, rate_hz)
         except ValueError as exc:
@@ -165,8 +184,12 @@ class SimulatedLink(Link):
 
     # ---- the I/O thread --------------------------------------------------------------
 
-    def _run(self, stop: threading.Event) -> None:
-        self._set_state(LinkState.CONNECTING, "Starting the simulated micro:bit…")
+    def _attempt(self, stop: threading.Event) -> bool:
+        """Start the board and stream until ``stop``; the base's retry loop calls this."""
+        self._progress(LinkState.CONNECTING, "Starting the simulated micro:bit…")
+        if self.unanswered_attempts > 0:
+            self.unanswered_attempts -= 1
+            raise BoardFault(Fault.NO_ANSWER, UNANSWERED_REASON)
         if self.realtime:
             with self._lock:
                 # continue from where virtual time is, anchored to now
@@ -185,6 +208,7 @@ class SimulatedLink(Link):
             else:
                 self._advance(self._virtual_now + step)
                 time.sleep(0)  # let other threads run between bursts
+        return True
 
     def _show_queued_icon(self) -> None:
         icon = self._next_icon()
@@ -216,7 +240,7 @@ class SimulatedLink(Link):
                 drop_until = self._drop_until
                 now = self._virtual_now
             if starting_drop:
-                self._set_state(LinkState.RECONNECTING, DROPPED_REASON)
+                self._set_state(LinkState.RECONNECTING, DROPPED_REASON, Fault.CONNECTION_LOST)
             if now < drop_until:
                 # the board keeps moving while the link is down; its samples are lost
                 self._skip_to(min(drop_until, horizon))

@@ -7,6 +7,9 @@ pretend board's current gesture, and the staff-only "pair the kiosk's fixed
 board" request. It turns the link's ``StateChange`` and ``ButtonEvent``
 messages into ``LinkNews`` for the session, which decides what the screen
 and the other owners do about them. Its ``reset`` is the visitor reset.
+
+The link says what went wrong as a typed fault; the words on the screen come
+from ``board_words``, never from the link's ``reason`` (a detail for staff).
 """
 
 from __future__ import annotations
@@ -16,18 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.errors import KioskError
-from kiosk.microbit.link import ButtonEvent, Link, LinkState, StateChange
+from kiosk.microbit.link import BoardFault, ButtonEvent, Fault, Link, LinkState, StateChange
 from kiosk.microbit.simulated import PretendBoard
+from kiosk.session.board_words import LOOKING, lost_words, pair_failed_words, waiting_words
 from kiosk.session.idle import is_moving
 from kiosk.session.pairing import PairGrid
 
 USB_CHECK_S = 2.0  # how often the pair screen looks for a plugged-in board
 MOVEMENT_CHECK_S = 0.25  # how often a board in a hand counts as the visitor being here
-
-LOST_LINK_ADVICE = (
-    "The micro:bit lost its connection. Check its battery is plugged in and keep it close. "
-    "Your recordings are safe."
-)
 
 
 class PairStatus(enum.StrEnum):
@@ -70,6 +69,7 @@ class Connection:
         self._usb_checked = -1e9
         self._movement_checked = -1e9
         self._was_connected = False
+        self._fault: Fault | None = None  # the latest fault since the link was opened
 
     @property
     def connected(self) -> bool:
@@ -83,15 +83,20 @@ class Connection:
         """Close any link, then open and connect a new one; False when it could not start."""
         self.close()
         self.status = PairStatus.CONNECTING
-        self.message = "Looking for your micro:bit…"
+        self.message = LOOKING
         try:
             link = opener()
             link.connect()
-        except KioskError as error:
+        except BoardFault as error:
+            self.status = PairStatus.FAILED
+            self.message = pair_failed_words(error.fault, "").sentence
+            return False
+        except KioskError as error:  # a setting the kiosk cannot use: says what to change
             self.status, self.message = PairStatus.FAILED, str(error)
             return False
         self.link = link
         self._was_connected = False
+        self._fault = None
         return True
 
     def close(self) -> None:
@@ -101,6 +106,7 @@ class Connection:
         self.problem = None
         self.status = PairStatus.IDLE
         self._was_connected = False
+        self._fault = None
 
     def forget_pairing(self) -> None:
         """Start the pairing screen afresh (the grid and its words)."""
@@ -148,25 +154,24 @@ class Connection:
     def _state(self, event: StateChange) -> LinkNews | None:
         if event.state is LinkState.CONNECTED:
             self.problem = None
+            self._fault = None
             was_connected, self._was_connected = self._was_connected, True
             if self.status is PairStatus.CONNECTING:
                 self.status, self.message = PairStatus.CONNECTED, "Connected!"
                 return LinkNews(News.PAIRED)
             return LinkNews(News.BACK) if was_connected else None
+        # Progress within an attempt carries no fault: keep the words about the last one.
+        self._fault = event.fault or self._fault
+        kind = self.link.kind if self.link is not None else ""
+        gave_up = event.state is LinkState.FAILED
         if self._was_connected:
-            self.problem = LOST_LINK_ADVICE
-            if event.state is LinkState.FAILED:
-                self.problem += " Tap “Connect again” when it is ready."
-                return LinkNews(News.GAVE_UP)
-            return LinkNews(News.LOST)
-        if event.state is LinkState.FAILED:
+            self.problem = lost_words(self._fault, kind, gave_up=gave_up).sentence
+            return LinkNews(News.GAVE_UP if gave_up else News.LOST)
+        if gave_up:
             self.status = PairStatus.FAILED
-            self.message = (
-                f"{event.reason} Check the lights on the grid match your micro:bit and that "
-                "it is switched on, then tap Try again."
-            )
+            self.message = pair_failed_words(self._fault, kind).sentence
             return LinkNews(News.PAIR_FAILED)
-        self.message = event.reason
+        self.message = waiting_words(self._fault, kind)
         return None
 
     def reset(self, *, keep_link: bool) -> None:

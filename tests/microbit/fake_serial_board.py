@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.microbit import serial_protocol as sp
-from kiosk.microbit.link import ButtonEvent, Link, LinkEvent, LinkState, StateChange
+from kiosk.microbit.link import ButtonEvent, Link, LinkEvent, LinkState, RetryPolicy, StateChange
 from kiosk.microbit.serial_link import SerialTimings
 
 FAULT_KINDS = (
@@ -405,9 +405,7 @@ FAST = SerialTimings(
     first_data_timeout_s=0.4,
     silence_timeout_s=0.25,
     port_poll_s=0.01,
-    backoff_initial_s=0.02,
-    backoff_max_s=0.1,
-    max_failures=3,
+    retry=RetryPolicy(first_delay_s=0.02, max_delay_s=0.1, attempts_before_failed=3),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import subprocess
 import sys
@@ -12,9 +13,10 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from kiosk.microbit.ble import BleLink, BleTiming, adapter_up
-from kiosk.microbit.link import ButtonEvent, LinkState, StateChange
+from kiosk.microbit.ble import BLE_RETRY, BleLink, BleTiming, adapter_up
+from kiosk.microbit.link import ButtonEvent, Fault, LinkState, StateChange
 from kiosk.microbit.pattern import PatternError
+from kiosk.session.board_words import pair_failed_words
 from kiosk.signal import SampleBuffer
 from tests.microbit.fake_bluepy import (
     FakeBoard,
@@ -24,6 +26,14 @@ from tests.microbit.fake_bluepy import (
 )
 
 NAME = "gutop"  # pattern 3 1 5 2 4
+
+
+def timing(attempts: int, failed_after_s: float = 20.0, **kw) -> BleTiming:
+    """The kiosk's Bluetooth timing with its retry policy changed."""
+    retry = dataclasses.replace(
+        BLE_RETRY, attempts_before_failed=attempts, failed_after_s=failed_after_s
+    )
+    return BleTiming(retry=retry, **kw)
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -180,16 +190,22 @@ def test_an_adapter_that_is_off_is_named_not_the_board(radio: FakeRadio) -> None
     # bluepy's scan "starts" on a powered-off adapter and hears nothing, so
     # without asking the kernel the visitor would be told to check the board.
     radio.adapter_powered = False
-    link = make_link(radio, timing=BleTiming(max_failures=2, give_up_after_s=1.0))
+    link = make_link(radio, timing=timing(2, failed_after_s=1.0))
     link.connect()
     try:
         assert wait_for(lambda: link.state is LinkState.FAILED)
     finally:
         link.close()
-    reasons = [s.reason for s in states(link)]
+    changes = states(link)
+    reasons = [s.reason for s in changes]
     assert any("Bluetooth is not available" in r for r in reasons), reasons
     assert not any("Can't see" in r for r in reasons), reasons
-    assert "Ask a member of staff" in next(r for r in reasons if "Gave up" in r)
+    assert {s.fault for s in changes} - {None} == {Fault.ADAPTER_DOWN}
+    failed = next(s for s in changes if s.state is LinkState.FAILED)
+    assert failed.fault is Fault.ADAPTER_DOWN and "hci0" in failed.reason
+    # the visitor is sent to staff, not told to check the board
+    words = pair_failed_words(failed.fault, link.kind)
+    assert "staff" in words.next and "lights" not in words.sentence
 
 
 def test_scan_and_connect_use_the_same_adapter() -> None:
@@ -234,7 +250,7 @@ def test_scan_and_connect_use_the_same_adapter() -> None:
         btle=btle,  # type: ignore[arg-type]
         adapter=1,
         adapter_check=lambda: True,
-        timing=BleTiming(max_failures=1, give_up_after_s=0.0),
+        timing=timing(1, failed_after_s=0.0),
     )
     link.connect()
     try:
@@ -318,8 +334,9 @@ def test_a_drop_reconnects_to_the_known_address_and_samples_stay_correct(
     assert len(scans) == 1, "reconnects go straight to the address"
     assert radio.log.injected["drop"] == 3
     check_samples(link, board)
-    reasons = [s.reason for s in states(link) if s.state is LinkState.RECONNECTING]
-    assert "Lost the Bluetooth link to micro:bit gutop; reconnecting…" in reasons
+    lost = [s for s in states(link) if s.state is LinkState.RECONNECTING and s.fault]
+    assert lost and {s.fault for s in lost} == {Fault.CONNECTION_LOST}
+    assert "Lost the Bluetooth link to micro:bit gutop. Reconnecting…" in [s.reason for s in lost]
     for lost, up in zip(radio.log.lost_at, radio.log.up_at[1:], strict=False):
         assert up - lost < 1.0
 
@@ -336,7 +353,8 @@ def test_silence_for_3_s_reconnects(radio: FakeRadio, board: FakeBoard) -> None:
     ks = check_samples(link, board)
     gap_s = np.diff(ks).max() * board.period_ms / 1000
     assert 3.0 <= gap_s < 4.0, "silence detected after 3 s, then reconnected at once"
-    assert any("stopped sending data" in s.reason for s in states(link))
+    silent = [s for s in states(link) if "stopped sending data" in s.reason]
+    assert silent and silent[0].fault is Fault.CONNECTION_LOST
 
 
 def test_connect_failures_back_off_then_rescan_then_connect(radio: FakeRadio, board: FakeBoard):
@@ -348,8 +366,10 @@ def test_connect_failures_back_off_then_rescan_then_connect(radio: FakeRadio, bo
     finally:
         link.close()
     assert radio.log.injected["connect_fail"] == 3
-    reasons = [s.reason for s in states(link)]
-    assert "Found micro:bit gutop but could not connect; trying again…" in reasons
+    retries = [s for s in states(link) if s.fault is not None]
+    assert retries and {s.fault for s in retries} == {Fault.NO_ANSWER}
+    assert retries[0].reason.startswith("Found micro:bit gutop at ")
+    assert retries[0].reason.endswith("but could not connect. Trying again…")
     assert link.stats["failed_attempts"] == 3
     check_samples(link, board)
 
@@ -358,21 +378,22 @@ def test_repeated_failures_end_in_failed_and_connect_starts_over(
     radio: FakeRadio, board: FakeBoard
 ) -> None:
     radio.fail_next_connects = 100
-    timing = BleTiming(max_failures=4, give_up_after_s=10.0)
-    link = make_link(radio, timing=timing)
+    slow = timing(4, failed_after_s=10.0)
+    link = make_link(radio, timing=slow)
     start = radio.clock.now()
     link.connect()
     assert wait_for(lambda: link.state is LinkState.FAILED)
     tries = link.stats["failed_attempts"]
     assert tries >= 4
+    assert link.fault is Fault.NO_ANSWER
     assert link.reason == (
-        f"Found micro:bit gutop but could not connect. Gave up after {tries} tries. "
-        "Check the micro:bit has power and shows its pattern, then pair again."
+        f"Found micro:bit gutop at {board.address} but could not connect. "
+        f"Gave up after {tries} tries."
     )
     # it kept trying for the give-up time, backing off between attempts
     assert radio.clock.now() - start >= 10.0
-    assert radio.clock.now() - start >= sum(timing.backoff(n) for n in range(1, tries))
-    assert [timing.backoff(n) for n in (1, 2, 3, 4)] == [0.25, 0.5, 1.0, 1.0]
+    assert radio.clock.now() - start >= sum(slow.retry.delay(n) for n in range(1, tries))
+    assert [slow.retry.delay(n) for n in (1, 2, 3)] == [0.25, 0.5, 1.0]
     assert tries < 10.0 / 0.25, "it backed off, not hammered the adapter"
     radio.fail_next_connects = 0
     link.connect()
@@ -384,23 +405,27 @@ def test_repeated_failures_end_in_failed_and_connect_starts_over(
 
 
 def test_board_not_found_says_so(radio: FakeRadio) -> None:
-    link = make_link(radio, "tatat", timing=BleTiming(max_failures=2, scan_s=2.0))
+    link = make_link(radio, "tatat", timing=timing(2, scan_s=2.0))
     link.connect()
     try:
         assert wait_for(lambda: link.state is LinkState.FAILED)
     finally:
         link.close()
-    seen = [s.reason for s in states(link)]
-    assert any(r.startswith("Can't see micro:bit tatat") for r in seen)
+    changes = states(link)
+    assert any(s.reason.startswith("Can't see micro:bit tatat") for s in changes)
+    failed = next(s for s in changes if s.state is LinkState.FAILED)
+    assert failed.fault is Fault.BOARD_NOT_FOUND
+    assert "lights" in pair_failed_words(failed.fault, link.kind).sentence
 
 
 def test_scanning_without_permission_explains(radio: FakeRadio, caplog) -> None:
     radio.scan_permission_denied = True
-    link = make_link(radio, timing=BleTiming(max_failures=2))
+    link = make_link(radio, timing=timing(2))
     link.connect()
     try:
         assert wait_for(lambda: link.state is LinkState.FAILED)
         assert link.reason.startswith("Bluetooth is not available on this kiosk")
+        assert link.fault in (Fault.PERMISSION_MISSING, Fault.ADAPTER_MISSING)
     finally:
         link.close()
     assert "CAP_NET_RAW" in caplog.text
@@ -408,12 +433,14 @@ def test_scanning_without_permission_explains(radio: FakeRadio, caplog) -> None:
 
 def test_firmware_without_accelerometer_fails_with_a_reason() -> None:
     radio = FakeRadio([FakeBoard(NAME, has_accelerometer=False)])
-    link = make_link(radio, timing=BleTiming(max_failures=2))
+    link = make_link(radio, timing=timing(2))
     link.connect()
     try:
         assert wait_for(lambda: link.state is LinkState.FAILED)
-        assert "does not send movement data. Gave up after " in link.reason
-        assert "It needs the kiosk's program" in link.reason
+        assert link.fault is Fault.WRONG_PROGRAM
+        assert "does not send movement data" in link.reason
+        assert "it needs the kiosk's program" in link.reason
+        assert "staff" in pair_failed_words(link.fault, link.kind).next
     finally:
         link.close()
 

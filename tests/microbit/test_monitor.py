@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from kiosk.cli import monitor
-from kiosk.microbit.link import ButtonEvent, LinkState, StateChange
+from kiosk.microbit.link import ButtonEvent, Fault, LinkState, StateChange
 from kiosk.microbit.simulated import SimulatedLink
 from kiosk.signal import SampleBuffer
 
@@ -69,7 +69,7 @@ def test_monitor_exits_1_when_nothing_arrives(tmp_path: Path) -> None:
     assert process.returncode == 1
     report = json.loads(out)
     assert report["samples"] == 0 and report["last"] is None
-    assert any("Plug the micro:bit" in s["reason"] for s in report["states"])
+    assert any(s["fault"] == "board not found" for s in report["states"])
     assert "no samples" in err
 
 
@@ -113,6 +113,7 @@ def test_report_rate_buttons_states_and_last_from_known_samples() -> None:
     link.samples.extend(rows)
     events = [
         StateChange(LinkState.CONNECTED, "ok", 100.5),
+        StateChange(LinkState.RECONNECTING, "lost", 100.75, Fault.CONNECTION_LOST),
         ButtonEvent("A", True, 101.0),
         ButtonEvent("A", False, 101.25, long_press=True),
     ]
@@ -124,5 +125,8 @@ def test_report_rate_buttons_states_and_last_from_known_samples() -> None:
         {"button": "A", "pressed": True, "long_press": False, "t": 1.0},
         {"button": "A", "pressed": False, "long_press": True, "t": 1.25},
     ]
-    assert report["states"] == [{"state": "connected", "reason": "ok", "t": 0.5}]
+    assert report["states"] == [
+        {"state": "connected", "fault": None, "reason": "ok", "t": 0.5},
+        {"state": "reconnecting", "fault": "connection lost", "reason": "lost", "t": 0.75},
+    ]
     json.dumps(report)  # JSON-able as is

@@ -13,7 +13,7 @@ import pytest
 
 from kiosk.errors import LinkError
 from kiosk.microbit import serial_link
-from kiosk.microbit.link import LinkState
+from kiosk.microbit.link import Fault, LinkState
 from kiosk.microbit.serial_link import SerialLink, find_serial_boards, parse_remote_id
 from kiosk.signal import SampleBuffer
 
@@ -110,7 +110,7 @@ def test_auto_finds_the_board_and_survives_unplug_replug_on_a_new_path(board, li
     first_path = board.path
     board.unplug()
     assert wait_for(lambda: link.state is LinkState.RECONNECTING)
-    assert any("unplugged" in s.reason or "Plug" in s.reason for s in events.states)
+    assert wait_for(lambda: any(s.fault is Fault.UNPLUGGED for s in events.states))
     time.sleep(0.1)  # stays unplugged a while: the link waits, it does not fail
     assert link.state is LinkState.RECONNECTING
     board.replug()
@@ -140,7 +140,8 @@ def test_silence_reconnects_with_a_new_handshake(board, links) -> None:
     assert events.wait_count(LinkState.CONNECTED, 1)
     board.go_silent(0.5)
     assert events.wait_count(LinkState.RECONNECTING, 1)
-    assert any("stopped sending" in s.reason for s in events.states)
+    lost = [s for s in events.states if s.fault is Fault.CONNECTION_LOST]
+    assert lost and "stopped sending" in lost[0].reason
     assert events.wait_count(LinkState.CONNECTED, 2)
     assert board.log.handshakes >= 2
     assert link.stats["drops"] >= 1
@@ -150,11 +151,12 @@ def test_a_board_that_never_answers_ends_failed_with_a_reason(links) -> None:
     with FakeSerialBoard(answer_handshake=False) as fake:
         link, events = open_link(links, fake.path)
         assert wait_for(lambda: link.state is LinkState.FAILED, 10)
-        reason = link.reason
-        assert "does not answer" in reason and "Try again" in reason
+        assert link.fault is Fault.NO_ANSWER and "does not answer" in link.reason
         retries = [s for s in events.states if "Trying again" in s.reason]
-        assert len(retries) == FAST.max_failures - 1
-        assert sum(1 for c, _ in fake.log.commands if c == "HS") >= FAST.max_failures
+        assert len(retries) == FAST.retry.attempts_before_failed - 1
+        assert all(s.fault is Fault.NO_ANSWER for s in retries)
+        hellos = sum(1 for c, _ in fake.log.commands if c == "HS")
+        assert hellos >= FAST.retry.attempts_before_failed
         assert not fake.streaming
         # the kiosk can start over: connect() again once the board is fixed
         fake.answer_handshake = True
@@ -166,7 +168,7 @@ def test_a_board_speaking_another_protocol_version_fails_clearly(links) -> None:
     with FakeSerialBoard(protocol_version="2") as fake:
         link, _ = open_link(links, fake.path)
         assert wait_for(lambda: link.state is LinkState.FAILED, 10)
-        assert "protocol version 2" in link.reason
+        assert link.fault is Fault.WRONG_PROGRAM and "protocol version 2" in link.reason
 
 
 def test_radio_bridge_sets_remote_id_and_never_retunes(board, links) -> None:
@@ -184,6 +186,7 @@ def test_radio_bridge_refusing_the_remote_id_fails_with_advice(links) -> None:
     with FakeSerialBoard(accept_remote_id=False) as fake:
         link, _ = open_link(links, fake.path, remote_id=99)
         assert wait_for(lambda: link.state is LinkState.FAILED, 10)
+        assert link.fault is Fault.BAD_SETTING
         assert "remote micro:bit 99" in link.reason and "ERROR[2]" in link.reason
 
 
@@ -192,7 +195,8 @@ def test_silent_remote_board_is_explained(links) -> None:
         fake.go_silent(60)
         link, _ = open_link(links, fake.path, remote_id=5)
         assert wait_for(lambda: link.state is LinkState.FAILED, 10)
-        assert "remote micro:bit" in link.reason and "switched on" in link.reason
+        assert link.fault is Fault.NO_DATA
+        assert "remote micro:bit 5" in link.reason and "switched on" in link.reason
 
 
 def test_close_sends_stop_and_releases_the_port(board, links) -> None:
@@ -269,7 +273,7 @@ def test_a_board_frozen_past_the_failure_limit_comes_back_by_itself(board, links
     assert events.wait_count(LinkState.CONNECTED, 1)
     board.freeze(3.0)  # FAST gives up after about 1.5 s of unanswered handshakes
     assert events.wait_count(LinkState.FAILED, 1, timeout=10)
-    assert "does not answer" in link.reason
+    assert link.fault is Fault.NO_ANSWER and "does not answer" in link.reason
     # nobody calls connect() again: the board thaws and the link finds it
     assert events.wait_count(LinkState.CONNECTED, 2, timeout=15)
     before = len(link.samples)
@@ -282,9 +286,10 @@ def test_a_board_frozen_past_the_failure_limit_comes_back_by_itself(board, links
 
 def test_waits_for_a_board_that_is_not_plugged_in(links) -> None:
     link, events = open_link(links, "auto", port_finder=lambda: [])
-    assert wait_for(lambda: any("Plug the micro:bit" in s.reason for s in events.states))
+    assert wait_for(lambda: any(s.fault is Fault.BOARD_NOT_FOUND for s in events.states))
     time.sleep(0.1)
     assert link.state is LinkState.CONNECTING  # waiting is not failing
+    assert link.fault is Fault.BOARD_NOT_FOUND
     link.close()
     assert link.state is LinkState.DISCONNECTED
 
@@ -298,7 +303,7 @@ def test_an_unopenable_port_fails_with_the_reason(tmp_path: Path, links) -> None
 
     link, _ = open_link(links, str(not_a_tty), serial_factory=refuse)
     assert wait_for(lambda: link.state is LinkState.FAILED, 10)
-    assert "dialout" in link.reason
+    assert link.fault is Fault.PERMISSION_MISSING and "dialout" in link.reason
 
 
 def test_faults_in_the_stream_never_corrupt_samples(board, links) -> None:

@@ -43,7 +43,8 @@ def test_a_thousand_faults_no_crash_every_drop_reconnects(caplog, monkeypatch) -
     caplog.set_level(logging.WARNING)
     escaped: list[threading.ExceptHookArgs] = []
     monkeypatch.setattr(threading, "excepthook", escaped.append)
-    timings = dataclasses.replace(FAST, max_failures=10_000, handshake_timeout_s=0.3)
+    retry = dataclasses.replace(FAST.retry, attempts_before_failed=10_000)
+    timings = dataclasses.replace(FAST, retry=retry, handshake_timeout_s=0.3)
     rng = random.Random(2024)
     kinds: Counter[str] = Counter()
     reconnects: list[float] = []

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from kiosk.errors import LinkError
 from kiosk.microbit.gestures import FULL_SCALE_G, GestureStream, synthesize
-from kiosk.microbit.link import ButtonEvent, LinkState, StateChange
+from kiosk.microbit.link import ButtonEvent, Fault, LinkState, StateChange
 from kiosk.microbit.simulated import GESTURES, SimulatedLink
 
 
@@ -172,7 +172,7 @@ def test_drop_out_stops_samples_then_recovers() -> None:
     link.drop_out(1.5)
     assert link.run_for(1.0) == 0
     assert link.state is LinkState.RECONNECTING
-    assert "reconnecting" in link.reason
+    assert link.fault is Fault.CONNECTION_LOST and "reconnecting" in link.reason
     assert link.run_for(2.0) > 0
     assert link.state is LinkState.CONNECTED
     states = [e.state for e in link.poll_events() if isinstance(e, StateChange)]

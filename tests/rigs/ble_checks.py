@@ -10,6 +10,7 @@ default timing, except where a check wants it to give up quickly.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import subprocess
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.microbit.ble import BleLink, BleTiming, board_name
+from kiosk.microbit.ble import BLE_RETRY, BleLink, BleTiming, board_name
 from kiosk.microbit.link import ButtonEvent, LinkState, StateChange
 from kiosk.signal import SampleBuffer
 from tests.rigs.ble_board.control import BoardRemote
@@ -30,7 +31,10 @@ from tests.rigs.ble_board.control import BoardRemote
 PATTERN = "31524"  # the columns a visitor copies from the board: "gutop"
 STREAM_S = 30.0
 #: Short give-up timing for the checks that expect no connection at all.
-QUICK_GIVE_UP = BleTiming(scan_s=2.0, max_failures=2, give_up_after_s=3.0)
+QUICK_GIVE_UP = BleTiming(
+    scan_s=2.0,
+    retry=dataclasses.replace(BLE_RETRY, attempts_before_failed=2, failed_after_s=3.0),
+)
 ICONS = (
     [[r == c for c in range(5)] for r in range(5)],
     [[r == 2 or c == 2 for c in range(5)] for r in range(5)],

@@ -30,7 +30,7 @@ import pytest
 import serial
 
 from kiosk.firmware import hexbuild
-from kiosk.microbit.link import LinkState
+from kiosk.microbit.link import LinkState, RetryPolicy
 from kiosk.microbit.serial_link import SerialLink, SerialTimings
 from kiosk.signal import SampleBuffer
 from tests.microbit.fake_serial_board import Events, wait_for
@@ -49,9 +49,7 @@ QEMU_TIMINGS = SerialTimings(
     first_data_timeout_s=8.0,
     silence_timeout_s=8.0,
     port_poll_s=0.2,
-    backoff_initial_s=0.2,
-    backoff_max_s=0.5,
-    max_failures=60,
+    retry=RetryPolicy(first_delay_s=0.2, max_delay_s=0.5, attempts_before_failed=60),
 )
 
 

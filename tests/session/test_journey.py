@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kiosk.microbit.link import Fault
+from kiosk.session.board_words import lost_words, pair_failed_words
 from kiosk.session.presets import icon_cells
 from kiosk.session.screens import Screen
 from kiosk.session.session import PairStatus
@@ -39,6 +41,7 @@ def test_pairing_failure_says_what_to_do_and_retry_works(journey) -> None:
     s.pair()
     journey.advance(0.1)
     assert s.connection.status == PairStatus.FAILED
+    assert s.connection.message == pair_failed_words(None, "Bluetooth").sentence
     assert "switched on" in s.connection.message and s.screen is Screen.PAIR
     journey.boards.bluetooth_works = True
     s.pair()  # "Try again"
@@ -183,7 +186,12 @@ def test_lost_board_shows_advice_and_keeps_recordings(journey) -> None:
     journey.record(0, 2)
     s.link.drop_out(1.0)
     journey.advance(0.2)
-    assert s.connection.problem is not None and "recordings are safe" in s.connection.problem
+    assert s.link.fault is Fault.CONNECTION_LOST
+    assert (
+        s.connection.problem
+        == lost_words(Fault.CONNECTION_LOST, "Simulated", gave_up=False).sentence
+    )
+    assert "recordings are safe" in s.connection.problem
     assert len(s.data.actions[0].recordings) == 2
     journey.advance(1.5)
     assert s.connection.problem is None and s.connected
