@@ -7,10 +7,12 @@ import json
 
 import numpy as np
 import pygame
+import pytest
 
 from kiosk.ui.demo import DemoPlan, run_demo
 
 
+@pytest.mark.slow  # the whole visitor journey in real time (about half a minute)
 def test_demo_runs_the_whole_journey_and_reports_it(tmp_path) -> None:
     plan = DemoPlan(recordings_per_move=3, test_seconds=1.0, countdown_s=0.3, gap_s=0.2)
     summary = run_demo(tmp_path, plan)

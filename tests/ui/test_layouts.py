@@ -174,6 +174,7 @@ def _check_targets(app: KioskApp, state: str) -> None:
         assert not a.rect.colliderect(b.rect), f"{state}: {a.name} overlaps {b.name}"
 
 
+@pytest.mark.slow  # every state drawn at every size; the text-size test covers the fast tier
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_every_state_at_every_size(trained, size, tmp_path) -> None:
     # KIOSK_UI_SHOTS=DIR keeps the screenshots for a person to look at.
