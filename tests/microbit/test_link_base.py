@@ -57,8 +57,9 @@ def test_connect_twice_while_running_keeps_one_thread() -> None:
     link.runs = 1  # skip the failing first run
     link.connect()
     assert _wait(lambda: link.state is LinkState.CONNECTED)
-    link.connect()
-    time.sleep(0.05)
+    running = link._thread
+    link.connect()  # returns at once: no second thread is started beside the first
+    assert link._thread is running and running is not None and running.is_alive()
     assert link.runs == 2
     link.close()
 
