@@ -23,6 +23,7 @@ from kiosk.session.session import Session
 from kiosk.system.notify import Liveness
 from kiosk.ui import chrome, draw
 from kiosk.ui.metrics import Metrics
+from kiosk.ui.redraw import Redraw
 from kiosk.ui.scenes.actions import ActionsScene
 from kiosk.ui.scenes.admin import AdminScene
 from kiosk.ui.scenes.attract import AttractScene
@@ -107,11 +108,12 @@ class KioskApp:
         pygame.mouse.set_visible(False)
         self.cache = TextCache()
         self.sounds = Sounds(options.sound_volume)
+        self.redraw = Redraw()  # the one record of what must be painted again
         self._size_canvas()
         self.scenes: dict[Screen, Scene] = {
             scene.screen: scene
             for scene in (
-                kind(self.cache, self.metrics)
+                kind(self.cache, self.metrics, self.redraw)
                 for kind in (
                     AttractScene,
                     PairScene,
@@ -141,9 +143,6 @@ class KioskApp:
         self._corner_pos = (0, 0)
         self._last_recognised_sound = -1e9
         self._last_screen: Screen | None = None
-        self._overlay_drawn = True  # something besides the scene is on the canvas
-        self._static_changed = True  # the static layer was redrawn since it was last blitted
-        self._canvas_changed = True  # this frame painted something (the rotated copy is stale)
         self._arrange()
 
     # ---- layout ---------------------------------------------------------------------
@@ -162,7 +161,7 @@ class KioskApp:
         self.cache.floor = self.metrics.min_px  # no visitor text shrinks below this
         self._static = pygame.Surface(logical).convert()
         self._static_key = None
-        self._static_changed = True
+        self.redraw.static_changed = True
 
     def _arrange(self) -> None:
         self._size_canvas()
@@ -225,7 +224,7 @@ class KioskApp:
         if self.session.screen is not self._last_screen:
             self._last_screen = self.session.screen
             self.notifier.status(f"screen: {self.session.screen.value}")
-        if self._rotation and self._canvas_changed:
+        if self._rotation and self.redraw.canvas_changed:
             # A turned copy of the whole canvas (~1 ms at 800x480 here), so only when
             # something was painted: the window keeps the last one meanwhile.
             turned = pygame.transform.rotate(self.canvas, -self._rotation)
@@ -349,7 +348,7 @@ class KioskApp:
         if key == self._static_key:
             return
         self._static_key = key
-        self._static_changed = True
+        self.redraw.static_changed = True
         blocked = session.board_lost
         self._buttons = scene.buttons(session)
         self._chrome = chrome.chrome_buttons(session, scene.frame, self.metrics) if blocked else []
@@ -366,22 +365,24 @@ class KioskApp:
         # or the rotation canvas) keeps its pixels between frames, so this saves most of
         # a full-screen blit (~0.4 ms at 1280x720 here, more on a Pi).
         # AppOptions.full_redraw turns it off for a display that loses its pixels. After a
-        # whole restore the scene is told (``forget_painted``), so a scene that repaints
-        # only what changed paints everything again.
+        # whole restore ``redraw`` forgets what the live parts showed, so a scene that
+        # repaints only what changed paints everything again.
+        redraw = self.redraw
         live_rects = getattr(scene, "live_rects", None)
         rects = None
-        if not (self.options.full_redraw or self._overlay_drawn or self._static_changed):
+        if not (self.options.full_redraw or redraw.overlay_drawn or redraw.static_changed):
             rects = live_rects(session) if live_rects is not None else None
         if rects is None:
             canvas.blit(self._static, (0, 0))
-            scene.forget_painted()
+            redraw.restored()
         else:
             for rect in rects:
                 canvas.blit(self._static, rect, rect)
-        self._canvas_changed = rects is None or bool(rects)
-        self._static_changed = False
+        redraw.canvas_changed = rects is None or bool(rects)
+        redraw.static_changed = False
         scene.draw_dynamic(canvas, session, now)
-        self._canvas_changed = self._canvas_changed or scene.painted
+        if not scene.repaints_only_changes:
+            redraw.painted_afresh()
         overlay = False
         if self._pressed is not None and self._pressed.on_tap is not None:
             draw.button(canvas, self.cache, self._pressed, self.metrics.body_px, pressed=True)
@@ -396,8 +397,9 @@ class KioskApp:
         if left is not None:
             chrome.draw_idle_countdown(canvas, self.cache, left, self.metrics)
             overlay = True
-        self._overlay_drawn = overlay
-        self._canvas_changed = self._canvas_changed or overlay
+        redraw.overlay_drawn = overlay
+        if overlay:
+            redraw.painted_afresh()
 
     def _play_cues(self, now: float) -> None:
         cues = self.session.messages.drain_cues()

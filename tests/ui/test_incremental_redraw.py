@@ -20,7 +20,7 @@ from kiosk.session.screens import Screen
 def _matches_a_full_redraw(driver) -> None:
     app = driver.app
     incremental = pygame.surfarray.array3d(app.canvas).copy()
-    app._static_changed = True  # force the full path for the very same state
+    app.redraw.static_changed = True  # force the full path for the very same state
     app._draw(driver.session.now)
     full = pygame.surfarray.array3d(app.canvas)
     differing = np.argwhere((incremental != full).any(axis=2))

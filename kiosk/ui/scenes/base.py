@@ -28,6 +28,7 @@ from kiosk.session.session import Session
 from kiosk.ui import draw, theme
 from kiosk.ui.geometry import Rect, take_bottom, take_right, take_top
 from kiosk.ui.metrics import Metrics
+from kiosk.ui.redraw import Redraw
 from kiosk.ui.text import TextCache
 from kiosk.ui.widgets import Button
 
@@ -80,17 +81,19 @@ class Scene:
 
     screen: Screen
     title = ""
-    # Whether the last ``draw_dynamic`` painted anything. Scenes paint every frame
-    # unless they say otherwise (the test screen); the app turns the canvas for a
+    # Scenes paint their live parts every frame unless they say they repaint only what
+    # changed (the test screen, through ``self.redraw``); the app turns the canvas for a
     # rotated display only on frames that changed it.
-    painted = True
+    repaints_only_changes = False
     shows_start_again = True
     portrait_side_share = 0.33  # of the space between the top and bottom bars
 
-    def __init__(self, cache: TextCache, metrics: Metrics) -> None:
+    def __init__(self, cache: TextCache, metrics: Metrics, redraw: Redraw | None = None) -> None:
         """A scene is complete when built: laid out for ``metrics`` (``layout`` again for
-        another screen size or when the lost-micro:bit banner comes or goes)."""
+        another screen size or when the lost-micro:bit banner comes or goes). ``redraw``
+        is the app's one record of what must be painted again."""
         self.cache = cache
+        self.redraw = redraw if redraw is not None else Redraw()
         self.m = metrics
         self.frame = frame_layout(metrics, self.portrait_side_share)
         self.layout(metrics)
@@ -174,10 +177,3 @@ class Scene:
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
         """Live content, drawn every frame over the static layer."""
-
-    def forget_painted(self) -> None:
-        """The app restored the whole static layer: everything live must be painted again.
-
-        A scene that skips repainting live parts whose content has not changed
-        (the test screen) forgets here what it believes is on the canvas.
-        """

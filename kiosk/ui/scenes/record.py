@@ -37,6 +37,7 @@ from kiosk.ui.geometry import (
 )
 from kiosk.ui.live_graph import LiveGraph
 from kiosk.ui.metrics import Metrics
+from kiosk.ui.redraw import Redraw
 from kiosk.ui.scenes.base import Scene
 from kiosk.ui.text import TextCache
 from kiosk.ui.widgets import Button
@@ -48,10 +49,10 @@ class RecordScene(Scene):
     screen = Screen.RECORD
     title = "Record each move"
 
-    def __init__(self, cache: TextCache, metrics: Metrics) -> None:
+    def __init__(self, cache: TextCache, metrics: Metrics, redraw: Redraw | None = None) -> None:
         self._tiles: dict[tuple[str, tuple[int, int]], pygame.Surface] = {}
         self._pages: dict[str, int] = {}  # per move id: 0 shows the newest recordings
-        super().__init__(cache, metrics)
+        super().__init__(cache, metrics, redraw)
 
     def title_for(self, session: Session) -> str:
         viewing = session.collecting.viewing_recording

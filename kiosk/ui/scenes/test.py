@@ -47,13 +47,12 @@ BAR_ROW_UNITS = 1.1  # a bar row: its label line and a finger-sized slider
 class TestScene(Scene):
     screen = Screen.TEST
     title = "Test it: do a move!"
+    repaints_only_changes = True  # through self.redraw: see draw_dynamic
 
     def arrange(self) -> None:
         m, f = self.m, self.frame
         self._recognised_cache: dict[tuple, pygame.Surface] = {}
         self._bar_rows_cache: dict[tuple[int, bool], list[tuple[Rect, Rect, Rect | None]]] = {}
-        # What each live part last painted on the canvas (see ``draw_dynamic``).
-        self._painted: dict[str, object] = {}
         self.more_rect = f.primary
         if m.portrait:
             # The bars (finger-sized sliders) take the body; the live view goes below.
@@ -168,11 +167,8 @@ class TestScene(Scene):
         return [
             self.track(slider).inflate(6, 6)
             for index, slider, _, shown in self._bar_states(session)
-            if self._painted.get(f"bar{index}") != shown
+            if not self.redraw.shows(f"bar{index}", shown)
         ]
-
-    def forget_painted(self) -> None:
-        self._painted.clear()
 
     def _bar_states(self, session: Session) -> list[tuple[int, Rect, float, tuple]]:
         """(index, slider, confidence, what its bar shows on screen) per move.
@@ -313,13 +309,14 @@ class TestScene(Scene):
         The canvas keeps its pixels between frames (``KioskApp._draw``), and a
         board sends 50 samples a second in bursts while the screen runs at
         60 fps, so most frames have no new sample for the graph and no new
-        prediction for the fingerprint and bars. ``_painted`` remembers what
-        each part last showed; ``forget_painted`` clears it when the app
+        prediction for the fingerprint and bars. ``self.redraw`` remembers what
+        each part last showed, and forgets it when the app
         restored the whole screen.
         """
         tester = session.learning.tester
         prediction = tester.latest if tester is not None else None
-        self.painted = session.learning.showing_why  # the panel is drawn afresh every frame
+        if session.learning.showing_why:
+            self.redraw.painted_afresh()  # the panel is drawn afresh every frame
         self._draw_live(surface, session, None if session.learning.showing_why else prediction)
         if session.learning.showing_why:
             self._draw_why(surface, session, prediction, self.why_layout(session)[1])
@@ -327,7 +324,7 @@ class TestScene(Scene):
         # A confidence bar per move, with its draggable threshold.
         for index, slider, value, shown in self._bar_states(session):
             key = f"bar{index}"
-            if self._painted.get(key) == shown:
+            if self.redraw.shows(key, shown):
                 continue
             _, colour, threshold, percent = shown
             track = self.track(slider)
@@ -342,8 +339,7 @@ class TestScene(Scene):
                 (track.left + 8, track.centery),
                 "midleft",
             )
-            self._painted[key] = shown
-            self.painted = True
+            self.redraw.painted(key, shown)
 
     def recognised_rect(self, session: Session) -> Rect:
         """The recognised move's panel: smaller while "Hide why" sits under it."""
@@ -408,30 +404,27 @@ class TestScene(Scene):
     def _draw_live(self, surface: pygame.Surface, session: Session, prediction) -> None:
         link = session.link
         changed = self._graph.update(link.samples if link is not None else None)
-        if changed or "graph" not in self._painted:
+        if changed or not self.redraw.shows("graph", True):
             self._graph.blit(surface, self.graph_rect)
-            self._painted["graph"] = True
-            self.painted = True
+            self.redraw.painted("graph", True)
         if session.learning.showing_why:
             return  # the "Why?" panel has the fingerprint's place
-        if self._painted.get("fingerprint", self) is not prediction:
+        if not self.redraw.shows("fingerprint", prediction, same_object=True):
             if prediction is not None:
                 draw.fingerprint(surface, self.fp_rect, prediction.fingerprint)
             else:
                 pygame.draw.rect(surface, theme.PANEL, self.fp_rect)
-            self._painted["fingerprint"] = prediction
-            self.painted = True
+            self.redraw.painted("fingerprint", prediction)
 
     def _draw_recognised(self, surface: pygame.Surface, session: Session) -> None:
         """The recognised move big, from a panel cached per move (it changes rarely)."""
         tester = session.learning.tester
         detected = tester.detected if tester is not None else None
         key, panel = self._recognised_panel(session, detected)
-        if self._painted.get("recognised") == key:
+        if self.redraw.shows("recognised", key):
             return
         surface.blit(panel, self.recognised_rect(session))
-        self._painted["recognised"] = key
-        self.painted = True
+        self.redraw.painted("recognised", key)
 
     def _recognised_panel(
         self, session: Session, detected: int | None
