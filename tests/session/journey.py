@@ -115,6 +115,15 @@ class Journey:
             self.advance(step, step)
             waited += step
 
+    def unlock_admin(self) -> None:
+        """Open the admin screen and type the default PIN, then OK."""
+        s = self.session
+        s.open_admin()
+        for digit in "1234":
+            s.enter_pin_digit(digit)
+        s.submit_pin()
+        assert s.staff.unlocked
+
     def finish_explore(self) -> None:
         """Wait for the explore pictures' worker thread (it may be done already), then tick."""
         job = self.session.learning.explore.job

@@ -13,13 +13,6 @@ from kiosk.session.screens import Screen
 from .journey import Journey
 
 
-def _unlock(j: Journey) -> None:
-    j.session.open_admin()
-    for digit in "1234":
-        j.session.enter_pin_digit(digit)
-    j.session.submit_pin()
-
-
 def _visitor_with_recordings(j: Journey) -> None:
     j.connect_pretend()
     j.pick("Still", "Shake")
@@ -121,7 +114,7 @@ def test_a_reset_forgets_questions_and_undo_offers(journey) -> None:
 def test_staff_actions_that_cannot_be_taken_back_ask_first(journey) -> None:
     s = journey.session
     _visitor_with_recordings(journey)
-    _unlock(journey)
+    journey.unlock_admin()
     s.admin_wipe_now()
     assert s.data.n_recordings == 3
     assert s.confirm.asking("delete_all").words == "Tap again to delete\nall 3 recordings"

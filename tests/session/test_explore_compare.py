@@ -26,15 +26,6 @@ def _trained(journey: Journey, per_move: int = 3) -> None:
     assert journey.session.learning.trained is not None, journey.session.learning.training_error
 
 
-def _unlock(journey: Journey) -> None:
-    s = journey.session
-    s.open_admin()
-    for digit in "1234":
-        s.enter_pin_digit(digit)
-    s.submit_pin()
-    assert s.staff.unlocked
-
-
 def test_explore_pictures_are_built_off_the_ui_thread_after_training(journey) -> None:
     _trained(journey)
     s = journey.session
@@ -80,12 +71,12 @@ def test_saved_sets_are_compared_and_predict_the_same_movement(journey) -> None:
     journey.pick(*MOVES, "Wave")  # Wave is picked but never recorded in the saved set
     for index in range(len(MOVES)):
         journey.record(index, 3)
-    _unlock(journey)
+    journey.unlock_admin()
     s.admin_save_snapshot()
     assert s.messages.message is not None and "Set 1" in s.messages.message.text
     s.close_admin()
     journey.record(3, 3)  # Wave, now
-    _unlock(journey)
+    journey.unlock_admin()
     s.admin_compare_start()  # nothing picked yet: refused with words
     assert s.staff.compare.job is None and s.messages.message.kind == "problem"
     s.admin_open_compare()
@@ -128,7 +119,7 @@ def test_admin_changes_are_written_to_kiosk_toml_keeping_comments(make_journey, 
     j = make_journey()
     s = j.session
     s.settings_file = SettingsFile(config)
-    _unlock(j)
+    j.unlock_admin()
     s.admin_cycle_idle_timeout()
     s.admin_set_sound(False)
     s.admin_set_keep_data(True)
@@ -159,7 +150,7 @@ def test_a_read_only_config_is_reported_and_the_change_applies(
     j = make_journey()
     s = j.session
     s.settings_file = SettingsFile(config)
-    _unlock(j)
+    j.unlock_admin()
     s.admin_set_sound(False)
     assert s.settings.sound_enabled is False  # applied for this run
     message = s.messages.message
@@ -169,7 +160,7 @@ def test_a_read_only_config_is_reported_and_the_change_applies(
 
 
 def test_without_a_settings_file_changes_apply_for_this_run_only(journey) -> None:
-    _unlock(journey)
+    journey.unlock_admin()
     journey.session.admin_set_sound(False)
     assert journey.session.settings.sound_enabled is False
     assert journey.session.messages.message.kind == "info"
@@ -180,7 +171,7 @@ def test_exit_to_shell_sets_the_exit_code_systemd_will_not_restart(journey) -> N
     s.open_admin()
     s.admin_exit_to_shell()  # locked: nothing happens
     assert not s.staff.quit_requested and s.staff.exit_code == 0
-    _unlock(journey)
+    journey.unlock_admin()
     s.admin_exit_to_shell()
     assert not s.staff.quit_requested  # the first tap asks
     s.admin_exit_to_shell()
@@ -209,7 +200,7 @@ def test_a_read_only_root_is_named_in_the_message(make_journey, tmp_path, monkey
     j = make_journey()
     s = j.session
     s.settings_file = SettingsFile(tmp_path / "kiosk.toml")
-    _unlock(j)
+    j.unlock_admin()
     s.admin_rotate()
     s.admin_rotate()  # the second tap confirms
     assert s.settings.rotation == 90  # applied for this run

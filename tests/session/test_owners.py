@@ -64,15 +64,6 @@ def _owners(journey: Journey) -> dict[str, Any]:
     return {name: _state(getattr(s, name)) for name in OWNERS}
 
 
-def _unlock(journey: Journey) -> None:
-    s = journey.session
-    s.open_admin()
-    for digit in "1234":
-        s.enter_pin_digit(digit)
-    s.submit_pin()
-    assert s.staff.unlocked
-
-
 def _a_whole_visit(journey: Journey) -> None:
     s = journey.session
     journey.connect_pretend()
@@ -105,7 +96,7 @@ def test_a_visitor_reset_leaves_no_visitor_state_in_any_owner(make_journey) -> N
 def test_staff_pairing_the_kiosks_board_does_not_survive_the_visitor_reset(journey) -> None:
     """The staff-only "pair a fixed board" request once bound the next visitor's board."""
     s = journey.session
-    _unlock(journey)
+    journey.unlock_admin()
     s.admin_pair_fixed_board()
     assert s.screen is Screen.PAIR and s.connection.pairing_fixed_board
     s.start_again()  # staff walk away without pairing
@@ -123,7 +114,7 @@ def test_an_admin_lock_leaves_nothing_typed_or_open(make_journey) -> None:
     fresh = make_journey()
     j = make_journey()
     s = j.session
-    _unlock(j)
+    j.unlock_admin()
     s.admin_open_keyboard()
     s.admin_type("a")
     s.admin_open_compare()
@@ -137,7 +128,7 @@ def test_an_admin_lock_leaves_nothing_typed_or_open(make_journey) -> None:
 def test_the_admin_screen_locks_itself_after_the_idle_time(make_journey) -> None:
     j = make_journey(idle_timeout_s=30.0, idle_countdown_s=5.0)
     s = j.session
-    _unlock(j)
+    j.unlock_admin()
     j.advance(20.0, step=0.5)
     assert s.screen is Screen.ADMIN and s.staff.unlocked  # staff still have time
     j.advance(20.0, step=0.5)
