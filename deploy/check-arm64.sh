@@ -210,8 +210,11 @@ inside() {
     # SYSTEMD_OFFLINE=1: no systemd runs in this root, so systemctl edits unit
     # links and skips start/restart/daemon-reload, as in any chroot (here the
     # host's PID 1 is not systemd, which defeats systemctl's own chroot test).
+    # QEMU_CPU: emulate a Pi 4's Cortex-A72. With qemu's default ("max", every
+    # newer feature) ai-edge-litert's first inference crashed inside qemu 7.2.
     local env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-               HOME=/root LANG=C.UTF-8 TERM=dumb PYTHONDONTWRITEBYTECODE=1 SYSTEMD_OFFLINE=1)
+               HOME=/root LANG=C.UTF-8 TERM=dumb PYTHONDONTWRITEBYTECODE=1 SYSTEMD_OFFLINE=1
+               QEMU_CPU=cortex-a72)
     [ -f "$ROOT/run/host-ca.crt" ] && env+=(PIP_CERT=/run/host-ca.crt)
     nice -n 10 chroot "$ROOT" /usr/bin/env -i "${env[@]}" "$@"
 }
