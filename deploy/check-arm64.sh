@@ -189,7 +189,9 @@ prepare_root() {
         cp -a --reflink=auto "$BASE" "$ROOT"
     fi
     mount_at "$ROOT/proc" -t proc proc
-    mount_at "$ROOT/sys" -t sysfs sysfs
+    # No /sys: it would describe this machine's x86 CPUs, and the TFLite
+    # runtimes' CPU probe (cpuinfo) read it and crashed ai-edge-litert under
+    # qemu-user; without it they fall back to safe defaults.
     mount_at "$ROOT/dev" --bind /dev
     mount_at "$ROOT/dev/pts" -t devpts devpts -o newinstance,ptmxmode=0666
     mount_at "$ROOT/run" -t tmpfs tmpfs -o mode=0755
@@ -210,8 +212,10 @@ inside() {
     # SYSTEMD_OFFLINE=1: no systemd runs in this root, so systemctl edits unit
     # links and skips start/restart/daemon-reload, as in any chroot (here the
     # host's PID 1 is not systemd, which defeats systemctl's own chroot test).
+    # QEMU_CPU: emulate a Pi 4's Cortex-A72, not qemu's default "max" CPU.
     local env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-               HOME=/root LANG=C.UTF-8 TERM=dumb PYTHONDONTWRITEBYTECODE=1 SYSTEMD_OFFLINE=1)
+               HOME=/root LANG=C.UTF-8 TERM=dumb PYTHONDONTWRITEBYTECODE=1 SYSTEMD_OFFLINE=1
+               QEMU_CPU=cortex-a72)
     [ -f "$ROOT/run/host-ca.crt" ] && env+=(PIP_CERT=/run/host-ca.crt)
     nice -n 10 chroot "$ROOT" /usr/bin/env -i "${env[@]}" "$@"
 }
