@@ -474,6 +474,7 @@ class Session:
         self.touch()
         self.collecting.recorder.cancel()
         self.staff.open(self.screen)
+        self.messages.message = None  # a visitor's banner ("Tap again…") is not for staff
         self._go(Screen.ADMIN)
 
     def enter_pin_digit(self, digit: str) -> None:

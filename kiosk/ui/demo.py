@@ -395,9 +395,12 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     d.tap("key_add")
     d.tap("close_admin")
     # Nobody touches anything: a countdown, then the kiosk resets for the next visitor.
-    # (A long countdown for its picture, then a short one: no frame can miss it.)
+    # (A long countdown so no frame can miss it, moved on to show the number a
+    # visitor sees first; then a short one.)
     s.idle.timeout_s, s.idle.countdown_s = 1.0, 600.0
     d.until(lambda: s.idle_countdown() is not None, 5, "the idle countdown")
+    s.idle.countdown_s = s.settings.idle_countdown_s
+    s.idle.last_activity = time.monotonic() - s.idle.timeout_s - 0.01
     d.shot("idle_countdown")
     s.idle.countdown_s = 0.5
     d.until(lambda: s.screen is Screen.ATTRACT, 10, "the reset")

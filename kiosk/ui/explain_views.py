@@ -276,6 +276,27 @@ def _push_legend(
 # ---------------------------------------------------------------- rows of fingerprints
 
 
+def _row_sizes(rect: Rect, size: int, floor: int, n: int) -> tuple[int, int, int]:
+    """Row height, name column width and axis column width of ``n`` fingerprint rows."""
+    small = max(floor, int(size * 0.8))
+    label_h = small + 6
+    return (rect.height - label_h) // n, rect.width // 4, small + 8
+
+
+def _row_tiles(rect: Rect, size: int, floor: int, n: int) -> list[Rect]:
+    """Where each row's fingerprint is drawn (one place, so drawing and tapping agree)."""
+    row_h, name_w, axis_w = _row_sizes(rect, size, floor, n)
+    return [
+        Rect(
+            rect.left + name_w + axis_w,
+            rect.top + i * row_h + 4,
+            rect.width - name_w - axis_w,
+            row_h - 8,
+        )
+        for i in range(n)
+    ]
+
+
 def _fingerprint_rows(
     surface: pygame.Surface,
     rect: Rect,
@@ -290,11 +311,10 @@ def _fingerprint_rows(
     if n == 0:
         return
     small = max(text.floor, int(size * 0.8))
-    label_h = small + 6
-    row_h = (rect.height - label_h) // n
-    name_w = rect.width // 4
-    axis_w = small + 8
-    for i, (name, action, values) in enumerate(zip(names, actions, tiles, strict=True)):
+    row_h, name_w, _ = _row_sizes(rect, size, text.floor, n)
+    for i, (name, action, values, tile) in enumerate(
+        zip(names, actions, tiles, _row_tiles(rect, size, text.floor, n), strict=True)
+    ):
         row = Rect(rect.left, rect.top + i * row_h, rect.width, row_h)
         pygame.draw.rect(surface, action_colour(action), Rect(row.left, row.top + 6, 8, row_h - 12))
         _text(
@@ -307,7 +327,6 @@ def _fingerprint_rows(
             "midleft",
             width=name_w - 18,
         )
-        tile = Rect(row.left + name_w + axis_w, row.top + 4, row.width - name_w - axis_w, row_h - 8)
         draw_fingerprint_tile(surface, tile, values)
         cells = fingerprint_cell_rects(tile)
         for a, axis in enumerate(AXIS_LABELS):
@@ -327,6 +346,30 @@ def _fingerprint_rows(
 # ---------------------------------------------------------------- global importance
 
 
+#: Text size of the explore pages' rows, as a share of the page (``_font_px``).
+IMPORTANCE_SHARE = 0.06
+AVERAGES_SHARE = 0.07
+
+
+def square_in_rows(
+    rect: Rect, text: TextCache, share: float, n: int, pos: tuple[int, int]
+) -> int | None:
+    """Which of the 24 squares is under ``pos`` on a page of ``n`` fingerprint rows.
+
+    ``rect`` and ``share`` are what ``draw_global_importance`` (``IMPORTANCE_SHARE``)
+    or ``draw_average_fingerprints`` (``AVERAGES_SHARE``) was drawn with.
+    """
+    if n <= 0:
+        return None
+    size = _font_px(rect, share, text.floor)
+    _, rest = _split_top(rect, int(size * 1.6))
+    for tile in _row_tiles(rest, size, text.floor, n):
+        index = square_at(tile, pos)
+        if index is not None:
+            return index
+    return None
+
+
 def draw_global_importance(
     surface: pygame.Surface,
     rect: Rect,
@@ -339,7 +382,7 @@ def draw_global_importance(
     Drawn as fingerprint-shaped tiles: bright = scrambling this square hurts
     recognising the action a lot (measured on recordings the model did not train on).
     """
-    size = _font_px(rect, 0.06, text.floor)
+    size = _font_px(rect, IMPORTANCE_SHARE, text.floor)
     title, rest = _split_top(rect, int(size * 1.6))
     _text(
         surface,
@@ -407,7 +450,7 @@ def draw_average_fingerprints(
     class_names: Sequence[str],
 ) -> None:
     """One average fingerprint per action, clearly labelled as averages."""
-    size = _font_px(rect, 0.07, text.floor)
+    size = _font_px(rect, AVERAGES_SHARE, text.floor)
     title, rest = _split_top(rect, int(size * 1.6))
     _text(
         surface,
@@ -447,6 +490,22 @@ def _legend_columns(rect: Rect, size: int, k: int) -> int:
     return max(1, min(k, rect.width // max(1, slot)))
 
 
+MAP_CAPTIONS = (
+    "Map of your recordings: close dots have similar fingerprints",
+    "Close dots: similar fingerprints",
+    "Close dots are alike",
+)
+
+
+def _first_that_fits(text: TextCache, size: int, width: int, choices: Sequence[str]) -> str:
+    """The longest of ``choices`` that fits ``width`` at the size ``_text`` would pick."""
+    for words in choices:
+        fitted = text.fit_size(words, size, max(width, 1))
+        if text.font(fitted).size(words)[0] <= width:
+            return words
+    return choices[-1]
+
+
 def map_plot_rect(rect: Rect, text: TextCache, picture: MapPicture | None = None) -> Rect:
     """Where the dots go inside a ``draw_data_map`` rectangle (title above, legend below).
 
@@ -473,9 +532,8 @@ def draw_data_map(
     size = _font_px(rect, 0.06, text.floor)
     small = max(text.floor, int(size * 0.8))
     title, _ = _split_top(rect, int(size * 1.6))
-    words = "Map of your recordings: close dots have similar fingerprints"
-    if text.fit_size(words, size, title.width) < min(size, 16):
-        words = "Close dots: similar fingerprints"  # a narrow panel: fewer, bigger words
+    # A narrow panel gets fewer words rather than words running into its neighbours.
+    words = _first_that_fits(text, size, title.width, MAP_CAPTIONS)
     _text(surface, text, words, size, theme.TEXT, title.midleft, "midleft", width=title.width)
     plot = map_plot_rect(rect, text, picture)
     pygame.draw.rect(surface, theme.PANEL, plot, border_radius=8)

@@ -50,6 +50,17 @@ def test_start_again_asks_and_a_second_tap_resets(journey) -> None:
     assert s.confirm.pending is None and s.confirm.undoable is None
 
 
+def test_opening_the_admin_screen_drops_the_visitors_question_and_its_words(journey) -> None:
+    s = journey.session
+    _visitor_with_recordings(journey)
+    s.ask_start_again()
+    assert s.messages.message is not None
+    s.open_admin()
+    assert s.screen is Screen.ADMIN
+    assert s.confirm.pending is None
+    assert s.messages.message is None  # "Tap again to start over" is not for staff
+
+
 def test_start_again_with_nothing_to_lose_needs_one_tap(journey) -> None:
     s = journey.session
     journey.connect_pretend()

@@ -157,3 +157,30 @@ def test_staff_save_a_set_and_compare_by_touch(make_driver) -> None:
     )
     d.tap("compare_back")
     assert not s.staff.compare.open and s.screen is Screen.ADMIN
+
+
+def test_a_square_on_the_squares_and_averages_pages_says_what_it_measures(make_driver) -> None:
+    d = make_driver((800, 480))
+    s = d.session
+    _trained(d)
+    page = d.app.scene.tab_body
+    for tab, share in (
+        ("squares", explain_views.IMPORTANCE_SHARE),
+        ("averages", explain_views.AVERAGES_SHARE),
+    ):
+        d.tap(f"tab_{tab}")
+        # Every square of the last move's row (the one with the filter names under it).
+        size = explain_views._font_px(page, share, d.app.cache.floor)
+        _, rows = explain_views._split_top(page, int(size * 1.6))
+        tile = explain_views._row_tiles(rows, size, d.app.cache.floor, len(MOVES))[-1]
+        said = set()
+        for index, cell in enumerate(explain_views.fingerprint_cell_rects(tile)):
+            d.tap_at(cell.center)
+            assert s.messages.message is not None, (tab, index)
+            assert s.messages.message.text == square_words(index), (tab, index)
+            said.add(s.messages.message.text)
+        assert len(said) == 24, tab
+        # Between the rows' names and their squares nothing is said.
+        s.messages.reset()
+        d.tap_at((page.left + 4, page.bottom - 4))
+        assert s.messages.message is None, tab

@@ -81,8 +81,9 @@ class RecordScene(Scene):
         self.record_rect, self.many_rect = columns(record_row, [1, 1], m.gap)
         self.stop_rect = record_row
         self.body = f.body
-        viewer = inset(f.body, m.gap)
-        self.viewer = viewer
+        # The viewer hides the recording controls, so in portrait it takes their strip too.
+        whole = f.body.union(f.side).union(f.primary)
+        self.viewer = inset(whole if m.portrait else f.body, m.gap)
         self._graph = LiveGraph(self.graph_rect.size, GRAPH_SPAN_S)
 
     def banner_place(self) -> bool:
@@ -120,7 +121,9 @@ class RecordScene(Scene):
         buttons, content = take_bottom(area, m.unit, m.gap * 2)
         delete, close = columns(buttons, [1, 1], m.gap * 2)
         label_w = int(m.small_px * 1.5)
-        fp_area, graph = take_top(content, int(content.height * 0.55), m.gap)
+        # Squares no taller than wide-ish: a tall panel gives the rest to the graph.
+        fp_h = min(int(content.height * 0.55), int(content.width * 0.45) + 2 * m.small_px)
+        fp_area, graph = take_top(content, fp_h, m.gap)
         labels_h = 2 * m.small_px + 6  # column names, on two staggered lines if narrow
         fp = Rect(
             fp_area.x + label_w, fp_area.y, fp_area.width - label_w, fp_area.height - labels_h

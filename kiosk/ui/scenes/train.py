@@ -28,6 +28,7 @@ from kiosk.session.session import Session
 from kiosk.ui import draw, explain_views, theme
 from kiosk.ui.geometry import Rect, columns, inset, take_bottom, take_top
 from kiosk.ui.scenes.base import Scene
+from kiosk.ui.text import TextCache
 from kiosk.ui.widgets import Button
 
 TABS = (
@@ -109,6 +110,18 @@ class TrainScene(Scene):
                         name=f"tab_{label.lower()}",
                     )
                 )
+            page = self._square_page(session)
+            if page is not None:
+                out.append(
+                    Button(
+                        self.tab_body,
+                        "",
+                        None,
+                        "bare",
+                        name="explore_squares",
+                        on_drag=partial(_explain_row_square, session, self.tab_body, *page),
+                    )
+                )
         out += [
             Button(
                 self.more_rect,
@@ -137,6 +150,20 @@ class TrainScene(Scene):
                 )
             )
         return out
+
+    def _square_page(self, session: Session) -> tuple[TextCache, float, int] | None:
+        """The shown page's rows of fingerprints (text, size share, rows), if it has them."""
+        explore = session.learning.explore
+        found = explore.result
+        if found is None:
+            return None
+        if explore.view == ExploreView.SQUARES and found.importance is not None:
+            share = explain_views.IMPORTANCE_SHARE
+        elif explore.view == ExploreView.AVERAGES:
+            share = explain_views.AVERAGES_SHARE
+        else:
+            return None
+        return self.cache, share, len(found.class_names)
 
     def draw_background(self, surface: pygame.Surface, session: Session) -> None:
         m = self.m
@@ -334,3 +361,17 @@ class TrainScene(Scene):
             if i == looking:
                 pygame.draw.rect(surface, theme.ACCENT, tile, 3, border_radius=10)
             draw.led_icon(surface, tile.inflate(-side // 5, -side // 5), icon)
+
+
+def _explain_row_square(
+    session: Session,
+    page: Rect,
+    cache: TextCache,
+    share: float,
+    rows: int,
+    pos: tuple[int, int],
+) -> None:
+    """A finger on one of the page's fingerprints: the session says what that square measures."""
+    index = explain_views.square_in_rows(page, cache, share, rows, pos)
+    if index is not None:
+        session.explain_square(index)
