@@ -96,9 +96,20 @@ class RecordScene(Scene):
             return self.graph_rect
         return self.graph_rect.union(self.stop_rect)
 
+    def intro_height(self) -> int:
+        """Room the fingerprint's introduction needs under the rows."""
+        m = self.m
+        line = self.cache.font(m.small_px).get_linesize()
+        # One line of words and the colour scale, inside the panel's margins.
+        return 4 * m.gap + line + m.gap + max(line, m.unit // 4)
+
     def row_rects(self, n: int) -> list[Rect]:
-        gap = max(3, self.m.gap // 2)
-        height = min(self.body.height, int(self.m.unit * 1.3) * n + gap * (n - 1))
+        m = self.m
+        gap = max(3, m.gap // 2)
+        # Rows shrink (down to a touchable size) before the introduction loses its room.
+        room = self.body.height - self.intro_height() - m.gap * 2 - gap * (n - 1)
+        row_h = max(min(int(m.unit * 1.3), room // max(n, 1)), int(m.unit * 0.8))
+        height = min(self.body.height, row_h * n + gap * (n - 1))
         area = Rect(self.body.x, self.body.y, self.body.width, height)
         return rows(area, [1] * n, gap)
 
@@ -342,7 +353,7 @@ class RecordScene(Scene):
         rows_ = self.row_rects(len(session.data.actions))
         top = (rows_[-1].bottom if rows_ else self.body.top) + m.gap * 2
         intro = Rect(self.body.x, top, self.body.width, self.body.bottom - top)
-        if intro.height >= int(m.min_px * 4.2):
+        if intro.height >= self.intro_height():
             self._draw_intro(surface, intro)
         if session.confirm.undoable is not None and not session.collecting.recorder.busy:
             g = self.graph_rect
@@ -368,14 +379,10 @@ class RecordScene(Scene):
         line = self.cache.font(size).get_linesize()
         scale_h = max(line, m.unit // 4)
         words = Rect(inner.x, inner.y, inner.width, inner.height - scale_h - m.gap)
-        draw.wrapped(
-            surface,
-            self.cache,
-            f"{INTRO} {BRIGHT}",
-            size,
-            theme.TEXT,
-            words,
-        )
+        sentence = f"{INTRO} {BRIGHT}"
+        if len(self.cache.wrap(sentence, size, words.width)) * line > words.height:
+            sentence = INTRO  # short of room: the scale's ends say what bright means
+        draw.wrapped(surface, self.cache, sentence, size, theme.TEXT, words)
         scale = Rect(inner.x, inner.bottom - scale_h, min(inner.width, m.unit * 6), scale_h)
         explain_views.draw_colour_scale(surface, scale, self.cache, size)
 
