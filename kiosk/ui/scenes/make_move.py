@@ -93,7 +93,9 @@ class MakeMoveScene(Scene):
             )
             for icon, cell in zip(icons, cells, strict=False)
         ]
-        page = _("More pictures ({page}/{pages})").format(page=own.page + 1, pages=own.page_count())
+        page = _("More pictures\n({page} of {pages})").format(
+            page=own.page + 1, pages=own.page_count()
+        )
         out += [
             Button(self.more_rect, page, session.own_move_more_icons, name="more_icons"),
             Button(self.back_rect, _("Back"), session.own_move_back, "quiet", name="back"),
