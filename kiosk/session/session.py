@@ -210,11 +210,14 @@ class Session:
 
         The presets, then the names staff added, then the visitor's own moves
         (and any other move in their data, e.g. an imported one) so that each can
-        be unpicked there.
+        be unpicked there. A picked move shows its own icon.
         """
         choices = [(p.name, p.icon) for p in PRESETS]
         for i, name in enumerate(self.staff.custom_action_names):
             choices.append((name, CUSTOM_ICONS[i % len(CUSTOM_ICONS)]))
+        # A picked move shows the icon it has (an imported one may differ from the preset's).
+        picked = {a.name.lower(): a.icon for a in self.data.actions}
+        choices = [(name, picked.get(name.lower(), icon)) for name, icon in choices]
         offered = {name.lower() for name, icon in choices}
         choices += [(a.name, a.icon) for a in self.data.actions if a.name.lower() not in offered]
         return choices
