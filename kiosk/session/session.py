@@ -326,6 +326,7 @@ class Session:
                 )
             )
             return
+        # A picture no card on the actions screen shows (the visitor may pick another).
         self.own_move.begin(free_icon([icon for name, icon in self.available_choices()]))
         self._go(Screen.MAKE_MOVE)
 
@@ -345,8 +346,17 @@ class Session:
         self.own_move.step = Step.PICTURE
 
     def own_move_pick_icon(self, icon: str) -> None:
+        """Choose the picture; one another picked move shows is refused (as CreateAI keeps
+        pictures apart), so the board never shows one picture for two moves."""
         self.touch()
+        if icon in self.icons_in_use():
+            self._say(_("Another of your moves has that picture. Pick a different one."))
+            return
         self.own_move.pick_icon(icon)
+
+    def icons_in_use(self) -> set[str]:
+        """The icons of the visitor's picked moves."""
+        return {a.icon for a in self.data.actions}
 
     def own_move_more_icons(self) -> None:
         self.touch()

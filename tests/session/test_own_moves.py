@@ -30,6 +30,8 @@ def test_a_visitor_names_a_move_picks_its_picture_and_it_is_theirs(journey) -> N
     assert "Scissors" not in s.own_move.page_icons()  # the last icon is on the next page
     s.own_move_more_icons()
     assert "Scissors" in s.own_move.page_icons()
+    s.own_move_pick_icon("Asleep")  # Still's picture: two moves never share one
+    assert s.own_move.icon == "House" and "Another of your moves" in s.messages.message.text
     s.own_move_pick_icon("Scissors")
     s.own_move_pick_icon("not an icon")  # ignored
     s.own_move_add()

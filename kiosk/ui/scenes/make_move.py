@@ -52,7 +52,7 @@ class MakeMoveScene(Scene):
 
     def static_key(self, session: Session) -> Hashable:
         own = session.own_move
-        return (own.step, own.keyboard.text, own.icon, own.page)
+        return (own.step, own.keyboard.text, own.icon, own.page, session.data.version)
 
     def buttons(self, session: Session) -> list[Button]:
         self.frame = self._frame_for(session)
@@ -82,6 +82,7 @@ class MakeMoveScene(Scene):
         icons = own.page_icons()
         n_rows, n_cols = best_grid(len(icons), self.frame.body, self.m.gap)
         cells = grid(self.frame.body, n_rows, n_cols, self.m.gap)
+        taken = session.icons_in_use()  # greyed: another move has it (a tap says so)
         out = [
             Button(
                 cell,
@@ -90,6 +91,7 @@ class MakeMoveScene(Scene):
                 "selected" if icon == own.icon else "normal",
                 icon=icon,
                 name=f"icon_{icon}",
+                dimmed=icon in taken,
             )
             for icon, cell in zip(icons, cells, strict=False)
         ]
