@@ -179,6 +179,14 @@ class Settings:
         doc="false: each visitor starts from a clean slate (their recordings and model\n"
         "are deleted at the reset). true: keep them for the next visitor.",
     )
+    own_moves: bool = setting(
+        True,
+        section="session",
+        admin=True,
+        doc="true: a visitor can also make a move of their own (a name typed on the\n"
+        "screen and a MakeCode picture), as in CreateAI. false: only the preset moves\n"
+        "and the names staff add.",
+    )
     resume_window_s: float = setting(
         300.0,
         section="session",

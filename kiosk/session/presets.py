@@ -1,66 +1,56 @@
-"""Preset actions a visitor can pick without typing, each with a 5x5 LED picture.
+"""Preset actions a visitor can pick without typing, each with a MakeCode icon.
 
-Icons are 5x5 pictures so the same drawing appears on the touchscreen (as
-LED-style cells) and on the micro:bit's own LEDs when the action is
-recognised. An action stores its icon by name (CreateAI's ``icon`` field is a
-name too); ``icon_cells`` turns a name into the pattern.
+An action stores its icon by MakeCode's name (CreateAI's ``icon`` field is
+that name too, see ``kiosk.microbit.icons``), so the same picture appears on
+the touchscreen, on the micro:bit's LEDs when the action is recognised, and
+in CreateAI after an export.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# 5 rows, top first; '#' is a lit LED.
-_ICON_ART: dict[str, tuple[str, ...]] = {
-    "still": ("#####", "#...#", "#...#", "#...#", "#####"),
-    "shake": ("..##.", ".##..", "#####", "..##.", ".##.."),
-    "circle": (".###.", "#...#", "#...#", "#...#", ".###."),
-    "wave": (".....", ".#...", "#.#.#", "...#.", "....."),
-    "tilt": ("....#", "...##", "..###", ".####", "#####"),
-    "clap": ("#...#", "##.##", "#####", "##.##", "#...#"),
-    "jump": ("..#..", ".###.", "#.#.#", "..#..", "..#.."),
-    "spin": ("###..", "#....", "#.#.#", "....#", "..###"),
-    # Pictures for actions an admin names; handed out in turn.
-    "diamond": ("..#..", ".#.#.", "#...#", ".#.#.", "..#.."),
-    "heart": (".#.#.", "#####", "#####", ".###.", "..#.."),
-    "smile": (".....", ".#.#.", ".....", "#...#", ".###."),
-    "star": ("..#..", "#####", ".###.", ".#.#.", "#...#"),
-    "ghost": (".###.", "#.#.#", "#####", "#####", "#.#.#"),
-    "unknown": (".###.", "#...#", "..##.", ".....", "..#.."),
-}
+from kiosk.microbit.icons import DEFAULT_ICONS, Icon, icon_cells
 
-#: Icons given to custom actions, in turn.
-CUSTOM_ICONS: tuple[str, ...] = ("diamond", "heart", "smile", "star", "ghost")
-
-Icon = tuple[tuple[bool, ...], ...]
+__all__ = [
+    "CUSTOM_ICONS",
+    "MAX_ACTIONS",
+    "MIN_ACTIONS",
+    "PRESETS",
+    "Icon",
+    "Preset",
+    "gesture_for",
+    "icon_cells",
+    "preset_named",
+]
 
 
 @dataclass(frozen=True)
 class Preset:
     name: str  # what the visitor reads
-    icon: str  # a key of the icon table
+    icon: str  # a MakeCode icon name (kiosk.microbit.icons.ICON_NAMES)
     gesture: str  # what a pretend (simulated) micro:bit does for it
 
 
 PRESETS: tuple[Preset, ...] = (
-    Preset("Still", "still", "still"),
-    Preset("Shake", "shake", "shake"),
-    Preset("Circle", "circle", "circle"),
-    Preset("Wave", "wave", "wave"),
-    Preset("Tilt", "tilt", "tilt"),
-    Preset("Clap", "clap", "clap"),
-    Preset("Jump", "jump", "jump"),
-    Preset("Spin", "spin", "spin"),
+    Preset("Still", "Asleep", "still"),
+    Preset("Shake", "Surprised", "shake"),
+    Preset("Circle", "Target", "circle"),
+    Preset("Wave", "StickFigure", "wave"),
+    Preset("Tilt", "LeftTriangle", "tilt"),
+    Preset("Clap", "QuarterNote", "clap"),
+    Preset("Jump", "Rabbit", "jump"),
+    Preset("Spin", "Umbrella", "spin"),
+)
+
+#: Icons given to the move names staff add, in turn: CreateAI's default icons
+#: that no preset uses, so a picked set never shows one picture twice.
+CUSTOM_ICONS: tuple[str, ...] = tuple(
+    icon for icon in DEFAULT_ICONS if icon not in {p.icon for p in PRESETS}
 )
 
 MIN_ACTIONS = 2
 MAX_ACTIONS = 5
-
-
-def icon_cells(name: str | None) -> Icon:
-    """The 5x5 pattern of an icon name (the question mark for an unknown one)."""
-    art = _ICON_ART.get((name or "").lower(), _ICON_ART["unknown"])
-    return tuple(tuple(ch == "#" for ch in row) for row in art)
 
 
 def preset_named(name: str) -> Preset | None:

@@ -14,6 +14,7 @@ class Screen(enum.Enum):
     ATTRACT = "attract"
     PAIR = "pair"
     ACTIONS = "actions"
+    MAKE_MOVE = "make_move"  # a move of the visitor's own: its name, then its picture
     RECORD = "record"
     TRAIN = "train"
     TEST = "test"
@@ -28,7 +29,8 @@ TRANSITIONS: dict[Screen, frozenset[Screen]] = {
     # A board already connected; a visit resumed after a restart retrains its model.
     Screen.ATTRACT: _ALWAYS | {Screen.ACTIONS, Screen.RECORD, Screen.TRAIN},
     Screen.PAIR: _ALWAYS | {Screen.ACTIONS, Screen.RECORD},  # connected
-    Screen.ACTIONS: _ALWAYS | {Screen.RECORD},
+    Screen.ACTIONS: _ALWAYS | {Screen.RECORD, Screen.MAKE_MOVE},
+    Screen.MAKE_MOVE: _ALWAYS | {Screen.ACTIONS},  # made, or given up
     Screen.RECORD: _ALWAYS | {Screen.ACTIONS, Screen.TRAIN, Screen.TEST},  # a model is ready
     Screen.TRAIN: _ALWAYS | {Screen.TEST, Screen.RECORD},
     Screen.TEST: _ALWAYS | {Screen.RECORD, Screen.TRAIN},

@@ -16,7 +16,8 @@ owners, each with its state and its reset:
 - ``messages`` (``Messages``): the banner and the sound cues;
 - ``confirm`` (``Confirmations``): the destructive tap waiting for its second tap, and
   the deleted recording that can still be put back ("Undo");
-- ``idle`` (``IdleWatch``): when the visitor has walked away.
+- ``idle`` (``IdleWatch``): when the visitor has walked away;
+- ``own_move`` (``OwnMove``): a move of the visitor's own being made (name, picture).
 
 ``reset_visitor()`` ends a visit and ``lock_admin()`` ends staff access: one
 call each, and a test checks that nothing of a visitor or of staff survives
@@ -39,6 +40,8 @@ import numpy as np
 
 from kiosk.dataset import Recording
 from kiosk.errors import KioskError
+from kiosk.i18n import _
+from kiosk.microbit.icons import free_icon
 from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
@@ -54,6 +57,7 @@ from kiosk.session.fingerprint_words import N_SQUARES, square_words
 from kiosk.session.idle import IdleWatch
 from kiosk.session.learning import Learning
 from kiosk.session.messages import Cue, Messages, Tone
+from kiosk.session.own_move import OwnMove, Step
 from kiosk.session.presets import (
     CUSTOM_ICONS,
     MAX_ACTIONS,
@@ -82,7 +86,7 @@ __all__ = ["PairStatus", "Session"]
 R = TypeVar("R")
 
 # Screens where no board is needed, so a lost one is not news there.
-_NO_BOARD_SCREENS = (Screen.ATTRACT, Screen.ADMIN, Screen.PAIR)
+_NO_BOARD_SCREENS = (Screen.ATTRACT, Screen.ADMIN, Screen.PAIR, Screen.MAKE_MOVE)
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,7 @@ class Session:
         self.messages = Messages()
         self.confirm = Confirmations()
         self.faults = StaffFaults()  # the kiosk's, for staff: kept across visitors
+        self.own_move = OwnMove()  # a move of the visitor's own, half made
         self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, clock())
         # Counts over the kiosk's life (the demo's summary and the log read them), not a visit's.
         self.reset_count = 0
@@ -201,10 +206,20 @@ class Session:
         return self.idle.countdown_left(self._clock() if now is None else now)
 
     def available_choices(self) -> list[tuple[str, str]]:
-        """(name, icon) of every action the visitor may pick: presets, then admin-added names."""
+        """(name, icon) of every move on the actions screen.
+
+        The presets, then the names staff added, then the visitor's own moves
+        (and any other move in their data, e.g. an imported one) so that each can
+        be unpicked there. A picked move shows its own icon.
+        """
         choices = [(p.name, p.icon) for p in PRESETS]
         for i, name in enumerate(self.staff.custom_action_names):
             choices.append((name, CUSTOM_ICONS[i % len(CUSTOM_ICONS)]))
+        # A picked move shows the icon it has (an imported one may differ from the preset's).
+        picked = {a.name.lower(): a.icon for a in self.data.actions}
+        choices = [(name, picked.get(name.lower(), icon)) for name, icon in choices]
+        offered = {name.lower() for name, icon in choices}
+        choices += [(a.name, a.icon) for a in self.data.actions if a.name.lower() not in offered]
         return choices
 
     def thresholds(self) -> list[float]:
@@ -296,6 +311,81 @@ class Session:
         collecting = self.collecting
         collecting.selected_action = min(collecting.selected_action, len(self.data.actions) - 1)
         self._go(Screen.RECORD)
+
+    # ---- a move of the visitor's own (the make-move screen) ---------------------------
+
+    def make_own_move(self) -> None:
+        """Actions -> the make-move screen: type a name, then pick a picture."""
+        self.touch()
+        if not self.settings.own_moves:
+            return  # staff turned it off (the screen shows no way in)
+        if len(self.data.actions) >= MAX_ACTIONS:
+            self._say(
+                _("You can have up to {count} moves. Tap one to remove it.").format(
+                    count=MAX_ACTIONS
+                )
+            )
+            return
+        # A picture no card on the actions screen shows (the visitor may pick another).
+        self.own_move.begin(free_icon([icon for name, icon in self.available_choices()]))
+        self._go(Screen.MAKE_MOVE)
+
+    def own_move_type(self, key: str) -> None:
+        """A key of the make-move keyboard: a letter, "space" or "back"."""
+        self.touch()
+        if self.screen is Screen.MAKE_MOVE and self.own_move.step is Step.NAME:
+            self.own_move.keyboard.type_key(key)
+
+    def own_move_next(self) -> None:
+        """The name is typed: on to the pictures (or say why the name cannot be used)."""
+        self.touch()
+        problem = self.own_move.name_problem([name for name, icon in self.available_choices()])
+        if problem:
+            self._say(problem)
+            return
+        self.own_move.step = Step.PICTURE
+
+    def own_move_pick_icon(self, icon: str) -> None:
+        """Choose the picture; one another picked move shows is refused (as CreateAI keeps
+        pictures apart), so the board never shows one picture for two moves."""
+        self.touch()
+        if icon in self.icons_in_use():
+            self._say(_("Another of your moves has that picture. Pick a different one."))
+            return
+        self.own_move.pick_icon(icon)
+
+    def icons_in_use(self) -> set[str]:
+        """The icons of the visitor's picked moves."""
+        return {a.icon for a in self.data.actions}
+
+    def own_move_more_icons(self) -> None:
+        self.touch()
+        self.own_move.next_page()
+
+    def own_move_back(self) -> None:
+        """From the pictures back to the name; from the name back to the actions screen."""
+        self.touch()
+        if self.own_move.step is Step.PICTURE:
+            self.own_move.step = Step.NAME
+            return
+        self.own_move.reset()
+        self._go(Screen.ACTIONS)
+
+    def own_move_add(self) -> None:
+        """Add the made move to the visitor's moves and go back to the actions screen."""
+        self.touch()
+        own = self.own_move
+        problem = own.name_problem([name for name, icon in self.available_choices()])
+        if problem or len(self.data.actions) >= MAX_ACTIONS:
+            own.step = Step.NAME
+            self._say(problem or _("You already have {count} moves.").format(count=MAX_ACTIONS))
+            return
+        name, icon = own.name, own.icon
+        if self._store_call(lambda: self.data.add_action(name, icon)) is None:
+            return
+        own.reset()
+        self._go(Screen.ACTIONS)
+        self._say(_("{name} is one of your moves now.").format(name=name), Tone.GOOD)
 
     def edit_actions(self) -> None:
         self.touch()
@@ -585,6 +675,11 @@ class Session:
         staff.keyboard_text = ""
         staff.keyboard_open = False
 
+    def admin_set_own_moves(self, allowed: bool) -> None:
+        """Let visitors make moves of their own (or only pick the offered ones)."""
+        if self._admin():
+            self._change_setting("own_moves", allowed)
+
     def admin_exit_to_shell(self) -> None:
         if self._admin() and self._staff_confirms("exit_shell", "Tap again to stop\nthe exhibit"):
             self.staff.exit_code = EXIT_TO_SHELL
@@ -673,6 +768,7 @@ class Session:
         keep_link = bool(self.settings.fixed_pattern) and self.connected
         self.collecting.reset()
         self.learning.reset()
+        self.own_move.reset()
         self.connection.reset(keep_link=keep_link)
         self.lock_admin()
         self.board_prep.reset()

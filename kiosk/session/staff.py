@@ -12,6 +12,7 @@ this run, so they survive a lock on purpose.
 from __future__ import annotations
 
 from kiosk.session.compare import Comparer
+from kiosk.session.keyboard import Keyboard
 from kiosk.session.screens import Screen
 from kiosk.session.staff_lock import StaffLock
 
@@ -24,7 +25,7 @@ class StaffDesk:
         self.pin = pin  # the PIN pad; its count of wrong guesses outlives every lock on purpose
         self.unlocked = False
         self.keyboard_open = False
-        self.keyboard_text = ""
+        self.keyboard = Keyboard(KEYBOARD_MAX)  # the move name being typed
         self.screen_before = Screen.ATTRACT  # where "Close" goes back to
         self.custom_action_names: list[str] = []
         self.quit_requested = False
@@ -41,7 +42,7 @@ class StaffDesk:
         self.unlocked = False
         self.pin.clear()
         self.keyboard_open = False
-        self.keyboard_text = ""
+        self.keyboard.clear()
         self.compare.close()
 
     @property
@@ -49,11 +50,14 @@ class StaffDesk:
         """What has been typed on the PIN pad."""
         return self.pin.entry
 
+    @property
+    def keyboard_text(self) -> str:
+        return self.keyboard.text
+
+    @keyboard_text.setter
+    def keyboard_text(self, text: str) -> None:
+        self.keyboard.text = text
+
     def type_key(self, key: str) -> None:
         """A key of the on-screen keyboard: a letter, "space" or "back"."""
-        if key == "back":
-            self.keyboard_text = self.keyboard_text[:-1]
-        elif key == "space":
-            self.keyboard_text = (self.keyboard_text + " ")[:KEYBOARD_MAX]
-        elif len(key) == 1:
-            self.keyboard_text = (self.keyboard_text + key)[:KEYBOARD_MAX]
+        self.keyboard.type_key(key)

@@ -25,6 +25,7 @@ import numpy as np
 
 from kiosk.dataset import Recording
 from kiosk.errors import KioskError, StorageError
+from kiosk.microbit.icons import resolve_icons
 from kiosk.ml.features import compute_features, fingerprint
 from kiosk.ml.windows import DataWindow
 from kiosk.store.database import Store
@@ -129,8 +130,10 @@ class VisitorData:
         """Fill the mirror from the store (recordings the features cannot use are skipped)."""
         dataset = self.store.load_dataset(self.project_id)
         self.actions = []
-        for action in dataset.actions:
-            entry = ActionEntry(action.id, action.name, action.icon or "", action.threshold)
+        # The icons an export would write (older kiosks stored names like "still").
+        icons = resolve_icons([action.icon for action in dataset.actions])
+        for action, icon in zip(dataset.actions, icons, strict=True):
+            entry = ActionEntry(action.id, action.name, icon, action.threshold)
             for recording in action.recordings:
                 try:
                     entry.recordings.append(self._entry(recording.id, recording))

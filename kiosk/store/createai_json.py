@@ -12,14 +12,26 @@ doubles) and every action field the kiosk does not use.
 
 The recognition threshold is CreateAI's ``requiredConfidence``: top-level in
 the current form, inside ``confidence`` in the legacy one.
+
+Icons are MakeCode icon names (``kiosk.microbit.icons``), in both directions:
+CreateAI looks every action's ``icon`` up in its table and fails on a name it
+does not know, so reading maps any name to one it knows (old kiosk names,
+another case; an unknown or missing one gets CreateAI's own choice for an
+action without an icon) and writing does the same for whatever the store
+holds. Every written action and recording carries ``createdAt`` (CreateAI's
+app store requires it and orders actions by it), in both forms: a value the
+kiosk does not know is what CreateAI itself would take (a legacy numeric
+``ID``, which CreateAI's own upgrade uses as the time), else the export's time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import stat
+import time
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +42,7 @@ import numpy as np
 
 from kiosk.dataset import Action, Dataset, Recording
 from kiosk.errors import DatasetFormatError
+from kiosk.microbit.icons import resolve_icons
 
 FileForm = Literal["legacy", "current"]
 
@@ -115,13 +128,42 @@ def parse_createai(raw: bytes, source: str = "dataset") -> tuple[Dataset, FileFo
     return _dataset_from_document(document, source)
 
 
-def dump_createai(dataset: Dataset, form: FileForm = "current") -> str:
-    """The dataset as CreateAI JSON text, in the legacy or current form."""
-    return json.dumps([_action_document(action, form) for action in dataset.actions], indent=1)
+def dump_createai(dataset: Dataset, form: FileForm = "current", now_ms: int | None = None) -> str:
+    """The dataset as CreateAI JSON text, in the legacy or current form.
+
+    ``now_ms`` is the export's time (ms since the epoch; the clock's by default),
+    the ``createdAt`` of what has none and no numeric ID to take it from.
+    """
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    icons = resolve_icons([action.icon for action in dataset.actions])
+    documents = []
+    for a, (action, icon) in enumerate(zip(dataset.actions, icons, strict=True)):
+        created = _time_for(action.created_at, action.id, now + a)
+        recordings = tuple(
+            dataclasses.replace(rec, created_at=_time_for(rec.created_at, rec.id, created + r))
+            for r, rec in enumerate(action.recordings)
+        )
+        written = dataclasses.replace(action, icon=icon, created_at=created, recordings=recordings)
+        documents.append(_action_document(written, form))
+    return json.dumps(documents, indent=1)
 
 
 def save_createai(dataset: Dataset, path: str | Path, form: FileForm = "current") -> None:
     Path(path).write_text(dump_createai(dataset, form), encoding="utf-8")
+
+
+def _time_for(created_at: int | None, identifier: str, otherwise: int) -> int:
+    """The ``createdAt`` to write.
+
+    The known one; else a numeric ID (as CreateAI's upgrade takes it); else ``otherwise``.
+    """
+    if created_at is not None:
+        return created_at
+    if _WHOLE_NUMBER.fullmatch(identifier):
+        number = int(identifier)
+        if 0 <= number < MAX_CREATED_AT:
+            return number
+    return otherwise
 
 
 class _NonFiniteNumber(ValueError):
@@ -187,6 +229,10 @@ def _dataset_from_document(document: Any, source: str) -> tuple[Dataset, FileFor
         forms.add(form)
         actions.append(action)
     file_form: FileForm = "legacy" if forms == {"legacy"} else "current"
+    icons = resolve_icons([action.icon for action in actions])
+    actions = [
+        dataclasses.replace(action, icon=icon) for action, icon in zip(actions, icons, strict=True)
+    ]
     return Dataset(tuple(actions)), file_form
 
 
@@ -344,18 +390,27 @@ def _kind(value: Any) -> str:
     )
 
 
-def _id_value(identifier: str, form: FileForm) -> int | str:
-    """Legacy files number their IDs; write a number back only if it reads back the same."""
+def _id_value(identifier: str, form: FileForm, created_at: int | None) -> int | str:
+    """Legacy files number their IDs; write a number back only if it reads back the same.
+
+    A legacy ID that is not a number (an id from a current-form file) becomes
+    the item's ``createdAt``: CreateAI takes a legacy ID as the time it was made.
+    """
     if form == "legacy" and _WHOLE_NUMBER.fullmatch(identifier):
         number = int(identifier)
         if str(number) == identifier:
             return number
+    if form == "legacy" and created_at is not None:
+        return created_at
     return identifier
 
 
 def _action_document(action: Action, form: FileForm) -> dict[str, Any]:
     key = "ID" if form == "legacy" else "id"
-    document: dict[str, Any] = {key: _id_value(action.id, form), "name": action.name}
+    document: dict[str, Any] = {
+        key: _id_value(action.id, form, action.created_at),
+        "name": action.name,
+    }
     if action.icon is not None:
         document["icon"] = action.icon
     if action.created_at is not None:
@@ -388,7 +443,7 @@ def _write_threshold(document: dict[str, Any], threshold: float, form: FileForm)
 
 def _recording_document(recording: Recording, form: FileForm) -> dict[str, Any]:
     key = "ID" if form == "legacy" else "id"
-    document: dict[str, Any] = {key: _id_value(recording.id, form)}
+    document: dict[str, Any] = {key: _id_value(recording.id, form, recording.created_at)}
     if recording.created_at is not None:
         document["createdAt"] = recording.created_at
     columns = recording.samples.T

@@ -4,6 +4,9 @@ Exports usually go to a USB stick that a teacher may pull out at any moment,
 so each file is written to a temporary name, flushed to the device and only
 then renamed into place: a file with the final name is always complete.
 
+The JSON is CreateAI's (``createai_json``): it names only icons CreateAI
+knows and carries every ``createdAt`` CreateAI needs, whichever form is asked for.
+
 CSV layout: a header, then one row per sample, ``action, recording, t, x, y,
 z``. ``recording`` is the recording's id, ``x, y, z`` are in g written
 exactly (shortest repr that reads back the same double), and ``t`` is the

@@ -28,6 +28,7 @@ from kiosk.ui.scenes.actions import ActionsScene
 from kiosk.ui.scenes.admin import AdminScene
 from kiosk.ui.scenes.attract import AttractScene
 from kiosk.ui.scenes.base import Scene
+from kiosk.ui.scenes.make_move import MakeMoveScene
 from kiosk.ui.scenes.pair import PairScene
 from kiosk.ui.scenes.record import RecordScene
 from kiosk.ui.scenes.test import TestScene
@@ -118,6 +119,7 @@ class KioskApp:
                     AttractScene,
                     PairScene,
                     ActionsScene,
+                    MakeMoveScene,
                     RecordScene,
                     TrainScene,
                     TestScene,

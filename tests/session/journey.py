@@ -143,6 +143,20 @@ class Journey:
             self.session.choose_action(name)
         self.session.actions_done()
 
+    def make_own_move(self, name: str, icon: str) -> None:
+        """From the actions screen: type ``name``, pick ``icon`` (turning pages), add it."""
+        s = self.session
+        s.make_own_move()
+        for key in name.lower():
+            s.own_move_type("space" if key == " " else key)
+        s.own_move_next()
+        for _page in range(s.own_move.page_count()):
+            if icon in s.own_move.page_icons():
+                break
+            s.own_move_more_icons()
+        s.own_move_pick_icon(icon)
+        s.own_move_add()
+
     def record(self, index: int, count: int) -> None:
         self.session.record_many(index, count)
         self.until(lambda: not self.session.collecting.recorder.busy)

@@ -253,7 +253,7 @@ def test_admin_needs_the_pin(journey) -> None:
     for key in ("h", "o", "p", "back", "p"):
         s.admin_type(key)
     s.admin_add_custom_action()
-    assert ("Hop", "diamond") in s.available_choices()
+    assert ("Hop", "House") in s.available_choices()
     s.close_admin()
     assert s.screen is Screen.PAIR and not s.staff.unlocked
     s.open_admin()

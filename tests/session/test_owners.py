@@ -22,7 +22,16 @@ from kiosk.session.screens import TRANSITIONS, Screen, TransitionError, check_tr
 
 from .journey import Journey
 
-OWNERS = ("connection", "collecting", "learning", "staff", "messages", "board_prep", "confirm")
+OWNERS = (
+    "connection",
+    "collecting",
+    "learning",
+    "staff",
+    "messages",
+    "board_prep",
+    "confirm",
+    "own_move",
+)
 # Shared resources an owner is handed, not state it keeps for a visitor.
 _RESOURCES = {"store", "window", "_store", "_clock"}
 
@@ -68,6 +77,11 @@ def _a_whole_visit(journey: Journey) -> None:
     s = journey.session
     journey.connect_pretend()
     journey.pick("Still", "Shake")
+    s.edit_actions()
+    journey.make_own_move("Hop", "Rabbit")  # a move of their own too
+    assert s.data.names == ("Still", "Shake", "Hop")
+    s.actions_done()
+    journey.record(2, 3)
     journey.record(0, 3)
     journey.record(1, 3)
     s.view_recording(s.data.actions[0].recordings[0].id)

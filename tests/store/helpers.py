@@ -43,3 +43,24 @@ def action_doc(name: str, n_recordings: int = 2, n_samples: int = 5, legacy: boo
             for r in range(n_recordings)
         ],
     }
+
+
+def as_exported(original: list[dict]) -> list[dict]:
+    """A CreateAI document as the kiosk writes it back: what CreateAI needs is added.
+
+    Each action gets an icon CreateAI knows (CreateAI's own choice where it has
+    none) and each action and recording a ``createdAt`` (its numeric ``ID``,
+    as CreateAI's upgrade of legacy files takes it); everything else is as it was.
+    """
+    from kiosk.microbit.icons import resolve_icons
+
+    icons = resolve_icons([action.get("icon") for action in original])
+    out = []
+    for action, icon in zip(original, icons, strict=True):
+        recordings = [
+            {**rec, "createdAt": rec.get("createdAt", rec.get("ID"))}
+            for rec in action["recordings"]
+        ]
+        created = action.get("createdAt", action.get("ID"))
+        out.append({**action, "icon": icon, "createdAt": created, "recordings": recordings})
+    return out

@@ -12,7 +12,7 @@ import pytest
 from kiosk.errors import DatasetFormatError
 from kiosk.store import createai_json as createai
 from kiosk.store.createai_json import dump_createai, load_createai, parse_createai
-from tests.store.helpers import action_doc, write_json
+from tests.store.helpers import action_doc, as_exported, write_json
 
 REAL_FILES = [
     "dataset.json",
@@ -34,7 +34,7 @@ def test_real_file_round_trips_every_number(createai_dir: Path, name: str) -> No
     dataset, form = load_createai(createai_dir / name)
     assert form == "legacy"
     written = json.loads(dump_createai(dataset, form))
-    assert written == original
+    assert written == as_exported(original)  # plus the createdAt and icons CreateAI needs
     # == on floats is exact, but also compare the text of every sample
     for action_in, action_out in zip(original, written, strict=True):
         for rec_in, rec_out in zip(action_in["recordings"], action_out["recordings"], strict=True):
@@ -95,11 +95,17 @@ def test_changed_threshold_is_written_in_current_form() -> None:
     assert out[0]["requiredConfidence"] == 0.5
 
 
-def test_legacy_string_id_that_is_not_canonical_stays_a_string() -> None:
-    document = [action_doc("a", legacy=True)]
+def test_legacy_string_id_is_written_as_the_number_createai_takes_as_its_time() -> None:
+    """CreateAI turns a legacy ID into ``createdAt``, which must be a number."""
+    document = [action_doc("a", legacy=True), action_doc("bb", legacy=True)]
     document[0]["ID"] = "007"
+    document[1]["ID"] = "not-a-number"
+    document[1]["createdAt"] = 1700000000123
     dataset, form = parse_createai(json.dumps(document).encode())
-    assert json.loads(dump_createai(dataset, form))[0]["ID"] == "007"
+    assert dataset.actions[0].id == "007"  # read as it is
+    written = json.loads(dump_createai(dataset, form))
+    assert (written[0]["ID"], written[0]["createdAt"]) == (7, 7)
+    assert (written[1]["ID"], written[1]["createdAt"]) == (1700000000123, 1700000000123)
 
 
 def test_utf8_bom_is_accepted() -> None:

@@ -3,7 +3,10 @@
 ``parse_createai`` must either return a dataset or raise ``DatasetFormatError``
 (one line); nothing else may escape. A returned dataset must be sound (finite
 (n, 3) samples, at least one sample per recording, distinct action names) and
-must survive a write-and-read-back unchanged. Inputs: raw bytes, arbitrary
+must survive a write-and-read-back unchanged (bar what CreateAI needs added:
+``createdAt``, icons it knows, numeric legacy IDs), the written file must pass
+CreateAI's rules (``tests/store/test_createai_rules.py``), and writing it again
+must give the same text. Inputs: raw bytes, arbitrary
 JSON-like values, and valid CreateAI documents with hostile edits (a value
 replaced, a key deleted, an entry duplicated, bytes cut or flipped), all in
 one test of 10,000 cases.
@@ -24,6 +27,7 @@ from hypothesis import strategies as st
 from kiosk.dataset import Dataset
 from kiosk.errors import DatasetFormatError
 from kiosk.store.createai_json import dump_createai, parse_createai
+from tests.store.test_createai_rules import createai_problems
 
 KEYS = ["ID", "id", "name", "icon", "createdAt", "recordings", "data", "x", "y", "z"]
 KEYS += ["requiredConfidence", "confidence"]
@@ -158,6 +162,7 @@ inputs = st.one_of(
 
 CASES = 10_000
 _seen = {"cases": 0, "accepted": 0}
+NOW_MS = 1_800_000_000_000  # the export's time, fixed so that a second export is comparable
 
 
 def _check_sound(dataset: Dataset) -> None:
@@ -188,27 +193,39 @@ def test_parser_never_crashes(raw: bytes) -> None:
         return
     _seen["accepted"] += 1
     _check_sound(dataset)
-    again, again_form = parse_createai(dump_createai(dataset, form).encode())
+    text = dump_createai(dataset, form, now_ms=NOW_MS)
+    assert createai_problems(json.loads(text)) == []
+    again, again_form = parse_createai(text.encode())
     assert again_form == form
-    assert _same(again, dataset)
+    assert _same(dataset, again, form)
+    assert dump_createai(again, again_form, now_ms=NOW_MS) == text
 
 
-def _same(a: Dataset, b: Dataset) -> bool:
-    """Dataset equality with arrays compared by value (dataclass == cannot compare them)."""
+def _same(a: Dataset, b: Dataset, form: str) -> bool:
+    """``b`` (written and read back) holds ``a``'s data: arrays compared by value.
+
+    What the writer adds for CreateAI may differ: a ``createdAt`` where ``a``
+    had none, and in the legacy form a number for an ID that was not one.
+    """
+
+    def kept(old_id: str, new_id: str, old_time: int | None, new_time: int | None) -> bool:
+        same_id = old_id == new_id or form == "legacy"
+        return same_id and (old_time is None or old_time == new_time) and new_time is not None
+
     if len(a.actions) != len(b.actions):
         return False
     for x, y in zip(a.actions, b.actions, strict=True):
-        if (x.name, x.id, x.icon, x.created_at, x.threshold, dict(x.extra)) != (
+        if (x.name, x.icon, x.threshold, dict(x.extra)) != (
             y.name,
-            y.id,
             y.icon,
-            y.created_at,
             y.threshold,
             dict(y.extra),
         ):
             return False
+        if not kept(x.id, y.id, x.created_at, y.created_at):
+            return False
         for r, s in zip(x.recordings, y.recordings, strict=True):
-            if (r.id, r.created_at) != (s.id, s.created_at):
+            if not kept(r.id, s.id, r.created_at, s.created_at):
                 return False
             if r.samples.tobytes() != s.samples.tobytes():
                 return False
@@ -220,6 +237,9 @@ def test_fuzz_ran_every_case() -> None:
     """Runs after the fuzz test (file order) and reports what it covered."""
     if _seen["cases"] == 0:
         pytest.skip("the fuzz test was not run in this session")
-    print(f"\nfuzz: {_seen['cases']} cases, {_seen['accepted']} parsed as datasets")
+    print(
+        f"\nfuzz: {_seen['cases']} cases, {_seen['accepted']} parsed as datasets, "
+        "each written back and held to CreateAI's rules"
+    )
     assert _seen["cases"] >= CASES
     assert _seen["accepted"] > 0  # the near-valid strategy does reach the happy path

@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.cli import main
 from kiosk.store.database import Store
-from tests.store.helpers import action_doc, write_json
+from tests.store.helpers import action_doc, as_exported, write_json
 
 
 def test_import_then_projects_then_export(
@@ -32,7 +32,7 @@ def test_import_then_projects_then_export(
     out = tmp_path / "stick"
     assert main(["export", "--project", "swc", "--out", str(out), "--db", db]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["swc.csv", "swc.json", "swc.tflite"]
-    assert json.loads((out / "swc.json").read_text()) == json.loads(source.read_text())
+    assert json.loads((out / "swc.json").read_text()) == as_exported(json.loads(source.read_text()))
 
 
 def test_refused_file_exits_2_with_one_line_and_changes_nothing(

@@ -15,6 +15,7 @@ import numpy as np
 import pygame
 import pytest
 
+from kiosk.session.own_move import Step
 from kiosk.session.screens import Screen
 from kiosk.ui.app import AppOptions, KioskApp
 from tests.session.journey import Journey
@@ -68,6 +69,17 @@ def _states(j: Journey):
         def go():
             s.close_admin() if s.screen is Screen.ADMIN else None
             s.screen = screen
+
+        return go
+
+    def make_move(picture: bool):
+        def go():
+            # Five moves are picked, so the visitor could not start one: set it up directly.
+            s.own_move.begin("House")
+            for key in "zigzag":
+                s.own_move.keyboard.type_key(key)
+            s.own_move.step = Step.PICTURE if picture else Step.NAME
+            s.screen = Screen.MAKE_MOVE
 
         return go
 
@@ -138,6 +150,8 @@ def _states(j: Journey):
         ("attract", go_to(Screen.ATTRACT)),
         ("pair", go_to(Screen.PAIR)),
         ("actions", go_to(Screen.ACTIONS)),
+        ("make_move_name", make_move(picture=False)),
+        ("make_move_picture", make_move(picture=True)),
         ("record", go_to(Screen.RECORD)),
         ("recording", recording),
         ("viewer", viewer),

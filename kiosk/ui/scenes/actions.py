@@ -1,8 +1,10 @@
-"""Actions screen: pick 2 to 5 moves from pictures (no typing for visitors).
+"""Actions screen: pick 2 to 5 moves from pictures, or make one of your own.
 
 Each choice is a big card with its LED picture and name; tapping toggles it.
 Admin-added names (typed on the admin screen's keyboard) appear as extra
-cards.
+cards, and so do the visitor's own moves. The last card, "Make your own
+move", opens the make-move screen (a name, then a picture) unless staff
+turned that off.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from functools import partial
 
 import pygame
 
+from kiosk.i18n import _
 from kiosk.session.presets import MAX_ACTIONS, MIN_ACTIONS
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.ui import draw, theme
 from kiosk.ui.geometry import Rect, grid
+from kiosk.ui.metrics import Metrics
 from kiosk.ui.scenes.base import Scene, confirming
 from kiosk.ui.widgets import Button
 
@@ -43,19 +47,25 @@ class ActionsScene(Scene):
             session.data.names,
             tuple(session.staff.custom_action_names),
             session.data.version,
+            session.settings.own_moves,
             session.confirm.pending,
         )
 
-    def _cards(self, session: Session) -> list[tuple[str, str, Rect]]:
+    def _cards(self, session: Session) -> tuple[list[tuple[str, str, Rect]], Rect | None]:
+        """The choices' cards, and the "Make your own move" card (None when turned off)."""
         choices = session.available_choices()
-        n_rows, n_cols = best_grid(len(choices), self.frame.body, self.m.gap)
-        cells = grid(self.frame.body, n_rows, n_cols, self.m.gap)
-        return [(name, icon, cell) for (name, icon), cell in zip(choices, cells, strict=False)]
+        own = session.settings.own_moves
+        n = len(choices) + (1 if own else 0)
+        n_rows, n_cols = best_grid(n, self.frame.body, self.m.gap)
+        cells = grid(self.frame.body, n_rows, n_cols, self.m.gap)[:n]
+        cards = [(name, icon, cell) for (name, icon), cell in zip(choices, cells, strict=False)]
+        return cards, cells[-1] if own else None
 
     def scene_buttons(self, session: Session) -> list[Button]:
         out = []
         chosen = [n.lower() for n in session.data.names]
-        for name, icon, cell in self._cards(session):
+        cards, make_own = self._cards(session)
+        for name, icon, cell in cards:
             picked = name.lower() in chosen
             label, style = confirming(
                 session, f"untick:{name}", name, "selected" if picked else "normal"
@@ -68,6 +78,17 @@ class ActionsScene(Scene):
                     style,
                     icon=icon,
                     name=f"choose_{name.lower()}",
+                )
+            )
+        if make_own is not None:
+            out.append(
+                Button(
+                    make_own,
+                    _("+ Make your\nown move"),
+                    session.make_own_move,  # full: the session says to remove one first
+                    "quiet",
+                    name="make_own",
+                    dimmed=len(chosen) >= MAX_ACTIONS,
                 )
             )
         ready = len(chosen) >= MIN_ACTIONS
@@ -109,15 +130,19 @@ class ActionsScene(Scene):
 
     def draw_static(self, surface: pygame.Surface, session: Session, buttons: list[Button]) -> None:
         super().draw_static(surface, session, buttons)
-        # A tick on picked cards, so "chosen" never depends on colour alone.
-        for b in buttons:
-            if b.style == "selected":
-                r = max(10, self.m.unit // 6)
-                centre = (b.rect.right - r - 4, b.rect.top + r + 4)
-                pygame.draw.circle(surface, theme.TEXT, centre, r)
-                pts = [
-                    (centre[0] - r // 2, centre[1]),
-                    (centre[0] - r // 8, centre[1] + r // 2),
-                    (centre[0] + r // 2, centre[1] - r // 2),
-                ]
-                pygame.draw.lines(surface, theme.SELECTED, False, pts, max(2, r // 4))
+        draw_ticks(surface, buttons, self.m)
+
+
+def draw_ticks(surface: pygame.Surface, buttons: list[Button], m: Metrics) -> None:
+    """A tick on picked cards, so "chosen" never depends on colour alone."""
+    for b in buttons:
+        if b.style == "selected":
+            r = max(10, m.unit // 6)
+            centre = (b.rect.right - r - 4, b.rect.top + r + 4)
+            pygame.draw.circle(surface, theme.TEXT, centre, r)
+            pts = [
+                (centre[0] - r // 2, centre[1]),
+                (centre[0] - r // 8, centre[1] + r // 2),
+                (centre[0] + r // 2, centre[1] - r // 2),
+            ]
+            pygame.draw.lines(surface, theme.SELECTED, False, pts, max(2, r // 4))

@@ -9,11 +9,11 @@ by side (accuracy, confusion matrix, live answer to the same movement).
 
 from __future__ import annotations
 
-import string
 from functools import partial
 
 import pygame
 
+from kiosk.i18n import _
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.session.staff_lock import MAX_DIGITS
@@ -25,12 +25,11 @@ from kiosk.ui.geometry import (
     inset,
     square_in,
     take_bottom,
-    take_top,
 )
+from kiosk.ui.keyboard import control_buttons, draw_field, key_buttons, keyboard_layout
 from kiosk.ui.scenes.base import Scene, confirming
 from kiosk.ui.widgets import Button
 
-KEYS = (*string.ascii_uppercase, "-")
 MAX_SETS_SHOWN = 6  # the current recordings and the newest saved sets
 
 
@@ -60,14 +59,9 @@ class AdminScene(Scene):
         # "Back" leaves the pad: under the typed digits, away from the keys.
         self.pin_back_rect, self.pin_side = take_bottom(f.side, m.unit, m.gap)
         self.settings_cells = grid(f.body, 4, 2, m.gap)
-        # The keyboard uses the whole screen below the title: keys must stay finger-sized.
-        area = Rect(m.gap, m.gap, m.width - 2 * m.gap, m.height - 2 * m.gap)
-        self.field_rect, keys_area = take_top(area, m.unit, m.gap)
-        n_cols = max(5, min(9, (keys_area.width + m.gap) // (m.unit + m.gap)))
-        n_rows = -(-len(KEYS) // n_cols)
-        controls, keys_area = take_bottom(keys_area, m.unit, m.gap)
-        self.key_cells = grid(keys_area, n_rows, n_cols, m.gap)
-        self.control_cells = grid(controls, 1, 4, m.gap)
+        # The keyboard uses the whole screen: keys must stay finger-sized. Beside its
+        # field: whether visitors may make moves of their own (names are its subject too).
+        self.keyboard = keyboard_layout(m, 4, aside=True)
         # Settings page: two snapshot buttons and "Prepare a micro:bit" under the info panel.
         if m.portrait:
             row, self.info_rect = take_bottom(f.side, m.unit, m.gap)
@@ -93,6 +87,7 @@ class AdminScene(Scene):
             s.sound_enabled,
             s.rotation,
             s.fixed_pattern,
+            s.own_moves,
             session.data.n_recordings,
             session.messages.message,
             session.staff.compare.open,
@@ -126,33 +121,27 @@ class AdminScene(Scene):
                 )
             return out
         if session.staff.keyboard_open:
-            out = [
+            own = session.settings.own_moves
+            assert self.keyboard.aside is not None
+            return [
+                *key_buttons(self.keyboard, session.admin_type),
+                *control_buttons(
+                    self.keyboard,
+                    (
+                        ("space", "Space", lambda: session.admin_type("space"), "quiet"),
+                        ("delete", "Delete", lambda: session.admin_type("back"), "quiet"),
+                        ("cancel", "Cancel", session.admin_close_keyboard, "quiet"),
+                        ("add", "Add", session.admin_add_custom_action, "primary"),
+                    ),
+                ),
                 Button(
-                    cell,
-                    key,
-                    partial(session.admin_type, key.lower()),
-                    name=f"key_{key.lower()}",
-                )
-                for key, cell in zip(KEYS, self.key_cells, strict=False)
+                    self.keyboard.aside,
+                    _("Own moves:\n{state}").format(state=_("On") if own else _("Off")),
+                    lambda: session.admin_set_own_moves(not own),
+                    "selected" if own else "normal",
+                    name="own_moves",
+                ),
             ]
-            names = ("Space", "Delete", "Cancel", "Add")
-            actions = (
-                lambda: session.admin_type("space"),
-                lambda: session.admin_type("back"),
-                session.admin_close_keyboard,
-                session.admin_add_custom_action,
-            )
-            for label, action, cell in zip(names, actions, self.control_cells, strict=True):
-                out.append(
-                    Button(
-                        cell,
-                        label,
-                        action,
-                        "primary" if label == "Add" else "quiet",
-                        name=f"key_{label.lower()}",
-                    )
-                )
-            return out
         if session.staff.compare.open:
             return self._compare_buttons(session)
         if session.board_prep.open:
@@ -313,17 +302,8 @@ class AdminScene(Scene):
             )
             return
         if session.staff.keyboard_open:
-            pygame.draw.rect(surface, theme.PANEL, self.field_rect, border_radius=8)
             shown = f"New move name: {session.staff.keyboard_text}_"
-            draw.text(
-                surface,
-                self.cache,
-                shown,
-                m.title_px,
-                theme.TEXT,
-                (self.field_rect.left + 12, self.field_rect.centery),
-                "midleft",
-            )
+            draw_field(surface, self.cache, self.keyboard.field, shown, m.title_px)
             return
         if session.staff.compare.open:
             self._draw_compare_note(surface, session)
