@@ -179,6 +179,14 @@ class Settings:
         doc="false: each visitor starts from a clean slate (their recordings and model\n"
         "are deleted at the reset). true: keep them for the next visitor.",
     )
+    teacher_mode: bool = setting(
+        False,
+        section="session",
+        admin=True,
+        doc='true: the train screen lets the class choose the model, "Network" (a small\n'
+        'neural network) or "Nearest neighbours", each with its honest score.\n'
+        "false: always the network.",
+    )
     resume_window_s: float = setting(
         300.0,
         section="session",

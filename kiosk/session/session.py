@@ -39,6 +39,7 @@ import numpy as np
 
 from kiosk.dataset import Recording
 from kiosk.errors import KioskError
+from kiosk.i18n import _
 from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
@@ -54,6 +55,7 @@ from kiosk.session.fingerprint_words import N_SQUARES, square_words
 from kiosk.session.idle import IdleWatch
 from kiosk.session.learning import Learning
 from kiosk.session.messages import Cue, Messages, Tone
+from kiosk.session.model_choice import NETWORK
 from kiosk.session.presets import (
     CUSTOM_ICONS,
     MAX_ACTIONS,
@@ -388,8 +390,32 @@ class Session:
             self._say(self.why_not_train() or "Record every move first.")
             return
         samples, labels = self.data.training_set()
-        self.learning.start_training(samples, labels, self.data.names, self.data.version)
+        self.learning.start_training(
+            samples, labels, self.data.names, self.data.version, self.model_kind
+        )
         self._go(Screen.TRAIN)
+
+    @property
+    def model_kind(self) -> str:
+        """What the next training makes: the class's choice in teacher mode, else the network."""
+        return self.learning.choice.kind if self.settings.teacher_mode else NETWORK
+
+    def choose_model(self, kind: str) -> None:
+        """Teacher mode, train screen: switch to ``kind``, training it unless it is kept already."""
+        self.touch()
+        learning = self.learning
+        if not self.settings.teacher_mode or self.screen is not Screen.TRAIN:
+            return
+        if learning.training is not None:
+            self._say(_("It is still learning: wait a moment."), Tone.INFO)
+            return
+        learning.choice.pick(kind)
+        kept = learning.choice.result_for(kind, self.data.version)
+        if kept is not None:
+            if kept is not learning.trained:
+                learning.use_trained(kept, self.data.version)
+            return
+        self.train()
 
     def test(self) -> None:
         """Train -> test: predict live on every new sample."""
@@ -802,9 +828,10 @@ class Session:
             "classes": list(result.classes),
             "recordings": len(result.labels),
         }
-        self._store_call(
-            lambda: self.data.store.save_model(self.data.project_id, result.tflite, metrics)
-        )
+        if result.tflite:  # the network; nearest neighbours has no model file to keep
+            self._store_call(
+                lambda: self.data.store.save_model(self.data.project_id, result.tflite, metrics)
+            )
         self.messages.cue(Cue.TRAINED)
 
     def _threaded_prediction(self) -> bool:
