@@ -13,6 +13,7 @@ owners, each with its state and its reset:
 - ``collecting`` (``Collecting``): the recorder, the picked move, the recording shown;
 - ``learning`` (``Learning``): training, the live test, "Why?" and the explore pictures;
 - ``staff`` (``StaffDesk``): the PIN pad, the unlocked admin screen and its tools;
+- ``usb`` (``UsbDesk``): the admin screen's USB stick page (staff only);
 - ``messages`` (``Messages``): the banner and the sound cues;
 - ``confirm`` (``Confirmations``): the destructive tap waiting for its second tap, and
   the deleted recording that can still be put back ("Undo");
@@ -33,13 +34,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from kiosk.dataset import Recording
 from kiosk.errors import KioskError
-from kiosk.i18n import _
+from kiosk.i18n import _, ngettext
 from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
@@ -68,6 +70,7 @@ from kiosk.session.recorder import Take
 from kiosk.session.screens import Screen, check_transition
 from kiosk.session.staff import StaffDesk
 from kiosk.session.staff_lock import Outcome, PinChecker, StaffLock
+from kiosk.session.usb_desk import UsbDesk, import_problem, problem_line
 from kiosk.session.visitor_data import VisitorData
 from kiosk.settings import DEFAULT_PIN, IDLE_TIMEOUT_CHOICES, ROTATIONS, Settings
 from kiosk.store.database import Store
@@ -140,6 +143,7 @@ class Session:
         pin = StaffLock(pin_check or _default_pin_check, clock)
         self.staff = StaffDesk(Comparer(store, self.data.project_id), pin)
         self.board_prep = BoardPrep(self._keep_remote_id)  # staff: "Prepare a micro:bit"
+        self.usb = UsbDesk(clock=clock)  # staff: the USB stick page (import, export)
         self.messages = Messages()
         self.confirm = Confirmations()
         self.faults = StaffFaults()  # the kiosk's, for staff: kept across visitors
@@ -536,6 +540,7 @@ class Session:
         """End staff access (closing the screen, the idle time-out, a visitor reset)."""
         self.staff.lock()
         self.board_prep.close()
+        self.usb.close()
 
     def admin_set_keep_data(self, keep: bool) -> None:
         if self._admin():
@@ -547,6 +552,11 @@ class Session:
             later = [c for c in IDLE_TIMEOUT_CHOICES if c > current]
             self._change_setting("idle_timeout_s", later[0] if later else IDLE_TIMEOUT_CHOICES[0])
             self.idle.timeout_s = self.settings.idle_timeout_s
+
+    def admin_set_teacher_mode(self, enabled: bool) -> None:
+        """Teacher mode: the class may choose the model (network or nearest neighbours)."""
+        if self._admin():
+            self._change_setting("teacher_mode", enabled)
 
     def admin_set_sound(self, enabled: bool) -> None:
         if self._admin():
@@ -656,6 +666,96 @@ class Session:
         ):
             self._say("Pick two sets of recordings first.")
 
+    def admin_usb_open(self) -> None:
+        """The USB stick page: the stick's CreateAI files, import and export."""
+        if self._admin():
+            self.usb.show()
+
+    def admin_usb_close(self) -> None:
+        self.touch()
+        self.usb.close()
+
+    def admin_usb_next_page(self) -> None:
+        if self._admin():
+            self.usb.next_page()
+
+    def admin_usb_import(self, path: Path) -> None:
+        """Make a dataset file on the stick the current moves (a second tap confirms a replace).
+
+        The file is read and checked completely before anything changes; a bad
+        file gets one line on the page and the current moves stay as they were.
+        """
+        if not self._admin():
+            return
+        usb, label = self.usb, self.usb.file_label(path)
+        try:
+            dataset, form = usb.read(path)
+        except KioskError as error:
+            usb.say(problem_line(label, error), good=False)
+            return
+        problem = import_problem(dataset, MIN_ACTIONS, MAX_ACTIONS)
+        if problem is not None:
+            usb.say(_("{file}: {problem}").format(file=label, problem=problem), good=False)
+            return
+        count = self.data.n_recordings
+        if count and not self._staff_confirms(
+            f"usb_import:{path}",
+            ngettext(
+                "Tap again to replace\nthe {n} recording",
+                "Tap again to replace\nthe {n} recordings",
+                count,
+            ).format(n=count),
+        ):
+            return
+        try:
+            self.store.import_dataset(dataset, PROJECT_NAME, form, replace=True)
+        except KioskError as error:
+            usb.say(problem_line(label, error), good=False)
+            return
+        self.learning.reset()  # a model of the old moves must not test the new ones
+        self.collecting.reset()
+        self._store_call(self.data.load)
+        n = self.data.n_recordings
+        usb.say(
+            ngettext(
+                "Imported {file}: {moves} moves, {n} recording.",
+                "Imported {file}: {moves} moves, {n} recordings.",
+                n,
+            ).format(file=label, moves=len(self.data.actions), n=n),
+            good=True,
+        )
+
+    def admin_usb_export(self) -> None:
+        """Write the current moves (JSON, CSV) and the network (.tflite) onto the stick."""
+        if not self._admin():
+            return
+        usb = self.usb
+        found = self._store_call(
+            lambda: (
+                self.store.load_dataset(self.data.project_id),
+                self.store.project_form(self.data.project_id),
+            )
+        )
+        if found is None:
+            return
+        dataset, form = found
+        if not dataset.actions:
+            usb.say(_("Nothing to export yet: there are no moves."), good=False)
+            return
+        trained = self.learning.trained
+        current = trained if trained is not None and not self.model_is_stale else None
+        try:
+            names = usb.export(dataset, form, current.tflite if current is not None else None)
+        except KioskError as error:
+            usb.say(_("Could not write to the stick: {problem}").format(problem=error), False)
+            return
+        line = _("Saved {files} on the stick.").format(files=", ".join(names))
+        if current is not None and not current.tflite:
+            line += " " + _("Nearest neighbours has no .tflite file: choose Network to export one.")
+        elif current is None:
+            line += " " + _("No model: train one to export it too.")
+        usb.say(line, good=True)
+
     # ---- time passing ------------------------------------------------------------------
 
     def tick(self, now: float | None = None) -> None:
@@ -673,6 +773,8 @@ class Session:
         self._collect_training()
         learning = self.learning
         learning.explore.poll()
+        if self.usb.open and self.screen is Screen.ADMIN:
+            self.usb.poll()
         compare = self.staff.compare
         if compare.open and self.screen is Screen.ADMIN:
             compare.tick(link.samples if link is not None and self.connected else None, now)
