@@ -124,6 +124,9 @@ class Learning:
 
     def explain_latest(self) -> None:
         """Explain the newest live prediction, once per prediction, while "Why?" is open."""
+        # A new model (trained again, or the other kind chosen) while "Why?" stayed open:
+        # its explainer comes from the explore pictures' thread once they are ready.
+        self.explainer = self.explainer or self.explore.explainer
         tester, explainer = self.tester, self.explainer
         if not self.showing_why or tester is None or explainer is None:
             return

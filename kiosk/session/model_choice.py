@@ -34,11 +34,10 @@ NEIGHBOURS = "knn"
 assert set(MODEL_KINDS) == {NETWORK, NEIGHBOURS}
 
 _NAMES = {NETWORK: N_("Network"), NEIGHBOURS: N_("Nearest neighbours")}
+# Short: beside the score on a 7" panel there is room for two lines.
 _SENTENCES = {
-    NETWORK: N_("Network: a small neural network learned from your recordings."),
-    NEIGHBOURS: N_(
-        "Nearest neighbours: it compares each movement with your 3 most similar recordings."
-    ),
+    NETWORK: N_("It learned a small neural network."),
+    NEIGHBOURS: N_("It asks your 3 closest recordings."),
 }
 
 

@@ -68,7 +68,10 @@ class AdminScene(Scene):
         self.pad_cells = grid(pad_rect, 4, 3, m.gap)
         # "Back" leaves the pad: under the typed digits, away from the keys.
         self.pin_back_rect, self.pin_side = take_bottom(f.side, m.unit, m.gap)
-        self.settings_cells = grid(f.body, 5, 2, m.gap)
+        # Ten settings buttons: five rows of two where five finger-sized rows fit, else
+        # four rows of three (a wide, short body such as 1280x720).
+        five_rows = (f.body.height - 4 * m.gap) // 5 >= m.unit
+        self.settings_cells = grid(f.body, 5, 2, m.gap) if five_rows else grid(f.body, 4, 3, m.gap)
         # The keyboard uses the whole screen below the title: keys must stay finger-sized.
         area = Rect(m.gap, m.gap, m.width - 2 * m.gap, m.height - 2 * m.gap)
         self.field_rect, keys_area = take_top(area, m.unit, m.gap)
