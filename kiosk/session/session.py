@@ -742,18 +742,17 @@ class Session:
         if not dataset.actions:
             usb.say(_("Nothing to export yet: there are no moves."), good=False)
             return
-        trained = self.learning.trained
-        current = trained if trained is not None and not self.model_is_stale else None
+        # The network of these recordings (current, or kept while the class tries
+        # nearest neighbours, which has no .tflite form).
+        network = self.learning.choice.result_for(NETWORK, self.data.version)
         try:
-            names = usb.export(dataset, form, current.tflite if current is not None else None)
+            names = usb.export(dataset, form, network.tflite if network is not None else None)
         except KioskError as error:
             usb.say(_("Could not write to the stick: {problem}").format(problem=error), False)
             return
         line = _("Saved {files} on the stick.").format(files=", ".join(names))
-        if current is not None and not current.tflite:
-            line += " " + _("Nearest neighbours has no .tflite file: choose Network to export one.")
-        elif current is None:
-            line += " " + _("No model: train one to export it too.")
+        if network is None:
+            line += " " + _("No network trained on these recordings, so no .tflite file.")
         usb.say(line, good=True)
 
     # ---- time passing ------------------------------------------------------------------
