@@ -50,6 +50,13 @@ def test_the_class_switches_to_neighbours_and_it_recognises_live(make_journey) -
     score = s.learning.choice.score(NEIGHBOURS, version)
     assert score is not None and score.total == 12 and score.correct >= 9
     assert knn.evaluation.predicted.shape == (12,)
+    # The explore pictures work for neighbours too: the map, and which squares each move
+    # needs (permutation importance, measured by retraining neighbours in the worker).
+    journey.finish_explore()
+    explored = s.learning.explore.result
+    assert explored is not None and explored.importance is not None
+    assert explored.importance.shape == (3, 24) and explored.importance.max() > 0
+    assert explored.map_picture.points.shape == (12, 2)
     # Nothing without a model file is put in the store as if it were one.
     assert len(journey.store.list_models(s.data.project_id)) == models_saved
 
