@@ -340,6 +340,9 @@ class AdminScene(Scene):
                 "Stick at {place}: {n} CreateAI files. Tap a file to make it the current moves.",
                 len(usb.files),
             ).format(place=usb.stick, n=len(usb.files))
+            pages = -(-len(usb.files) // FILES_PER_PAGE)
+            if pages > 1:
+                where += " " + _("Page {page} of {pages}.").format(page=usb.page + 1, pages=pages)
         colour = theme.TEXT_DIM
         if usb.outcome is not None:
             where = usb.outcome.text
