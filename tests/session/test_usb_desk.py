@@ -29,6 +29,7 @@ def _trained(journey: Journey) -> None:
     journey.record(0, 3)
     journey.record(1, 3)
     s.train()
+    assert s.learning.training is not None
     s.learning.training.wait(120)
     journey.advance(0.05)
     assert s.learning.trained is not None, s.learning.training_error

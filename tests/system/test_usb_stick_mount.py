@@ -131,7 +131,7 @@ def test_under_the_sandboxs_mounts_the_kiosk_finds_the_stick_and_writes_to_it(
             stderr=subprocess.PIPE,
             text=True,
         )
-        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout is not None and child.stderr is not None
         first = child.stdout.readline().strip()
         if first != "ready":
             child.kill()
