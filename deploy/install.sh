@@ -340,6 +340,10 @@ copy_file "$SRC/services/$APP-console.service" "$UNIT_DIR/$APP-console.service" 
 copy_file "$SRC/deploy/microbit-drive.rules" /etc/udev/rules.d/70-microbit-kiosk-drive.rules 0644
 copy_file "$SRC/deploy/media-microbit.mount" "$UNIT_DIR/media-microbit.mount" 0644
 run mkdir -p /media/microbit
+# A teacher's USB stick (issue 17): mounted at /media/usb-stick for the service
+# user (the admin screen imports and exports there); the unit may write only there.
+copy_file "$SRC/deploy/usb-stick.rules" /etc/udev/rules.d/71-microbit-kiosk-usb-stick.rules 0644
+run mkdir -p /media/usb-stick
 run udevadm control --reload
 run "$VENV/bin/kiosk" firmware build --source "$SRC/firmware"
 run systemctl daemon-reload

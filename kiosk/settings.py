@@ -187,6 +187,14 @@ class Settings:
         "screen and a MakeCode picture), as in CreateAI. false: only the preset moves\n"
         "and the names staff add.",
     )
+    teacher_mode: bool = setting(
+        False,
+        section="session",
+        admin=True,
+        doc='true: the train screen lets the class choose the model, "Network" (a small\n'
+        'neural network) or "Nearest neighbours", each with its honest score.\n'
+        "false: always the network.",
+    )
     resume_window_s: float = setting(
         300.0,
         section="session",

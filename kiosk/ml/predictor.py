@@ -16,13 +16,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kiosk.ml.features import compute_features, fingerprint_ranges
-from kiosk.ml.runtime import TFLiteClassifier
 from kiosk.ml.windows import DataWindow
 from kiosk.signal.buffer import SampleBuffer, Window
+
+if TYPE_CHECKING:  # the network's TFLiteClassifier or the numpy KNN model
+    from kiosk.ml.live_model import LiveClassifier
 
 # Far above any micro:bit rate (its fastest useful period is 10 ms, 100 Hz): bounds
 # how many of the newest samples can fall in one window, so ``update`` copies
@@ -46,9 +49,9 @@ class Prediction:
 
 
 class LivePredictor:
-    """Runs a TFLite classifier on the window ending at each new sample of a buffer."""
+    """Runs the live classifier on the window ending at each new sample of a buffer."""
 
-    def __init__(self, classifier: TFLiteClassifier, window: DataWindow) -> None:
+    def __init__(self, classifier: LiveClassifier, window: DataWindow) -> None:
         self.classifier = classifier
         self.window = window
         self._duration_s = window.duration_ms / 1000.0

@@ -84,6 +84,7 @@ class TrainTask:
     classes: tuple[str, ...]
     window: DataWindow
     importance: bool = True
+    kind: str = "nn"  # kiosk.ml.training.MODEL_KINDS: the class's choice on the train screen
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,8 @@ class Progress:
 @dataclass(frozen=True)
 class Trained:
     evaluation: Any  # kiosk.ml.evaluation.Evaluation, the cross-validated estimate
-    model: Any  # kiosk.ml.training.NetworkClassifier fitted on every recording (numpy only)
-    tflite: bytes  # the model as the live predictor runs it and the store keeps it
+    model: Any  # a kiosk.ml.training estimator fitted on every recording (numpy only)
+    tflite: bytes  # the network as the TFLite runtime runs it and the store keeps it; b"" for KNN
 
 
 @dataclass(frozen=True)
@@ -321,18 +322,18 @@ def _train(task: TrainTask, send: Callable[[Message], None]) -> None:
     """Honest estimate, final model and TFLite export; then global importance."""
     from kiosk.ml.evaluation import cross_validate
     from kiosk.ml.importance import global_importance
-    from kiosk.ml.training import NetworkClassifier
+    from kiosk.ml.training import make_estimator
 
     X = np.asarray(task.features, dtype=np.float64)
     y = np.asarray(task.labels, dtype=np.int64)
     classes = list(task.classes)
-    estimator = NetworkClassifier(classes, task.window)
+    estimator = make_estimator(task.kind, classes, task.window)
     send(Progress(0.2, "Testing how well it learns…"))
     evaluation = cross_validate(X, y, classes, task.window, estimator=estimator)
     send(Progress(0.65, "Learning from all your recordings…"))
-    model = NetworkClassifier(classes, task.window).fit(X, y)
+    model = make_estimator(task.kind, classes, task.window).fit(X, y)
     send(Progress(0.9, "Getting the model ready…"))
-    send(Trained(evaluation, model, model.to_tflite()))
+    send(Trained(evaluation, model, model.to_tflite() if model.network is not None else b""))
     if task.importance:
         try:
             values = global_importance(
@@ -340,7 +341,9 @@ def _train(task: TrainTask, send: Callable[[Message], None]) -> None:
                 y,
                 classes,
                 task.window,
-                fit=lambda X_fit, y_fit: NetworkClassifier(classes, task.window).fit(X_fit, y_fit),
+                fit=lambda X_fit, y_fit: make_estimator(task.kind, classes, task.window).fit(
+                    X_fit, y_fit
+                ),
             )
             send(Importance(values=values))
         except (KioskError, ValueError) as error:  # e.g. too few recordings for folds

@@ -10,8 +10,9 @@ Two estimators, shaped like scikit-learn's (settings in the constructor,
   as a plain ``DenseNetwork``, which the TFLite writer turns into a
   ``.tflite`` file. The same recordings always give the same weights and so a
   byte-identical model file (fixed seed, full-batch L-BFGS, one BLAS thread).
-- ``NeighboursClassifier``: k nearest neighbours in the same scaled space, for
-  comparison; it is not exported.
+- ``NeighboursClassifier``: k nearest neighbours in the same scaled space, voted
+  in plain numpy (``kiosk.ml.neighbours``), so it also runs live on the
+  touchscreen when the class chooses it; it has no ``.tflite`` form.
 
 The network's shape, solver and penalty, and the scaling's prior, were chosen
 by measurement, not habit: ``bench/choose_model.py`` compares candidates on
@@ -29,12 +30,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kiosk.errors import DatasetFormatError
 from kiosk.ml.features import FEATURE_NAMES, N_FEATURES
+from kiosk.ml.neighbours import neighbour_vote
 from kiosk.ml.network import DenseLayer, DenseNetwork, ModelInfo
 from kiosk.ml.scaling import PriorScaler
 from kiosk.ml.tflite_writer import network_to_tflite
@@ -277,7 +279,7 @@ class NetworkClassifier(ScaledClassifier):
 
 
 class NeighboursClassifier(ScaledClassifier):
-    """k nearest recordings (distance-weighted) in the scaled space; not exportable."""
+    """k nearest recordings (distance-weighted) in the scaled space; numpy only, no TFLite."""
 
     kind = "knn"
 
@@ -301,18 +303,16 @@ class NeighboursClassifier(ScaledClassifier):
         self.neighbours = neighbours
 
     def _fit_scaled(self, Z: np.ndarray, y: np.ndarray) -> None:
-        from sklearn.neighbors import KNeighborsClassifier
-
-        self.knn_: Any = KNeighborsClassifier(
-            n_neighbors=min(self.neighbours, len(y)), weights="distance"
-        ).fit(Z, y)
+        # Plain numpy (kiosk.ml.neighbours, scikit-learn's distance-weighted rule), so a
+        # fitted model crosses from the training child to the touchscreen and runs live.
+        self.scaled_training_: np.ndarray = Z
+        self.k_: int = min(self.neighbours, len(y))
 
     def _proba(self, x: np.ndarray) -> np.ndarray:
-        known = self.knn_.predict_proba((x - self.scaler_mean_) / self.scaler_scale_)
-        # A class absent from the training rows still gets its column.
-        proba = np.zeros((x.shape[0], len(self.classes)))
-        proba[:, self.knn_.classes_] = known
-        return proba
+        Z = (x - self.scaler_mean_) / self.scaler_scale_
+        return neighbour_vote(
+            self.scaled_training_, self.training_labels_, len(self.classes), Z, self.k_
+        )
 
     @property
     def description(self) -> str:

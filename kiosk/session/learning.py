@@ -2,8 +2,9 @@
 
 ``Learning`` holds the training job, the trained result (and which version of
 the recordings it was trained on), the live tester and its prediction thread,
-the "Why?" panel's state and the explore pictures. Its ``reset`` forgets the
-model and stops every thread it started.
+the "Why?" panel's state, the explore pictures and, in teacher mode, the
+class's choice of model (``choice``: ``kiosk.session.model_choice``). Its
+``reset`` forgets the model and the choice and stops every thread it started.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from kiosk.ml.smoothing import SmoothedSaliency
 from kiosk.ml.windows import DataWindow
 from kiosk.session.explore import Explorer, WhyView
 from kiosk.session.live import LiveTester
+from kiosk.session.model_choice import NETWORK, ModelChoice
 from kiosk.session.training import TrainingJob, TrainingResult
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ class Learning:
         self._explained_sequence = -1
         self.smoother = SmoothedSaliency()  # the "Why?" squares, steady while the answer is
         self.raw_saliency: np.ndarray | None = None  # the newest sample's own, unsmoothed
+        self.choice = ModelChoice()  # teacher mode: network or nearest neighbours, both scores
 
     def is_stale(self, data_version: int) -> bool:
         """True when the recordings changed since the model was trained."""
@@ -50,10 +53,11 @@ class Learning:
         labels: np.ndarray,
         names: tuple[str, ...],
         data_version: int,
+        kind: str = NETWORK,
     ) -> None:
         self.training_error = None
         self.explore.reset()  # the pictures of the old model no longer apply
-        self.training = TrainingJob(samples, labels, names, self.window).start()
+        self.training = TrainingJob(samples, labels, names, self.window, kind=kind).start()
         self.trained_version = data_version
         self.drop_tester()  # the new model replaces the old one
 
@@ -66,10 +70,24 @@ class Learning:
         if job.result is None:
             self.training_error = job.error or "Learning failed. Please try again."
             return None
-        self.trained = job.result
-        self.explainer = self.explanation = None
-        self.explore.start(job.result, self.window)  # map, importance, averages: off this thread
+        self.choice.remember(job.result, self.trained_version)
+        self._show(job.result)
         return job.result
+
+    def use_trained(self, result: TrainingResult, data_version: int) -> None:
+        """Make an already trained model (the other kind, kept by ``choice``) the current one."""
+        self.drop_tester()
+        self.training_error = None
+        self.trained_version = data_version
+        self._show(result)
+
+    def _show(self, result: TrainingResult) -> None:
+        self.trained = result
+        self.explainer = self.explanation = None
+        self._explained_sequence = -1
+        self.smoother.reset()  # the other model's reasons are not this one's
+        self.raw_saliency = None
+        self.explore.start(result, self.window)  # map, importance, averages: off this thread
 
     @property
     def training_failed(self) -> bool:
@@ -106,6 +124,9 @@ class Learning:
 
     def explain_latest(self) -> None:
         """Explain the newest live prediction, once per prediction, while "Why?" is open."""
+        # A new model (trained again, or the other kind chosen) while "Why?" stayed open:
+        # its explainer comes from the explore pictures' thread once they are ready.
+        self.explainer = self.explainer or self.explore.explainer
         tester, explainer = self.tester, self.explainer
         if not self.showing_why or tester is None or explainer is None:
             return
@@ -145,3 +166,4 @@ class Learning:
         self._explained_sequence = -1
         self.smoother.reset()
         self.raw_saliency = None
+        self.choice.reset()

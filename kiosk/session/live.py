@@ -17,7 +17,8 @@ Two ways to make the predictions, one way to use them (``_consume``):
   its results, so a burst of samples never costs the UI frame a few model runs.
   The thread starts on the first ``update`` and stops on ``pause``/``stop``.
 
-Either way the one ``TFLiteClassifier`` loaded after training is the model that
+Either way the one classifier made after training (the network's ``TFLiteClassifier``,
+or the numpy nearest-neighbours model: ``kiosk.ml.live_model``) is the model that
 predicts (it serialises its own invocations), so what was trained, shown and
 explained is exactly what runs.
 """
@@ -30,8 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kiosk.ml.live_model import LiveClassifier
 from kiosk.ml.predictor import LivePredictor, Prediction, detect_action
-from kiosk.ml.runtime import TFLiteClassifier
 from kiosk.ml.windows import DataWindow
 from kiosk.session.prediction_thread import PredictionThread
 from kiosk.signal import SampleBuffer
@@ -39,7 +40,7 @@ from kiosk.signal import SampleBuffer
 
 @dataclass
 class LiveTester:
-    classifier: TFLiteClassifier
+    classifier: LiveClassifier
     window: DataWindow
     threaded: bool = False
     # Accepted for callers that still pass it; the classifier above is the one model.

@@ -13,6 +13,7 @@ owners, each with its state and its reset:
 - ``collecting`` (``Collecting``): the recorder, the picked move, the recording shown;
 - ``learning`` (``Learning``): training, the live test, "Why?" and the explore pictures;
 - ``staff`` (``StaffDesk``): the PIN pad, the unlocked admin screen and its tools;
+- ``usb`` (``UsbDesk``): the admin screen's USB stick page (staff only);
 - ``messages`` (``Messages``): the banner and the sound cues;
 - ``confirm`` (``Confirmations``): the destructive tap waiting for its second tap, and
   the deleted recording that can still be put back ("Undo");
@@ -34,13 +35,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from kiosk.dataset import Recording
 from kiosk.errors import KioskError
-from kiosk.i18n import _
+from kiosk.i18n import _, ngettext
 from kiosk.microbit.icons import free_icon
 from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
@@ -57,6 +59,7 @@ from kiosk.session.fingerprint_words import N_SQUARES, square_words
 from kiosk.session.idle import IdleWatch
 from kiosk.session.learning import Learning
 from kiosk.session.messages import Cue, Messages, Tone
+from kiosk.session.model_choice import NETWORK
 from kiosk.session.own_move import OwnMove, Step
 from kiosk.session.presets import (
     CUSTOM_ICONS,
@@ -70,6 +73,7 @@ from kiosk.session.recorder import Take
 from kiosk.session.screens import Screen, check_transition
 from kiosk.session.staff import StaffDesk
 from kiosk.session.staff_lock import Outcome, PinChecker, StaffLock
+from kiosk.session.usb_desk import UsbDesk, import_problem, problem_line
 from kiosk.session.visitor_data import VisitorData
 from kiosk.settings import DEFAULT_PIN, IDLE_TIMEOUT_CHOICES, ROTATIONS, Settings
 from kiosk.store.database import Store
@@ -142,6 +146,7 @@ class Session:
         pin = StaffLock(pin_check or _default_pin_check, clock)
         self.staff = StaffDesk(Comparer(store, self.data.project_id), pin)
         self.board_prep = BoardPrep(self._keep_remote_id)  # staff: "Prepare a micro:bit"
+        self.usb = UsbDesk(clock=clock)  # staff: the USB stick page (import, export)
         self.messages = Messages()
         self.confirm = Confirmations()
         self.faults = StaffFaults()  # the kiosk's, for staff: kept across visitors
@@ -478,8 +483,32 @@ class Session:
             self._say(self.why_not_train() or "Record every move first.")
             return
         samples, labels = self.data.training_set()
-        self.learning.start_training(samples, labels, self.data.names, self.data.version)
+        self.learning.start_training(
+            samples, labels, self.data.names, self.data.version, self.model_kind
+        )
         self._go(Screen.TRAIN)
+
+    @property
+    def model_kind(self) -> str:
+        """What the next training makes: the class's choice in teacher mode, else the network."""
+        return self.learning.choice.kind if self.settings.teacher_mode else NETWORK
+
+    def choose_model(self, kind: str) -> None:
+        """Teacher mode, train screen: switch to ``kind``, training it unless it is kept already."""
+        self.touch()
+        learning = self.learning
+        if not self.settings.teacher_mode or self.screen is not Screen.TRAIN:
+            return
+        if learning.training is not None:
+            self._say(_("It is still learning: wait a moment."), Tone.INFO)
+            return
+        learning.choice.pick(kind)
+        kept = learning.choice.result_for(kind, self.data.version)
+        if kept is not None:
+            if kept is not learning.trained:
+                learning.use_trained(kept, self.data.version)
+            return
+        self.train()
 
     def test(self) -> None:
         """Train -> test: predict live on every new sample."""
@@ -601,6 +630,7 @@ class Session:
         """End staff access (closing the screen, the idle time-out, a visitor reset)."""
         self.staff.lock()
         self.board_prep.close()
+        self.usb.close()
 
     def admin_set_keep_data(self, keep: bool) -> None:
         if self._admin():
@@ -612,6 +642,11 @@ class Session:
             later = [c for c in IDLE_TIMEOUT_CHOICES if c > current]
             self._change_setting("idle_timeout_s", later[0] if later else IDLE_TIMEOUT_CHOICES[0])
             self.idle.timeout_s = self.settings.idle_timeout_s
+
+    def admin_set_teacher_mode(self, enabled: bool) -> None:
+        """Teacher mode: the class may choose the model (network or nearest neighbours)."""
+        if self._admin():
+            self._change_setting("teacher_mode", enabled)
 
     def admin_set_sound(self, enabled: bool) -> None:
         if self._admin():
@@ -726,6 +761,95 @@ class Session:
         ):
             self._say("Pick two sets of recordings first.")
 
+    def admin_usb_open(self) -> None:
+        """The USB stick page: the stick's CreateAI files, import and export."""
+        if self._admin():
+            self.usb.show()
+
+    def admin_usb_close(self) -> None:
+        self.touch()
+        self.usb.close()
+
+    def admin_usb_next_page(self) -> None:
+        if self._admin():
+            self.usb.next_page()
+
+    def admin_usb_import(self, path: Path) -> None:
+        """Make a dataset file on the stick the current moves (a second tap confirms a replace).
+
+        The file is read and checked completely before anything changes; a bad
+        file gets one line on the page and the current moves stay as they were.
+        """
+        if not self._admin():
+            return
+        usb, label = self.usb, self.usb.file_label(path)
+        try:
+            dataset, form = usb.read(path)
+        except KioskError as error:
+            usb.say(problem_line(label, error), good=False)
+            return
+        problem = import_problem(dataset, MIN_ACTIONS, MAX_ACTIONS)
+        if problem is not None:
+            usb.say(_("{file}: {problem}").format(file=label, problem=problem), good=False)
+            return
+        count = self.data.n_recordings
+        if count and not self._staff_confirms(
+            f"usb_import:{path}",
+            ngettext(
+                "Tap again to replace\nthe {n} recording",
+                "Tap again to replace\nthe {n} recordings",
+                count,
+            ).format(n=count),
+        ):
+            return
+        try:
+            self.store.import_dataset(dataset, PROJECT_NAME, form, replace=True)
+        except KioskError as error:
+            usb.say(problem_line(label, error), good=False)
+            return
+        self.learning.reset()  # a model of the old moves must not test the new ones
+        self.collecting.reset()
+        self._store_call(self.data.load)
+        n = self.data.n_recordings
+        usb.say(
+            ngettext(
+                "Imported {file}: {moves} moves, {n} recording.",
+                "Imported {file}: {moves} moves, {n} recordings.",
+                n,
+            ).format(file=label, moves=len(self.data.actions), n=n),
+            good=True,
+        )
+
+    def admin_usb_export(self) -> None:
+        """Write the current moves (JSON, CSV) and the network (.tflite) onto the stick."""
+        if not self._admin():
+            return
+        usb = self.usb
+        found = self._store_call(
+            lambda: (
+                self.store.load_dataset(self.data.project_id),
+                self.store.project_form(self.data.project_id),
+            )
+        )
+        if found is None:
+            return
+        dataset, form = found
+        if not dataset.actions:
+            usb.say(_("Nothing to export yet: there are no moves."), good=False)
+            return
+        # The network of these recordings (current, or kept while the class tries
+        # nearest neighbours, which has no .tflite form).
+        network = self.learning.choice.result_for(NETWORK, self.data.version)
+        try:
+            names = usb.export(dataset, form, network.tflite if network is not None else None)
+        except KioskError as error:
+            usb.say(_("Could not write to the stick: {problem}").format(problem=error), False)
+            return
+        line = _("Saved {files} on the stick.").format(files=", ".join(names))
+        if network is None:
+            line += " " + _("No network trained on these recordings, so no .tflite file.")
+        usb.say(line, good=True)
+
     # ---- time passing ------------------------------------------------------------------
 
     def tick(self, now: float | None = None) -> None:
@@ -743,6 +867,8 @@ class Session:
         self._collect_training()
         learning = self.learning
         learning.explore.poll()
+        if self.usb.open and self.screen is Screen.ADMIN:
+            self.usb.poll()
         compare = self.staff.compare
         if compare.open and self.screen is Screen.ADMIN:
             compare.tick(link.samples if link is not None and self.connected else None, now)
@@ -899,9 +1025,10 @@ class Session:
             "classes": list(result.classes),
             "recordings": len(result.labels),
         }
-        self._store_call(
-            lambda: self.data.store.save_model(self.data.project_id, result.tflite, metrics)
-        )
+        if result.tflite:  # the network; nearest neighbours has no model file to keep
+            self._store_call(
+                lambda: self.data.store.save_model(self.data.project_id, result.tflite, metrics)
+            )
         self.messages.cue(Cue.TRAINED)
 
     def _threaded_prediction(self) -> bool:

@@ -28,7 +28,7 @@ import numpy as np
 from kiosk.errors import KioskError
 from kiosk.ml.evaluation import Evaluation
 from kiosk.ml.features import feature_matrix, fingerprint
-from kiosk.ml.runtime import TFLiteClassifier
+from kiosk.ml.live_model import LiveClassifier, live_classifier
 from kiosk.ml.train_worker import (
     DEFAULT_TIMEOUT_S,
     Importance,
@@ -50,8 +50,8 @@ class TrainingResult:
     classes: tuple[str, ...]
     evaluation: Evaluation  # the honest (cross-validated) estimate
     model: TrainedModel  # trained on every recording; what the explanations read
-    tflite: bytes  # the same model as the store keeps it
-    classifier: TFLiteClassifier  # the same model in the TFLite runtime: what predicts live
+    tflite: bytes  # the same model as the store keeps it (b"" for nearest neighbours)
+    classifier: LiveClassifier  # what predicts live (kiosk.ml.live_model)
     features: np.ndarray  # (m, 24) training features, rows in dataset order
     fingerprints: np.ndarray  # (m, 24) 0..1
     labels: np.ndarray  # (m,) action index per row
@@ -76,7 +76,9 @@ class TrainingJob:
         classes: tuple[str, ...],
         window: DataWindow,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        kind: str = "nn",
     ) -> None:
+        self.kind = kind  # which model the class chose (kiosk.session.model_choice)
         self._classes = tuple(classes)
         self._window = window
         self._samples = [np.asarray(s, dtype=np.float64) for s in samples]
@@ -127,7 +129,7 @@ class TrainingJob:
             features = feature_matrix(self._samples, self._window)
             self._features = features
             run = WorkerRun(
-                TrainTask(features, self._labels, self._classes, self._window),
+                TrainTask(features, self._labels, self._classes, self._window, kind=self.kind),
                 self._message,
                 self._timeout_s,
             )
@@ -168,7 +170,7 @@ class TrainingJob:
             evaluation=trained.evaluation,
             model=trained.model,
             tflite=trained.tflite,
-            classifier=TFLiteClassifier.from_bytes(trained.tflite),
+            classifier=live_classifier(trained.model, trained.tflite),
             features=features,
             fingerprints=fingerprint(features, self._window),
             labels=self._labels,

@@ -410,15 +410,20 @@ def draw_global_importance(
 
 
 def draw_similar_recordings(
-    surface: pygame.Surface, rect: Rect, text: TextCache, similar: Sequence[SimilarRecording]
+    surface: pygame.Surface,
+    rect: Rect,
+    text: TextCache,
+    similar: Sequence[SimilarRecording],
+    caption: str = SIMILAR_CAPTION,
 ) -> None:
-    """The nearest recordings' fingerprints and actions, captioned as similarity only."""
+    """The nearest recordings' fingerprints and actions, under ``caption`` (what they mean:
+    similarity only for a network; the deciding votes for nearest neighbours)."""
     size = _font_px(rect, 0.07, text.floor)
     title, rest = _split_top(rect, int(size * 1.6))
     _text(
         surface,
         text,
-        SIMILAR_CAPTION,
+        caption,
         size,
         theme.TEXT,
         title.midleft,

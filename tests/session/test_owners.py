@@ -31,6 +31,7 @@ OWNERS = (
     "board_prep",
     "confirm",
     "own_move",
+    "usb",
 )
 # Shared resources an owner is handed, not state it keeps for a visitor.
 _RESOURCES = {"store", "window", "_store", "_clock"}
@@ -89,6 +90,11 @@ def _a_whole_visit(journey: Journey) -> None:
     assert s.learning.training is not None
     s.learning.training.wait(120)
     journey.advance(0.1)
+    if s.settings.teacher_mode:  # the class tries the other model too
+        s.choose_model("knn")
+        assert s.learning.training is not None
+        s.learning.training.wait(120)
+        journey.advance(0.1)
     s.test()
     s.toggle_why()
     journey.advance(1.0)
@@ -96,8 +102,8 @@ def _a_whole_visit(journey: Journey) -> None:
 
 
 def test_a_visitor_reset_leaves_no_visitor_state_in_any_owner(make_journey) -> None:
-    fresh = make_journey()
-    used = make_journey()
+    fresh = make_journey(teacher_mode=True)
+    used = make_journey(teacher_mode=True)
     _a_whole_visit(used)
     used.session.set_pair_column(0, 3)  # something half-typed on the grid too
     used.session.reset_visitor()
@@ -132,11 +138,14 @@ def test_an_admin_lock_leaves_nothing_typed_or_open(make_journey) -> None:
     s.admin_open_keyboard()
     s.admin_type("a")
     s.admin_open_compare()
+    s.admin_usb_open()
+    assert s.usb.open
     s.close_admin()
     fresh.session.open_admin()
     fresh.session.close_admin()
-    assert not s.staff.unlocked and not s.staff.compare.open
+    assert not s.staff.unlocked and not s.staff.compare.open and not s.usb.open
     assert _differences(_state(s.staff), _state(fresh.session.staff)) == []
+    assert _differences(_state(s.usb), _state(fresh.session.usb)) == []
 
 
 def test_the_admin_screen_locks_itself_after_the_idle_time(make_journey) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from kiosk.session.own_move import Step
 from kiosk.session.screens import Screen
+from kiosk.session.usb_desk import UsbDesk
 from kiosk.ui.app import AppOptions, KioskApp
 from tests.session.journey import Journey
 from tests.ui.conftest import SIZES, assert_not_blank
@@ -42,6 +43,17 @@ def trained(tmp_path_factory):
     journey.finish_explore()
     journey.advance(0.05)
     assert journey.session.learning.explore.importance_ready
+    # A USB stick with more CreateAI files than fit on one page (the admin's USB page).
+    media = tmp_path_factory.mktemp("media")
+    stick = media / "usb-stick"
+    stick.mkdir()
+    for name in ("class 4B shake-still-circle-data-samples.json", "wave.json", "a.json"):
+        (stick / name).write_text("[]")
+    for i in range(5):
+        (stick / f"lesson-{i}.json").write_text("[]")
+    mounts = media / "mounts"
+    mounts.write_text(f"/dev/sda1 {stick} vfat rw 0 0\n")
+    journey.session.usb = UsbDesk(mounts_file=mounts, roots=(media,), clock=journey.clock)
     yield journey
     journey.session.link.close()
     journey.store.close()
@@ -146,6 +158,43 @@ def _states(j: Journey):
         s.screen = Screen.TEST
         j.advance(0.1)
 
+    def teacher_score():
+        s.close_admin()
+        s.settings = s.settings.changed("teacher_mode", True)
+        s.screen = Screen.TRAIN
+        s.close_explore()
+        learn("nn")
+
+    def learn(kind: str) -> None:
+        s.choose_model(kind)  # trains, unless a model of that kind is kept for these recordings
+        if s.learning.training is not None:
+            s.learning.training.wait(900)
+        j.advance(0.05)
+
+    def teacher_neighbours():
+        learn("knn")
+        assert s.learning.trained is not None and s.learning.trained.model.kind == "knn"
+
+    def teacher_why():
+        s.test()
+        s.set_pretend_gesture("shake")
+        s.toggle_why() if not s.learning.showing_why else None
+        s.show_why_view("squares")
+        j.advance(1.5)
+        assert s.learning.explanation is not None
+
+    def usb():
+        s.open_admin()
+        for digit in "1234":
+            s.enter_pin_digit(digit)
+        s.submit_pin()
+        s.admin_usb_open()
+        assert s.usb.stick is not None
+
+    def usb_problem():
+        s.admin_usb_import(s.usb.shown_files[0])
+        assert s.usb.outcome is not None and not s.usb.outcome.good
+
     return [
         ("attract", go_to(Screen.ATTRACT)),
         ("pair", go_to(Screen.PAIR)),
@@ -170,6 +219,11 @@ def _states(j: Journey):
         ("keyboard", admin(True, keyboard=True)),
         ("compare_pick", compare_pick),
         ("compared", compared),
+        ("teacher_score", teacher_score),
+        ("teacher_neighbours", teacher_neighbours),
+        ("teacher_why", teacher_why),
+        ("usb", usb),
+        ("usb_problem", usb_problem),
     ]
 
 

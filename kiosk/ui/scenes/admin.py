@@ -5,6 +5,11 @@ PIN is typed on the keypad. An on-screen keyboard adds move names visitors
 can then pick. Staff can also freeze the current recordings as a set ("Save
 these recordings") and compare two sets: both are trained, then shown side
 by side (accuracy, confusion matrix, live answer to the same movement).
+
+"Teacher mode" lets the class choose the model on the train screen. "USB
+stick" opens a page listing the CreateAI files on a stick (tap one to make it
+the current moves) with "Export to stick" (the data as JSON and CSV, and the
+network as .tflite); every outcome is one line in the page's panel.
 """
 
 from __future__ import annotations
@@ -13,10 +18,11 @@ from functools import partial
 
 import pygame
 
-from kiosk.i18n import _
+from kiosk.i18n import _, ngettext
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.session.staff_lock import MAX_DIGITS
+from kiosk.session.usb_desk import FILES_PER_PAGE
 from kiosk.ui import board_prep_view, draw, explain_views, theme
 from kiosk.ui.geometry import (
     Rect,
@@ -44,6 +50,8 @@ class AdminScene(Scene):
             return "Compare two sets of recordings"
         if session.board_prep.open:
             return board_prep_view.TITLE
+        if session.usb.open:
+            return _("USB stick")
         return "Add a move name" if session.staff.keyboard_open else "Kiosk settings (staff)"
 
     title = "Kiosk settings"
@@ -58,7 +66,10 @@ class AdminScene(Scene):
         self.pad_cells = grid(pad_rect, 4, 3, m.gap)
         # "Back" leaves the pad: under the typed digits, away from the keys.
         self.pin_back_rect, self.pin_side = take_bottom(f.side, m.unit, m.gap)
-        self.settings_cells = grid(f.body, 4, 2, m.gap)
+        # Ten settings buttons: five rows of two where five finger-sized rows fit, else
+        # four rows of three (a wide, short body such as 1280x720).
+        five_rows = (f.body.height - 4 * m.gap) // 5 >= m.unit
+        self.settings_cells = grid(f.body, 5, 2, m.gap) if five_rows else grid(f.body, 4, 3, m.gap)
         # The keyboard uses the whole screen: keys must stay finger-sized. Beside its
         # field: whether visitors may make moves of their own (names are its subject too).
         self.keyboard = keyboard_layout(m, 4, aside=True)
@@ -70,6 +81,15 @@ class AdminScene(Scene):
             row, rest = take_bottom(f.side, m.unit, m.gap)
             first, self.info_rect = take_bottom(rest, m.unit, m.gap)
             self.snapshot_cells = [first, *columns(row, [1, 1], m.gap)]
+        # USB page: the stick's files in the body; "Export to stick" and "More files" in the
+        # side panel under the stick's line (one row of two in portrait).
+        self.usb_cells = grid(f.body, 3, 2, m.gap)
+        if m.portrait:
+            row, self.usb_info = take_bottom(f.side, m.unit, m.gap)
+            self.usb_export_rect, self.usb_more_rect = columns(row, [1, 1], m.gap)
+        else:
+            self.usb_export_rect, rest = take_bottom(f.side, m.unit, m.gap)
+            self.usb_more_rect, self.usb_info = take_bottom(rest, m.unit, m.gap)
         # Compare page: the sets to pick in the body, "Learn both" under the side text.
         self.set_cells = grid(f.body, 3, 2, m.gap)
         self.learn_rect, self.compare_note = take_bottom(f.side, m.unit, m.gap)
@@ -95,6 +115,9 @@ class AdminScene(Scene):
             session.board_prep.open,
             board_prep_view.words(session) if session.board_prep.open else None,
             session.confirm.pending,
+            s.teacher_mode,
+            session.usb.open,
+            session.usb.version,
         )
 
     def scene_buttons(self, session: Session) -> list[Button]:
@@ -147,6 +170,8 @@ class AdminScene(Scene):
         if session.board_prep.open:
             f = self.frame
             return board_prep_view.buttons(session, f.body, f.primary, self.m.gap)
+        if session.usb.open:
+            return self._usb_buttons(session)
         s = session.settings
         keep = "Yes" if s.keep_data_between_visitors else "No"
         sound = "On" if s.sound_enabled else "Off"
@@ -223,6 +248,20 @@ class AdminScene(Scene):
                 name="exit",
             ),
             Button(
+                self.settings_cells[8],
+                _("Teacher mode: {state}\n(choose the model)").format(
+                    state=_("On") if s.teacher_mode else _("Off")
+                ),
+                lambda: session.admin_set_teacher_mode(not s.teacher_mode),
+                name="teacher_mode",
+            ),
+            Button(
+                self.settings_cells[9],
+                _("USB stick\n(import, export)"),
+                session.admin_usb_open,
+                name="usb",
+            ),
+            Button(
                 self.snapshot_cells[0],
                 "Save these\nrecordings",
                 session.admin_save_snapshot if session.data.n_recordings else None,
@@ -242,6 +281,82 @@ class AdminScene(Scene):
             ),
             Button(self.frame.primary, "Close", session.close_admin, "primary", name="close_admin"),
         ]
+
+    def _usb_buttons(self, session: Session) -> list[Button]:
+        usb = session.usb
+        out = [
+            Button(
+                self.frame.primary, _("Back"), session.admin_usb_close, "primary", name="usb_back"
+            ),
+            Button(
+                self.usb_export_rect,
+                _("Export to stick"),
+                session.admin_usb_export if usb.stick is not None else None,
+                name="usb_export",
+            ),
+        ]
+        if len(usb.files) > FILES_PER_PAGE:
+            out.append(
+                Button(
+                    self.usb_more_rect,
+                    _("More files"),
+                    session.admin_usb_next_page,
+                    name="usb_more",
+                )
+            )
+        for i, (path, cell) in enumerate(zip(usb.shown_files, self.usb_cells, strict=False)):
+            label, style = confirming(session, f"usb_import:{path}", usb.file_label(path), "normal")
+            out.append(
+                Button(
+                    cell,
+                    label,
+                    partial(session.admin_usb_import, path),
+                    style,
+                    name=f"usb_file_{i}",
+                )
+            )
+        return out
+
+    def _draw_usb(self, surface: pygame.Surface, session: Session) -> None:
+        """The stick's line and the last outcome in the side panel; the body when it is empty."""
+        m, usb = self.m, session.usb
+        if usb.stick is None:
+            where = _("No USB stick found. Put one in: it appears here by itself.")
+        else:
+            where = ngettext(
+                "Stick at {place}: {n} CreateAI file. Tap a file to make it the current moves.",
+                "Stick at {place}: {n} CreateAI files. Tap a file to make it the current moves.",
+                len(usb.files),
+            ).format(place=usb.stick, n=len(usb.files))
+            pages = -(-len(usb.files) // FILES_PER_PAGE)
+            if pages > 1:
+                where += " " + _("Page {page} of {pages}.").format(page=usb.page + 1, pages=pages)
+        colour = theme.TEXT_DIM
+        if usb.outcome is not None:
+            where = usb.outcome.text
+            colour = theme.GOOD if usb.outcome.good else theme.PROBLEM
+        draw.panel(surface, self.usb_info)
+        draw.wrapped(
+            surface, self.cache, where, m.small_px, colour, inset(self.usb_info, m.gap * 2)
+        )
+        if usb.stick is not None and not usb.files:
+            draw.wrapped(
+                surface,
+                self.cache,
+                _("No CreateAI dataset files (.json) on this stick."),
+                m.body_px,
+                theme.TEXT_DIM,
+                self.frame.body,
+            )
+        elif usb.stick is None:
+            draw.wrapped(
+                surface,
+                self.cache,
+                _("Waiting for a USB stick…"),
+                m.body_px,
+                theme.TEXT_DIM,
+                self.frame.body,
+            )
 
     def _compare_buttons(self, session: Session) -> list[Button]:
         compare = session.staff.compare
@@ -312,6 +427,9 @@ class AdminScene(Scene):
             board_prep_view.draw_side(
                 surface, self.cache, session, self.frame.side, m.small_px, m.gap
             )
+            return
+        if session.usb.open:
+            self._draw_usb(surface, session)
             return
         link = session.link.description if session.link is not None else "no micro:bit connected"
         counts = f"{len(session.data.actions)} moves, {session.data.n_recordings} recordings"

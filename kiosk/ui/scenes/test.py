@@ -21,6 +21,7 @@ import pygame
 from kiosk.ml.explain import SIMILAR_CAPTION
 from kiosk.session.board_prep import board_words
 from kiosk.session.explore import WhyView
+from kiosk.session.model_choice import NETWORK, similar_caption
 from kiosk.session.presets import gesture_for
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
@@ -399,7 +400,11 @@ class TestScene(Scene):
             explanation.target_name,
         )
         if room:
-            explain_views.draw_similar_recordings(surface, bottom, self.cache, explanation.similar)
+            trained = session.learning.trained
+            kind = trained.model.kind if trained is not None else NETWORK
+            explain_views.draw_similar_recordings(
+                surface, bottom, self.cache, explanation.similar, similar_caption(kind)
+            )
 
     def _draw_live(self, surface: pygame.Surface, session: Session, prediction) -> None:
         link = session.link

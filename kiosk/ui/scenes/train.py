@@ -11,6 +11,11 @@ Once trained, tabs above the score let the visitor explore what the model
 learned: a map of every recording (mistakes marked), which squares each move
 needs, and the average fingerprints (labelled as averages). The pictures are
 computed by the session off the UI thread; this scene only draws them.
+
+In teacher mode (a staff setting) two buttons beside the score choose the
+model, "Network" or "Nearest neighbours", each showing its own honest score
+once it has been trained on these recordings (``kiosk.session.model_choice``);
+the score line then names the model it is about.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from functools import partial
 import numpy as np
 import pygame
 
+from kiosk.i18n import _
 from kiosk.session.advice import confusion_advice
 from kiosk.session.explore import ExploreView
+from kiosk.session.model_choice import NEIGHBOURS, NETWORK, model_name, model_sentence
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.ui import draw, explain_views, theme
@@ -78,14 +85,36 @@ class TrainScene(Scene):
         self.tab_rects = columns(self.tabs_rect, [1] * len(TABS), m.gap)
         self.headline, self.matrix_area = take_top(self.tab_body, int(m.body_px * 2.6), m.gap)
         self.more_rect, self.note_rect = take_bottom(f.side, m.unit, m.gap)
+        # Teacher mode: the two models above "Record more", side by side where the panel
+        # is wide (portrait), else one above the other.
+        if self.note_rect.width >= 4 * m.unit:
+            row, self.choice_note_rect = take_bottom(self.note_rect, m.unit, m.gap)
+            self.choice_rects = columns(row, [1, 1], m.gap)
+        else:
+            second, rest = take_bottom(self.note_rect, m.unit, m.gap)
+            first, self.choice_note_rect = take_bottom(rest, m.unit, m.gap)
+            self.choice_rects = [first, second]
 
     @staticmethod
     def _showing_results(session: Session) -> bool:
         return session.learning.training is None and session.learning.trained is not None
 
+    @staticmethod
+    def _choosing(session: Session) -> bool:
+        """Teacher mode, with a model trained or learning: the two models are on offer."""
+        learning = session.learning
+        return session.settings.teacher_mode and (
+            learning.training is not None or learning.trained is not None
+        )
+
+    def _note_rect(self, session: Session) -> Rect:
+        return self.choice_note_rect if self._choosing(session) else self.note_rect
+
     def static_key(self, session: Session):
         explore = session.learning.explore
         return (
+            self._choosing(session),
+            session.learning.choice.kind,
             session.learning.training is None,
             session.learning.trained is not None and id(session.learning.trained),
             session.learning.training_error,
@@ -96,7 +125,7 @@ class TrainScene(Scene):
 
     def scene_buttons(self, session: Session) -> list[Button]:
         busy = session.learning.training is not None
-        out = []
+        out = self._choice_buttons(session) if self._choosing(session) else []
         if self._showing_results(session):
             for (view, label), rect in zip(TABS, self.tab_rects, strict=True):
                 chosen = view == session.learning.explore.view
@@ -165,11 +194,40 @@ class TrainScene(Scene):
             return None
         return self.cache, share, len(found.class_names)
 
+    def _choice_buttons(self, session: Session) -> list[Button]:
+        """One button per model: its name and, once trained on these recordings, its score."""
+        learning = session.learning
+        job = learning.training
+        out = []
+        for kind, rect in zip((NETWORK, NEIGHBOURS), self.choice_rects, strict=True):
+            score = learning.choice.score(kind, session.data.version)
+            if job is not None and job.kind == kind:
+                second = _("learning…")
+            elif score is not None:
+                second = _("{correct} of {total} right").format(
+                    correct=score.correct, total=score.total
+                )
+            else:
+                second = _("tap to try")
+            chosen = learning.choice.kind == kind
+            out.append(
+                Button(
+                    rect,
+                    f"{model_name(kind)}\n{second}",
+                    None if job is not None else partial(session.choose_model, kind),
+                    "selected" if chosen else "normal",
+                    name=f"model_{kind}",
+                )
+            )
+        return out
+
     def draw_background(self, surface: pygame.Surface, session: Session) -> None:
         m = self.m
         if session.learning.training is not None:
             note = "It is looking for what makes each of your moves different."
-            draw.wrapped(surface, self.cache, note, m.body_px, theme.TEXT_DIM, self.note_rect)
+            draw.wrapped(
+                surface, self.cache, note, m.body_px, theme.TEXT_DIM, self._note_rect(session)
+            )
             return
         if session.learning.training_error:
             draw.wrapped(
@@ -191,19 +249,24 @@ class TrainScene(Scene):
         confusion = np.asarray(evaluation.confusion)
         correct, total = int(np.trace(confusion)), int(confusion.sum())
         colour = theme.GOOD if correct >= 0.8 * total else theme.ACCENT
-        draw.wrapped(
-            surface, self.cache, accuracy_sentence(correct, total), m.body_px, colour, self.headline
-        )
+        headline = accuracy_sentence(correct, total)
+        if self._choosing(session):  # two models on offer: say which one this score is
+            headline = _("{model}: {score}").format(
+                model=model_name(result.model.kind), score=headline
+            )
+        draw.wrapped(surface, self.cache, headline, m.body_px, colour, self.headline)
         self._draw_matrix(surface, session, confusion)
         advice = confusion_advice(confusion, [a.name for a in session.data.actions])
         note = advice or "Green squares: right guesses."
+        if self._choosing(session) and not advice:
+            note = model_sentence(result.model.kind)
         draw.wrapped(
             surface,
             self.cache,
             note,
             m.small_px,
             theme.ACCENT if advice else theme.TEXT_DIM,
-            self.note_rect,
+            self._note_rect(session),
         )
 
     def _draw_explore(self, surface: pygame.Surface, session: Session) -> None:
@@ -239,7 +302,9 @@ class TrainScene(Scene):
                 "The average of each move's recordings. The computer never sees an "
                 "average: it learns from every single recording."
             )
-        draw.wrapped(surface, self.cache, note, m.small_px, theme.TEXT_DIM, self.note_rect)
+        draw.wrapped(
+            surface, self.cache, note, m.small_px, theme.TEXT_DIM, self._note_rect(session)
+        )
 
     def _draw_matrix(
         self, surface: pygame.Surface, session: Session, confusion: np.ndarray
