@@ -42,6 +42,9 @@ from kiosk.ml.features import (
 from kiosk.ml.network import DenseNetwork
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 
+#: The board the program is for: the network does not fit a V1's heap (about 10 kB).
+BOARD_VERSION = 2
+
 #: A 5x5 LED picture, rows top first, True where lit (``kiosk.session.presets.icon_cells``).
 Cells = Sequence[Sequence[bool]]
 

@@ -16,7 +16,8 @@ owners, each with its state and its reset:
 - ``messages`` (``Messages``): the banner and the sound cues;
 - ``confirm`` (``Confirmations``): the destructive tap waiting for its second tap, and
   the deleted recording that can still be put back ("Undo");
-- ``idle`` (``IdleWatch``): when the visitor has walked away.
+- ``idle`` (``IdleWatch``): when the visitor has walked away;
+- ``take_home`` (``TakeHome``): the visitor's model going onto their own micro:bit.
 
 ``reset_visitor()`` ends a visit and ``lock_admin()`` ends staff access: one
 call each, and a test checks that nothing of a visitor or of staff survives
@@ -39,6 +40,7 @@ import numpy as np
 
 from kiosk.dataset import Recording
 from kiosk.errors import KioskError
+from kiosk.i18n import _
 from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
@@ -66,6 +68,7 @@ from kiosk.session.recorder import Take
 from kiosk.session.screens import Screen, check_transition
 from kiosk.session.staff import StaffDesk
 from kiosk.session.staff_lock import Outcome, PinChecker, StaffLock
+from kiosk.session.take_home import TakeHome, usb_serial_number
 from kiosk.session.visitor_data import VisitorData
 from kiosk.settings import DEFAULT_PIN, IDLE_TIMEOUT_CHOICES, ROTATIONS, Settings
 from kiosk.store.database import Store
@@ -140,6 +143,7 @@ class Session:
         self.board_prep = BoardPrep(self._keep_remote_id)  # staff: "Prepare a micro:bit"
         self.messages = Messages()
         self.confirm = Confirmations()
+        self.take_home = TakeHome()  # "Put my model on my micro:bit"
         self.faults = StaffFaults()  # the kiosk's, for staff: kept across visitors
         self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, clock())
         # Counts over the kiosk's life (the demo's summary and the log read them), not a visit's.
@@ -408,6 +412,30 @@ class Session:
         self.learning.drop_tester()
         self._go(Screen.RECORD)
 
+    def put_model_on_microbit(self) -> None:
+        """Test screen: build the visitor's model as a micro:bit program and copy it onto the
+        micro:bit they plug in by USB (see ``kiosk.session.take_home``)."""
+        self.touch()
+        trained = self.learning.trained
+        if trained is None:
+            return
+        from kiosk.ml.microbit_model import Move
+
+        actions = {action.name: action for action in self.data.actions}
+        moves = [
+            Move(name, icon_cells(actions[name].icon), actions[name].threshold)
+            for name in trained.classes
+            if name in actions
+        ]
+        if len(moves) != len(trained.classes):
+            self._say(_("Train again first: your moves changed."), Tone.INFO)
+            return
+        port = getattr(self.link, "current_port", None)  # the kiosk's own USB board, if any
+        own = usb_serial_number(port) if isinstance(port, str) else None
+        self.take_home.start(
+            trained.model.network, moves, self.window, frozenset({own} if own else ())
+        )
+
     def set_threshold(self, index: int, value: float) -> None:
         self.touch()
         if 0 <= index < len(self.data.actions):
@@ -675,6 +703,7 @@ class Session:
         self.connection.reset(keep_link=keep_link)
         self.lock_admin()
         self.board_prep.reset()
+        self.take_home.reset()
         self.confirm.reset()  # no question or undo of this visitor's carries over
         wipe = not self.settings.keep_data_between_visitors
         self._store_call(lambda: self.data.end_visit(wipe))  # a failure is logged for staff
@@ -848,7 +877,11 @@ class Session:
                 log.info("admin screen idle for %.0f s: locking", now - self.idle.last_activity)
                 self.reset_visitor()
             return
-        if self.collecting.recorder.busy or self.learning.training is not None:
+        if (
+            self.collecting.recorder.busy
+            or self.learning.training is not None
+            or self.take_home.busy
+        ):
             self.idle.activity(now)  # the visitor is waiting on the kiosk, not gone
         elif self._watching_pretend_board(now):
             self.idle.activity(now)

@@ -22,7 +22,16 @@ from kiosk.session.screens import TRANSITIONS, Screen, TransitionError, check_tr
 
 from .journey import Journey
 
-OWNERS = ("connection", "collecting", "learning", "staff", "messages", "board_prep", "confirm")
+OWNERS = (
+    "connection",
+    "collecting",
+    "learning",
+    "staff",
+    "messages",
+    "board_prep",
+    "confirm",
+    "take_home",
+)
 # Shared resources an owner is handed, not state it keeps for a visitor.
 _RESOURCES = {"store", "window", "_store", "_clock"}
 
@@ -79,6 +88,8 @@ def _a_whole_visit(journey: Journey) -> None:
     s.toggle_why()
     journey.advance(1.0)
     assert s.learning.tester is not None and s.learning.trained is not None
+    s.put_model_on_microbit()  # no board comes: the job is still waiting at the reset
+    assert s.take_home.busy
 
 
 def test_a_visitor_reset_leaves_no_visitor_state_in_any_owner(make_journey) -> None:
