@@ -61,14 +61,14 @@ class Step(enum.Enum):
 WORDS: dict[Step, str] = {
     Step.IDLE: "",
     Step.PREPARING: N_("Getting your model ready…"),
-    Step.PLUG_IN: N_("Plug your micro:bit into the kiosk with a USB cable."),
+    Step.PLUG_IN: N_("Plug your micro:bit in by USB."),
     Step.ONLY_ONE: N_("Plug in only your own micro:bit."),
-    Step.COPYING: N_("Copying your model… keep it plugged in."),
+    Step.COPYING: N_("Copying… keep it plugged in."),
     Step.DONE: N_("Done! Unplug it and press reset."),
-    Step.V1: N_("This micro:bit is a V1: your model needs a micro:bit V2."),
+    Step.V1: N_("This is a micro:bit V1: your model needs a V2."),
     Step.NO_BOARD: N_("No micro:bit came. Tap to try again."),
-    Step.FAILED: N_("That did not work. Unplug it, plug it back in and try again."),
-    Step.NOT_NETWORK: N_("Only a neural network model can go on a micro:bit."),
+    Step.FAILED: N_("That did not work: plug it in again and tap."),
+    Step.NOT_NETWORK: N_("Only the neural network can go on a micro:bit."),
 }
 #: Steps after which a new tap starts again.
 FINISHED = frozenset({Step.IDLE, Step.DONE, Step.V1, Step.NO_BOARD, Step.FAILED, Step.NOT_NETWORK})
@@ -161,6 +161,11 @@ class TakeHome:
     @property
     def busy(self) -> bool:
         return self.step not in FINISHED
+
+    @property
+    def button_words(self) -> str:
+        """What the test screen's button says before it is tapped."""
+        return _("Put my model on my micro:bit")
 
     @property
     def line(self) -> str:

@@ -86,7 +86,7 @@ def test_the_model_waits_for_the_board_then_is_copied_onto_it(
     s.take_home.parts = _parts(lambda: plugged)
     s.put_model_on_microbit()
     assert _until(lambda: s.take_home.step is Step.PLUG_IN)
-    assert s.take_home.line == "Plug your micro:bit into the kiosk with a USB cable."
+    assert s.take_home.line == "Plug your micro:bit in by USB."
     drive = _drive(tmp_path / "MICROBIT", V2_ID)
     plugged.append(drive)
     assert _until(lambda: s.take_home.step is Step.DONE)
@@ -184,4 +184,4 @@ def test_a_model_that_is_not_a_network_is_refused_in_plain_words() -> None:
     job = TakeHome(_parts(lambda: []))
     job.start(None, [], CURRENT_WINDOW)
     assert job.step is Step.NOT_NETWORK and not job.busy
-    assert job.line == "Only a neural network model can go on a micro:bit."
+    assert job.line == "Only the neural network can go on a micro:bit."
