@@ -155,9 +155,9 @@ def _quoted(text: str) -> str:
 def _network_text(network: DenseNetwork) -> str:
     lines = [
         "",
-        "# The trained network, layer by layer: WEIGHTS[i] holds input i's weight to",
-        "# every output. The kiosk's scaling of the features is already folded into",
-        "# the first layer, so the features go in as they are.",
+        "# The trained network, layer by layer: (weights, bias, activation), where",
+        "# weights[i] holds input i's weight to every output. The kiosk's scaling of",
+        "# the features is already folded into the first layer: features go in as they are.",
         "LAYERS = [",
     ]
     for number_, layer in enumerate(network.layers, start=1):
