@@ -102,7 +102,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "window, as the touchscreen does) and write a micro:bit V2 hex: MicroPython with a "
         "readable main.py that shows the recognised move's icon on the board.",
     )
-    export.add_argument("dataset", metavar="DATASET.json")
+    export.add_argument("dataset", metavar="DATASET.json", nargs="?", help="a CreateAI file")
+    export.add_argument(
+        "--project",
+        metavar="NAME",
+        help="instead of a file: a project in the kiosk's database (the touchscreen's is "
+        "'visitor'), with its moves' icons and thresholds",
+    )
+    export.add_argument("--db", type=Path, metavar="PATH", help="with --project: the database")
     export.add_argument(
         "--microbit", required=True, metavar="OUT.hex", help="the hex file to write"
     )
@@ -290,7 +297,7 @@ def run_export_model(args: argparse.Namespace) -> int:
     from kiosk.ml.microbit_model import BOARD_VERSION, Move, main_py
     from kiosk.session.presets import icon_cells
 
-    dataset, _ = load_createai(args.dataset)
+    dataset = _export_dataset(args)
     # The board reads live at the kiosk's rate, so the model learns the kiosk's live window
     # whatever window the file's recordings were made with.
     window = CURRENT_WINDOW
@@ -329,6 +336,23 @@ def run_export_model(args: argparse.Namespace) -> int:
         )
         print("Copy it onto the MICROBIT drive; the board then shows the move it recognises.")
     return 0
+
+
+def _export_dataset(args: argparse.Namespace) -> Dataset:
+    """The recordings to export a model of: the file, or the project in the database."""
+    if (args.dataset is None) == (args.project is None):
+        raise DatasetFormatError("give either DATASET.json or --project NAME (not both)")
+    if args.dataset is not None:
+        return load_createai(args.dataset)[0]
+    from kiosk.cli.store_commands import database_for
+    from kiosk.errors import StorageError
+    from kiosk.store.database import Store
+
+    with Store.open(database_for(args.db)) as store:
+        project = store.project_id(args.project)
+        if project is None:
+            raise StorageError(f"there is no project called {args.project!r}")
+        return store.load_dataset(project)
 
 
 def run_predict(args: argparse.Namespace) -> int:

@@ -41,3 +41,26 @@ def test_a_bad_dataset_gets_one_line_and_no_file(
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err
     assert not out.exists()
+
+
+def test_export_model_of_a_project_in_the_database(
+    createai_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "kiosk.db"
+    assert (
+        main(
+            ["import", str(createai_dir / "dataset.json"), "--project", "visitor", "--db", str(db)]
+        )
+        == 0
+    )
+    out = tmp_path / "visitor.hex"
+    capsys.readouterr()
+    assert (
+        main(["export-model", "--project", "visitor", "--db", str(db), "--microbit", str(out)]) == 0
+    )
+    main_py = next(f for f in mfs.get_files(out.read_text()) if f.name == "main.py").get_text()
+    assert 'MOVES = ["active", "inactive"]' in main_py
+    assert (
+        main(["export-model", "--project", "nobody", "--db", str(db), "--microbit", str(out)]) == 2
+    )
+    assert "no project called 'nobody'" in capsys.readouterr().err
