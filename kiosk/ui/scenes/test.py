@@ -62,8 +62,12 @@ class TestScene(Scene):
         else:
             live, self.bars_area = take_left(f.body, int(f.body.width * 0.4), m.gap * 2)
             self.why_rect, self.big_rect = take_top(f.side, m.unit, m.gap)
-        # "Put my model on my micro:bit" (and how it goes) under the recognised move.
-        self.home_rect, self.big_rect = take_bottom(self.big_rect, m.unit, m.gap)
+        # "Put my model on my micro:bit" (and how it goes): beside "Record more" in
+        # portrait (the side is short there), under the recognised move in landscape.
+        if m.portrait:
+            self.home_rect, self.more_rect = columns(f.primary, [1, 1], m.gap)
+        else:
+            self.home_rect, self.big_rect = take_bottom(self.big_rect, m.unit, m.gap)
         self.live = live
         # With "Why?" open: its tabs where the button was, "Hide why" under the answer.
         self.why_tabs = columns(self.why_rect, [1, 1], m.gap)
