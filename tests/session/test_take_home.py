@@ -13,11 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import micropython_microbit_fs as mfs
+import pytest
 
 from kiosk.dataset import Dataset
 from kiosk.firmware.drives import read_drive
 from kiosk.ml.features import feature_matrix
 from kiosk.ml.microbit_model import Move
+from kiosk.ml.network import DenseNetwork
 from kiosk.ml.training import train_model
 from kiosk.ml.windows import CURRENT_WINDOW
 from kiosk.session.presets import icon_cells
@@ -64,6 +66,16 @@ def _until(condition: Callable[[], bool], limit_s: float = 60.0) -> bool:
     return condition()
 
 
+@pytest.fixture(scope="module")
+def model(load_real: Callable[[str], Dataset]) -> tuple[DenseNetwork, list[Move]]:
+    """A network trained on real recordings, and its moves (trained once for the module)."""
+    dataset = load_real("still-wave-clap-data-samples-legacy.json")
+    X = feature_matrix(dataset.sample_arrays(), CURRENT_WINDOW)
+    trained = train_model(X, dataset.labels(), dataset.class_names, CURRENT_WINDOW)
+    assert trained.network is not None
+    return trained.network, [Move(n, icon_cells("still"), 0.8) for n in dataset.class_names]
+
+
 def _trained_on_test_screen(journey: Journey) -> None:
     s = journey.session
     journey.connect_pretend()
@@ -98,30 +110,24 @@ def test_the_model_waits_for_the_board_then_is_copied_onto_it(
     assert mfs.get_device_info(written.read_text()).device_version.name.endswith("V2")
 
 
-def test_a_v1_board_is_told_and_left_alone(journey: Journey, tmp_path: Path) -> None:
-    s = journey.session
-    _trained_on_test_screen(journey)
+def test_a_v1_board_is_told_and_left_alone(model, tmp_path: Path) -> None:
     drive = _drive(tmp_path / "MICROBIT", V1_ID)
-    s.take_home.parts = _parts(lambda: [drive])
-    s.put_model_on_microbit()
-    assert _until(lambda: s.take_home.step is Step.V1)
-    assert "V1" in s.take_home.line and "V2" in s.take_home.line
+    job = TakeHome(_parts(lambda: [drive]))
+    job.start(*model, CURRENT_WINDOW)
+    assert _until(lambda: job.step is Step.V1)
+    assert "V1" in job.line and "V2" in job.line
     assert [p.name for p in drive.iterdir()] == ["DETAILS.TXT"]
 
 
 def test_the_kiosks_own_usb_board_is_never_written_and_two_boards_ask_for_one(
-    load_real: Callable[[str], Dataset], tmp_path: Path
+    model, tmp_path: Path
 ) -> None:
     kiosk_board = _drive(tmp_path / "kiosk", V2_ID)
     theirs = _drive(tmp_path / "theirs", V2_ID.replace("9904", "9906"))
     other = _drive(tmp_path / "other", V2_ID.replace("9904", "9905"))
     plugged = [kiosk_board, theirs, other]
     job = TakeHome(_parts(lambda: list(plugged)))
-    dataset = load_real("still-wave-clap-data-samples-legacy.json")
-    X = feature_matrix(dataset.sample_arrays(), CURRENT_WINDOW)
-    model = train_model(X, dataset.labels(), dataset.class_names, CURRENT_WINDOW)
-    moves = [Move(n, icon_cells("still"), 0.8) for n in dataset.class_names]
-    job.start(model.network, moves, CURRENT_WINDOW, keep_off=frozenset({V2_ID}))
+    job.start(*model, CURRENT_WINDOW, keep_off=frozenset({V2_ID}))
     assert _until(lambda: job.step is Step.ONLY_ONE)
     assert job.line == "Plug in only your own micro:bit."
     plugged.remove(other)
@@ -130,34 +136,26 @@ def test_the_kiosks_own_usb_board_is_never_written_and_two_boards_ask_for_one(
     assert not (kiosk_board / f"kiosk-{COPY_NAME}.hex").exists()
 
 
-def test_a_failed_flash_says_so_in_one_line_and_keeps_the_detail(
-    journey: Journey, tmp_path: Path
-) -> None:
-    s = journey.session
-    _trained_on_test_screen(journey)
+def test_a_failed_flash_says_so_in_one_line_and_keeps_the_detail(model, tmp_path: Path) -> None:
     drive = _drive(tmp_path / "MICROBIT", V2_ID)
     (drive / "FAIL.TXT").write_text("The hex file cannot be decoded.\n")
-    s.take_home.parts = _parts(lambda: [drive], settle_s=5.0)
-    s.put_model_on_microbit()
-    assert _until(lambda: s.take_home.step is Step.FAILED)
-    assert s.take_home.line == WORDS[Step.FAILED]
-    assert "cannot be decoded" in s.take_home.detail
+    job = TakeHome(_parts(lambda: [drive], settle_s=30.0))
+    job.start(*model, CURRENT_WINDOW)
+    assert _until(lambda: job.step is Step.FAILED)
+    assert job.line == WORDS[Step.FAILED]
+    assert "cannot be decoded" in job.detail
 
 
-def test_no_board_in_time_ends_the_wait_and_a_tap_tries_again(
-    journey: Journey, tmp_path: Path
-) -> None:
-    s = journey.session
-    _trained_on_test_screen(journey)
+def test_no_board_in_time_ends_the_wait_and_a_tap_tries_again(model, tmp_path: Path) -> None:
     plugged: list[Path] = []
-    s.take_home.parts = _parts(lambda: plugged, plug_in_timeout_s=0.0)
-    s.put_model_on_microbit()
-    assert _until(lambda: s.take_home.step is Step.NO_BOARD)
-    assert not s.take_home.busy
-    s.take_home.parts = _parts(lambda: plugged)
+    job = TakeHome(_parts(lambda: plugged, plug_in_timeout_s=0.0))
+    job.start(*model, CURRENT_WINDOW)
+    assert _until(lambda: job.step is Step.NO_BOARD)
+    assert not job.busy
+    job.parts = _parts(lambda: plugged)
     plugged.append(_drive(tmp_path / "MICROBIT", V2_ID))
-    s.put_model_on_microbit()
-    assert _until(lambda: s.take_home.step is Step.DONE)
+    job.start(*model, CURRENT_WINDOW)
+    assert _until(lambda: job.step is Step.DONE)
 
 
 def test_a_visitor_reset_stops_the_job_and_its_late_news_is_dropped(
