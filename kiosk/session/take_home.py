@@ -9,8 +9,9 @@ step; the detail of a failure goes to the log for staff.
 
 A V1 board is refused before anything is copied (its drive's DETAILS.TXT says
 which board it is, ``kiosk.firmware.drives``): the network does not fit its
-memory. A drive of the kiosk's own USB board (the link's serial port has the
-same USB serial number as the drive's "Unique ID") is never written to.
+memory; a board whose drive does not say gets the V2 program. The drive of the
+kiosk's own USB board (its serial port's USB serial number is the drive's
+"Unique ID") is never written to.
 
 Owns its state and its reset; no pygame. Each read collects the worker's news,
 so no tick is needed.
@@ -149,7 +150,6 @@ class TakeHome:
         self._cancel = threading.Event()
         self._step = Step.IDLE
         self.detail = ""  # for staff and the log: what went wrong, in full
-        self.version = 0  # changes whenever the sentence changes (the UI's cache key)
 
     # ---- what the screen reads ---------------------------------------------------
 
@@ -209,7 +209,6 @@ class TakeHome:
         self._thread = None
         self._step = Step.IDLE
         self.detail = ""
-        self.version += 1
 
     def wait(self, timeout: float) -> bool:
         """For tests and shutdown: True once the job is over."""
@@ -288,9 +287,7 @@ class TakeHome:
             cancel.wait(self.parts.poll_s)
 
     def _set(self, step: Step) -> None:
-        if step is not self._step:
-            self._step = step
-            self.version += 1
+        self._step = step
 
     def _collect(self) -> None:
         while True:
