@@ -392,6 +392,7 @@ class Session:
             self._say(self.why_not_train() or "Record every move first.")
             return
         samples, labels = self.data.training_set()
+        self.take_home.reset()  # a board still awaited must not get the old model
         self.learning.start_training(samples, labels, self.data.names, self.data.version)
         self._go(Screen.TRAIN)
 

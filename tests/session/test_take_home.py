@@ -183,3 +183,24 @@ def test_a_model_that_is_not_a_network_is_refused_in_plain_words() -> None:
     job.start(None, [], CURRENT_WINDOW)
     assert job.step is Step.NOT_NETWORK and not job.busy
     assert job.line == "Only the neural network can go on a micro:bit."
+
+
+def test_training_again_drops_a_job_still_waiting_with_the_old_model(
+    journey: Journey, tmp_path: Path
+) -> None:
+    s = journey.session
+    _trained_on_test_screen(journey)
+    plugged: list[Path] = []
+    s.take_home.parts = _parts(lambda: plugged)
+    s.put_model_on_microbit()
+    assert _until(lambda: s.take_home.step is Step.PLUG_IN)
+    worker = s.take_home._thread
+    assert worker is not None
+    s.add_more_recordings()
+    journey.record(0, 1)
+    s.train()
+    plugged.append(_drive(tmp_path / "MICROBIT", V2_ID))
+    worker.join(30)
+    assert not worker.is_alive()
+    assert s.take_home.step is Step.IDLE
+    assert not (plugged[0] / f"kiosk-{COPY_NAME}.hex").exists()
