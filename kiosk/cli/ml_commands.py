@@ -1,4 +1,4 @@
-"""``kiosk features | evaluate | train | predict``: the ML core on CreateAI dataset files.
+"""``kiosk features | evaluate | train | export-model | predict``: the ML core on CreateAI files.
 
 These let a person (or CI) check the kiosk against CreateAI's own numbers
 without the touchscreen: compute the 24 features of every recording, measure
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from kiosk.ml.training import (
     make_estimator,
     train_model,
 )
-from kiosk.ml.windows import DataWindow, choose_window, window_by_name
+from kiosk.ml.windows import CURRENT_WINDOW, DataWindow, choose_window, window_by_name
 from kiosk.store.createai_json import load_createai
 from kiosk.store.export import write_atomically
 
@@ -93,6 +94,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--int8", action="store_true", help="write an int8-quantised model")
     train.add_argument("--json", action="store_true", help="print one JSON object")
     train.set_defaults(func=run_train)
+
+    export = subparsers.add_parser(
+        "export-model",
+        help="train on all recordings and write the model as a micro:bit program",
+        description="Train the kiosk's network on every recording (with the kiosk's live "
+        "window, as the touchscreen does) and write a micro:bit V2 hex: MicroPython with a "
+        "readable main.py that shows the recognised move's icon on the board.",
+    )
+    export.add_argument("dataset", metavar="DATASET.json", nargs="?", help="a CreateAI file")
+    export.add_argument(
+        "--project",
+        metavar="NAME",
+        help="instead of a file: a project in the kiosk's database (the touchscreen's is "
+        "'visitor'), with its moves' icons and thresholds",
+    )
+    export.add_argument("--db", type=Path, metavar="PATH", help="with --project: the database")
+    export.add_argument(
+        "--microbit", required=True, metavar="OUT.hex", help="the hex file to write"
+    )
+    export.add_argument(
+        "--main-py", metavar="MAIN.py", default=None, help="also write the program on its own"
+    )
+    export.add_argument("--json", action="store_true", help="print one JSON object")
+    export.set_defaults(func=run_export_model)
 
     predict = subparsers.add_parser("predict", help="run a .tflite model on a dataset's recordings")
     predict.add_argument("model", metavar="MODEL.tflite")
@@ -265,6 +290,69 @@ def run_train(args: argparse.Namespace) -> int:
             print(f"estimated accuracy on new recordings ({estimate.k_folds}-fold CV):")
             _print_evaluation(estimate)
     return 0
+
+
+def run_export_model(args: argparse.Namespace) -> int:
+    from kiosk.firmware.hexbuild import build_files_hex, runtime_version
+    from kiosk.ml.microbit_model import BOARD_VERSION, Move, main_py
+    from kiosk.session.presets import icon_cells
+
+    dataset = _export_dataset(args)
+    # The board reads live at the kiosk's rate, so the model learns the kiosk's live window
+    # whatever window the file's recordings were made with.
+    window = CURRENT_WINDOW
+    started = time.perf_counter()
+    model = train_model(_features(dataset, window), dataset.labels(), dataset.class_names, window)
+    trained = time.perf_counter()
+    if model.network is None:
+        raise DatasetFormatError("only the network can go on a micro:bit")
+    moves = [Move(a.name, icon_cells(a.icon), a.threshold) for a in dataset.actions]
+    program = main_py(model.network, moves, window)
+    hex_text = build_files_hex(BOARD_VERSION, {"main.py": program}, what="model")
+    built = time.perf_counter()
+    data = hex_text.encode("ascii")
+    write_atomically(Path(args.microbit), data)
+    if args.main_py:
+        write_atomically(Path(args.main_py), program.encode("ascii"))
+    figures = {
+        "out": str(args.microbit),
+        "bytes": len(data),
+        "main_py_bytes": len(program),
+        "board": f"micro:bit V{BOARD_VERSION}",
+        "micropython": runtime_version(BOARD_VERSION),
+        "classes": list(dataset.class_names),
+        "recordings": len(dataset.labels()),
+        "train_seconds": round(trained - started, 3),
+        "build_seconds": round(built - trained, 3),
+    }
+    if args.json:
+        _print_json(figures)
+    else:
+        print(
+            f"wrote {args.microbit} ({len(data):,} bytes: MicroPython "
+            f"{figures['micropython']} for micro:bit V{BOARD_VERSION} and a "
+            f"{len(program):,}-byte main.py; trained in {figures['train_seconds']} s, "
+            f"built in {figures['build_seconds']} s)"
+        )
+        print("Copy it onto the MICROBIT drive; the board then shows the move it recognises.")
+    return 0
+
+
+def _export_dataset(args: argparse.Namespace) -> Dataset:
+    """The recordings to export a model of: the file, or the project in the database."""
+    if (args.dataset is None) == (args.project is None):
+        raise DatasetFormatError("give either DATASET.json or --project NAME (not both)")
+    if args.dataset is not None:
+        return load_createai(args.dataset)[0]
+    from kiosk.cli.store_commands import database_for
+    from kiosk.errors import StorageError
+    from kiosk.store.database import Store
+
+    with Store.open(database_for(args.db)) as store:
+        project = store.project_id(args.project)
+        if project is None:
+            raise StorageError(f"there is no project called {args.project!r}")
+        return store.load_dataset(project)
 
 
 def run_predict(args: argparse.Namespace) -> int:

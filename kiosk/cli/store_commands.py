@@ -112,10 +112,15 @@ def run_projects(args: argparse.Namespace) -> int:
 
 def _database(args: argparse.Namespace) -> Path:
     """``--db`` if given, else the database the kiosk itself uses."""
+    return database_for(args.db)
+
+
+def database_for(db: Path | None) -> Path:
+    """``db`` if given, else the database the kiosk itself uses."""
     from kiosk.system.config import database_path, load_config
 
-    if args.db is not None:
-        return Path(args.db)
+    if db is not None:
+        return Path(db)
     config, problems = load_config(admin_settings=False)
     for problem in problems:
         log.warning("configuration: %s", problem)

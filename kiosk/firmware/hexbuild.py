@@ -138,6 +138,18 @@ def read_source(src: Path | None = None) -> dict[str, str]:
 
 def build_hex(role: str, board_version: int, sources: dict[str, str]) -> str:
     """The Intel hex text: MicroPython for ``board_version`` with the role's program as main.py."""
+    return build_files_hex(board_version, program_for(role, sources))
+
+
+def build_files_hex(
+    board_version: int, files: dict[str, str], what: str = "micro:bit program"
+) -> str:
+    """MicroPython for ``board_version`` with ``files`` (name -> text) on its file system.
+
+    The one builder of every hex the kiosk makes: its own programs (``build_hex``)
+    and a visitor's model (``kiosk.ml.microbit_model``). The same files give the
+    same bytes.
+    """
     try:
         import micropython_microbit_fs as mfs
     except ImportError:
@@ -148,7 +160,6 @@ def build_hex(role: str, board_version: int, sources: dict[str, str]) -> str:
     if board_version not in BOARD_VERSIONS:
         raise FirmwareError(f"micro:bit V{board_version} does not exist: choose 1 or 2.")
     runtime = mfs.get_bundled_hex(board_version)
-    files = program_for(role, sources)
     try:
         return str(
             mfs.add_files(
@@ -158,8 +169,17 @@ def build_hex(role: str, board_version: int, sources: dict[str, str]) -> str:
         )
     except mfs.StorageFullError:
         raise FirmwareError(
-            f"The micro:bit program is too big for the V{board_version}'s file system."
+            f"The {what} is too big for the V{board_version}'s file system."
         ) from None
+
+
+def runtime_version(board_version: int) -> str:
+    """The MicroPython version the hex files carry for a board version (e.g. "2.1.2")."""
+    try:
+        import micropython_microbit_fs as mfs
+    except ImportError:
+        return "unknown"
+    return str(mfs.get_bundled_hex(board_version).version)
 
 
 def build_all(out_dir: Path, src: Path | None = None) -> list[BuiltHex]:

@@ -19,6 +19,7 @@ owners, each with its state and its reset:
   the deleted recording that can still be put back ("Undo");
 - ``idle`` (``IdleWatch``): when the visitor has walked away;
 - ``own_move`` (``OwnMove``): a move of the visitor's own being made (name, picture).
+- ``take_home`` (``TakeHome``): the visitor's model going onto their own micro:bit.
 
 ``reset_visitor()`` ends a visit and ``lock_admin()`` ends staff access: one
 call each, and a test checks that nothing of a visitor or of staff survives
@@ -73,6 +74,7 @@ from kiosk.session.recorder import Take
 from kiosk.session.screens import Screen, check_transition
 from kiosk.session.staff import StaffDesk
 from kiosk.session.staff_lock import Outcome, PinChecker, StaffLock
+from kiosk.session.take_home import TakeHome, usb_serial_number
 from kiosk.session.usb_desk import UsbDesk, import_problem, problem_line
 from kiosk.session.visitor_data import VisitorData
 from kiosk.settings import DEFAULT_PIN, IDLE_TIMEOUT_CHOICES, ROTATIONS, Settings
@@ -149,6 +151,7 @@ class Session:
         self.usb = UsbDesk(clock=clock)  # staff: the USB stick page (import, export)
         self.messages = Messages()
         self.confirm = Confirmations()
+        self.take_home = TakeHome()  # "Put my model on my micro:bit"
         self.faults = StaffFaults()  # the kiosk's, for staff: kept across visitors
         self.own_move = OwnMove()  # a move of the visitor's own, half made
         self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, clock())
@@ -483,6 +486,7 @@ class Session:
             self._say(self.why_not_train() or "Record every move first.")
             return
         samples, labels = self.data.training_set()
+        self.take_home.reset()  # a board still awaited must not get the old model
         self.learning.start_training(
             samples, labels, self.data.names, self.data.version, self.model_kind
         )
@@ -526,6 +530,30 @@ class Session:
         self.touch()
         self.learning.drop_tester()
         self._go(Screen.RECORD)
+
+    def put_model_on_microbit(self) -> None:
+        """Test screen: build the visitor's model as a micro:bit program and copy it onto the
+        micro:bit they plug in by USB (see ``kiosk.session.take_home``)."""
+        self.touch()
+        trained = self.learning.trained
+        if trained is None:
+            return
+        from kiosk.ml.microbit_model import Move
+
+        actions = {action.name: action for action in self.data.actions}
+        moves = [
+            Move(name, icon_cells(actions[name].icon), actions[name].threshold)
+            for name in trained.classes
+            if name in actions
+        ]
+        if len(moves) != len(trained.classes):
+            self._say(_("Train again first: your moves changed."), Tone.INFO)
+            return
+        port = getattr(self.link, "current_port", None)  # the kiosk's own USB board, if any
+        own = usb_serial_number(port) if isinstance(port, str) else None
+        self.take_home.start(
+            trained.model.network, moves, self.window, frozenset({own} if own else ())
+        )
 
     def set_threshold(self, index: int, value: float) -> None:
         self.touch()
@@ -898,6 +926,7 @@ class Session:
         self.connection.reset(keep_link=keep_link)
         self.lock_admin()
         self.board_prep.reset()
+        self.take_home.reset()
         self.confirm.reset()  # no question or undo of this visitor's carries over
         wipe = not self.settings.keep_data_between_visitors
         self._store_call(lambda: self.data.end_visit(wipe))  # a failure is logged for staff
@@ -1072,7 +1101,11 @@ class Session:
                 log.info("admin screen idle for %.0f s: locking", now - self.idle.last_activity)
                 self.reset_visitor()
             return
-        if self.collecting.recorder.busy or self.learning.training is not None:
+        if (
+            self.collecting.recorder.busy
+            or self.learning.training is not None
+            or self.take_home.busy
+        ):
             self.idle.activity(now)  # the visitor is waiting on the kiosk, not gone
         elif self._watching_pretend_board(now):
             self.idle.activity(now)

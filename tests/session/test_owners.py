@@ -32,6 +32,7 @@ OWNERS = (
     "confirm",
     "own_move",
     "usb",
+    "take_home",
 )
 # Shared resources an owner is handed, not state it keeps for a visitor.
 _RESOURCES = {"store", "window", "_store", "_clock"}
@@ -95,10 +96,14 @@ def _a_whole_visit(journey: Journey) -> None:
         assert s.learning.training is not None
         s.learning.training.wait(120)
         journey.advance(0.1)
+        s.choose_model("nn")  # and back: the network, kept, is the one that goes home
+        assert s.learning.training is None
     s.test()
     s.toggle_why()
     journey.advance(1.0)
     assert s.learning.tester is not None and s.learning.trained is not None
+    s.put_model_on_microbit()  # no board comes: the job is still waiting at the reset
+    assert s.take_home.busy
 
 
 def test_a_visitor_reset_leaves_no_visitor_state_in_any_owner(make_journey) -> None:

@@ -63,6 +63,12 @@ class TestScene(Scene):
         else:
             live, self.bars_area = take_left(f.body, int(f.body.width * 0.4), m.gap * 2)
             self.why_rect, self.big_rect = take_top(f.side, m.unit, m.gap)
+        # "Put my model on my micro:bit" (and how it goes): beside "Record more" in
+        # portrait (the side is short there), under the recognised move in landscape.
+        if m.portrait:
+            self.home_rect, self.more_rect = columns(f.primary, [1, 1], m.gap)
+        else:
+            self.home_rect, self.big_rect = take_bottom(self.big_rect, m.unit, m.gap)
         self.live = live
         # With "Why?" open: its tabs where the button was, "Hide why" under the answer.
         self.why_tabs = columns(self.why_rect, [1, 1], m.gap)
@@ -151,6 +157,7 @@ class TestScene(Scene):
             tuple(session.thresholds()),
             session.connection.pretend_gesture,
             board_words(session.link, short=True),
+            session.take_home.step,
         )
 
     def live_rects(self, session: Session) -> list[Rect] | None:
@@ -264,6 +271,7 @@ class TestScene(Scene):
                         on_drag=partial(_explain_square, session, self.fp_rect),
                     )
                 )
+        out.append(self._take_home_button(session))
         out.append(
             Button(
                 self.more_rect,
@@ -274,6 +282,25 @@ class TestScene(Scene):
             )
         )
         return out
+
+    def _take_home_button(self, session: Session) -> Button:
+        """The button, or while it works and after, how it went in one short sentence."""
+        line = session.take_home.line
+        words = line or session.take_home.button_words
+        inner = self.home_rect.inflate(-12, -8)
+        for size in (self.m.small_px, self.m.min_px):  # smaller only when it must be
+            lines = self.cache.wrap(words, size, inner.width)
+            fit = max(1, inner.height // self.cache.font(size).get_linesize())
+            if len(lines) <= fit:
+                break
+        lines = lines[:fit]
+        return Button(
+            self.home_rect,
+            "\n".join(lines),
+            session.put_model_on_microbit,
+            "quiet" if line else "normal",
+            name="take_home",
+        )
 
     def draw_static(self, surface: pygame.Surface, session: Session, buttons: list[Button]) -> None:
         super().draw_static(surface, session, buttons)
