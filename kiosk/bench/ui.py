@@ -7,8 +7,11 @@
   ``frame_vs_flip_<size>`` is the ratio.
 - ``startup_s``: from starting a fresh Python process to the app's first
   frame (a subprocess, so imports are counted).
-- ``rss_mb``: resident memory at the end of a full headless demo journey
-  (a subprocess running ``kiosk demo``).
+- ``rss_mb``: resident memory at the end of the full headless demo journey
+  at 800x480 (the journey below).
+- ``journey_*``: frame times over the whole scripted journey at each size,
+  overall and per screen and "Why?" view, with garbage collections and the
+  slowest frames named (``kiosk.bench.journey``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from kiosk.bench import journey
 
 SIZES = ((800, 480), (1280, 720))
 FRAMES = 600  # 10 s per size at 60 fps: the p95 is the 30th slowest frame
@@ -125,33 +130,6 @@ def _startup_s() -> float:
     return first_frame - started
 
 
-def _demo_rss_mb() -> tuple[float, float]:
-    env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "kiosk",
-                "demo",
-                "--headless",
-                "--out",
-                tmp,
-                "--per-move",
-                "3",
-                "--test-seconds",
-                "1.5",
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-            check=True,
-        )
-        summary = json.loads((Path(tmp) / "summary.json").read_text())
-    return float(summary["rss_mb"]), float(summary["baseline_rss_mb"])
-
-
 def run() -> dict[str, float]:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
@@ -167,9 +145,12 @@ def run() -> dict[str, float]:
             session.link.close()
             store.close()
     figures["startup_s"] = round(_startup_s(), 3)
-    rss, baseline = _demo_rss_mb()
-    figures["rss_mb"] = round(rss, 1)
-    figures["rss_mb_after_imports"] = round(baseline, 1)
+    for size in SIZES:
+        result = journey.run_child(size)
+        figures.update(journey.figures(size, result))
+        if size == SIZES[0]:
+            figures["rss_mb"] = round(float(result["rss_mb"]), 1)
+            figures["rss_mb_after_imports"] = round(float(result["baseline_rss_mb"]), 1)
     return figures
 
 
