@@ -143,6 +143,7 @@ def run() -> dict[str, float]:
             if session.learning.tester is not None:
                 session.learning.tester.stop()  # the live prediction thread (a real-time link)
             session.link.close()
+            session.close()
             store.close()
     figures["startup_s"] = round(_startup_s(), 3)
     for size in SIZES:
