@@ -13,6 +13,14 @@ and the frames over 12 ms and over 16.7 ms (a missed refresh at 60 fps).
 
 The "Why?" views are held open for ``WHY_SECONDS`` each (the demo glances at
 them for 0.3 s), so that their p99 is of a few hundred frames.
+
+Each frame's CPU time on the UI thread is counted too: on a shared machine the
+wall-clock maximum includes time the thread was not running at all, and the
+difference says which spikes are the kiosk's own work.
+
+``slow_disk_s`` runs the journey with every commit made that much slower (the
+store's ``before_commit`` hook, standing in for an SD card's fsync) and counts
+the commits made on the UI thread: the writer thread should make them all.
 """
 
 from __future__ import annotations
@@ -75,20 +83,41 @@ class _GcWatch:
             self.full_in_frame = True
 
 
-def journey(size: tuple[int, int], out: Path) -> dict[str, Any]:
+def journey(size: tuple[int, int], out: Path, slow_disk_s: float = 0.0) -> dict[str, Any]:
     """Child process: run the demo at ``size``, every frame labelled; returns the figures."""
+    import threading
+
+    from kiosk.store.database import Store
     from kiosk.ui import demo
     from kiosk.ui.app import KioskApp
 
-    frames: list[tuple[str, float, bool]] = []
+    frames: list[tuple[str, float, bool, float]] = []
     watch = _GcWatch()
     gc.callbacks.append(watch)
     step = KioskApp.step
+    ui_thread = threading.current_thread()
+    commits = {"ui": 0, "other": 0}
+
+    def slow_commit() -> None:
+        commits["ui" if threading.current_thread() is ui_thread else "other"] += 1
+        time.sleep(slow_disk_s)
+
+    store_open = Store.open.__func__  # type: ignore[attr-defined]
+
+    def open_slow(cls: type[Store], *args: Any, **kwargs: Any) -> Store:
+        store = store_open(cls, *args, **kwargs)
+        store.before_commit = slow_commit
+        return store
+
+    if slow_disk_s:
+        Store.open = classmethod(open_slow)  # type: ignore[method-assign,assignment]
 
     def labelled_step(app: KioskApp) -> None:
         watch.full_in_frame = False
+        cpu = time.thread_time()
         step(app)
-        frames.append((frame_label(app.session), app.frame_ms[-1], watch.full_in_frame))
+        cpu_ms = (time.thread_time() - cpu) * 1000.0
+        frames.append((frame_label(app.session), app.frame_ms[-1], watch.full_in_frame, cpu_ms))
 
     run_for = demo.DemoDriver.run_for
 
@@ -97,33 +126,60 @@ def journey(size: tuple[int, int], out: Path) -> dict[str, Any]:
             seconds = max(seconds, WHY_SECONDS)
         run_for(driver, seconds)
 
+    frozen = [0]
+    start_collector = None
+    try:
+        from kiosk.ui.app import Collector
+
+        start_collector = Collector.start
+
+        def counted_start(collector: Collector) -> None:
+            start_collector(collector)  # type: ignore[misc]
+            frozen[0] = gc.get_freeze_count()
+
+        Collector.start = counted_start  # type: ignore[method-assign,assignment]
+    except ImportError:  # the code before the collector
+        pass
     KioskApp.step = labelled_step  # type: ignore[method-assign,assignment]
     demo.DemoDriver.run_for = longer_why  # type: ignore[method-assign,assignment]
     summary = demo.run_demo(out, demo.DemoPlan(size=size))
     gc.callbacks.remove(watch)
     by_label: dict[str, list[float]] = defaultdict(list)
-    for label, ms, _ in frames:
+    for label, ms, _, _ in frames:
         by_label[label].append(ms)
-    every = [ms for _, ms, _ in frames]
+    every = [ms for _, ms, _, _ in frames]
     slowest = sorted(frames, key=lambda f: -f[1])[:8]
     return {
         "all": stats(every),
+        "cpu": stats([cpu for _, _, _, cpu in frames]),
+        "commits_on_ui_thread": commits["ui"],
+        "commits_elsewhere": commits["other"],
         "screens": {label: stats(values) for label, values in sorted(by_label.items())},
         "over": {str(limit): sum(ms > limit for ms in every) for limit in OVER_MS},
-        "slowest": [[label, round(ms, 2), full] for label, ms, full in slowest],
+        "slowest": [[label, round(ms, 2), full, round(cpu, 2)] for label, ms, full, cpu in slowest],
         "gc_max_ms": {str(g): round(max(v), 2) for g, v in sorted(watch.ms.items())},
         "gc_count": {str(g): len(v) for g, v in sorted(watch.ms.items())},
-        "gc_full_frames": sum(full for _, _, full in frames),
-        "gc_frozen": gc.get_freeze_count(),
+        "gc_full_frames": sum(full for _, _, full, _ in frames),
+        "gc_full_frame_max_ms": max([ms for _, ms, full, _ in frames if full] or [0.0]),
+        "gc_frozen": frozen[0],
         "rss_mb": summary["rss_mb"],
         "baseline_rss_mb": summary["baseline_rss_mb"],
     }
 
 
-def run_child(size: tuple[int, int], env: dict[str, str] | None = None) -> dict[str, Any]:
+def run_child(
+    size: tuple[int, int], slow_disk_s: float = 0.0, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
-            [sys.executable, "-m", "kiosk.bench.journey", f"{size[0]}x{size[1]}", tmp],
+            [
+                sys.executable,
+                "-m",
+                "kiosk.bench.journey",
+                f"{size[0]}x{size[1]}",
+                tmp,
+                str(slow_disk_s),
+            ],
             capture_output=True,
             text=True,
             env=env or dict(os.environ),
@@ -134,12 +190,21 @@ def run_child(size: tuple[int, int], env: dict[str, str] | None = None) -> dict[
         return dict(json.loads((Path(tmp) / "journey.json").read_text()))
 
 
-def figures(size: tuple[int, int], result: dict[str, Any]) -> dict[str, Any]:
+def figures(
+    size: tuple[int, int], result: dict[str, Any], prefix: str = "journey"
+) -> dict[str, Any]:
     """Flat ``kiosk bench`` figures from one journey: overall, then per screen / view."""
     tag = f"{size[0]}x{size[1]}"
     out: dict[str, Any] = {}
     for stat in ("p50", "p95", "p99", "max"):
-        out[f"journey_frame_ms_{stat}_{tag}"] = result["all"][stat]
+        out[f"{prefix}_frame_ms_{stat}_{tag}"] = result["all"][stat]
+    for stat in ("p99", "max"):
+        out[f"{prefix}_cpu_ms_{stat}_{tag}"] = result["cpu"][stat]
+    out[f"{prefix}_commits_on_ui_thread_{tag}"] = result["commits_on_ui_thread"]
+    if prefix != "journey":  # the slow-disk run: the overall figures say enough
+        out[f"{prefix}_commits_on_writer_{tag}"] = result["commits_elsewhere"]
+        out[f"{prefix}_frames_over_12.0ms_{tag}"] = result["over"]["12.0"]
+        return out
     out[f"journey_frames_{tag}"] = result["all"]["n"]
     for limit, count in result["over"].items():
         out[f"journey_frames_over_{limit}ms_{tag}"] = count
@@ -152,8 +217,11 @@ def figures(size: tuple[int, int], result: dict[str, Any]) -> dict[str, Any]:
         [v for g, v in result["gc_max_ms"].items() if g != "2"] or [0.0]
     )
     out[f"journey_frames_with_full_gc_{tag}"] = result["gc_full_frames"]
+    out[f"journey_full_gc_frame_max_ms_{tag}"] = round(result["gc_full_frame_max_ms"], 3)
+    out[f"journey_gc_frozen_objects_{tag}"] = result["gc_frozen"]
     out[f"journey_slowest_frames_{tag}"] = ", ".join(
-        f"{label} {ms}{' (full gc)' if full else ''}" for label, ms, full in result["slowest"]
+        f"{label} {ms} (cpu {cpu}){' full gc' if full else ''}"
+        for label, ms, full, cpu in result["slowest"]
     )
     return out
 
@@ -163,5 +231,5 @@ if __name__ == "__main__":
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     w, h = (int(v) for v in sys.argv[1].split("x"))
     folder = Path(sys.argv[2])
-    result = journey((w, h), folder)
+    result = journey((w, h), folder, float(sys.argv[3]) if len(sys.argv) > 3 else 0.0)
     (folder / "journey.json").write_text(json.dumps(result))

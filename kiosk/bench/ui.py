@@ -9,6 +9,8 @@
   frame (a subprocess, so imports are counted).
 - ``rss_mb``: resident memory at the end of the full headless demo journey
   at 800x480 (the journey below).
+- ``slow_disk_journey_*``: the same at 800x480 with every commit 200 ms
+  slower, and how many commits the UI thread made (none: the writer does).
 - ``journey_*``: frame times over the whole scripted journey at each size,
   overall and per screen and "Why?" view, with garbage collections and the
   slowest frames named (``kiosk.bench.journey``).
@@ -30,6 +32,7 @@ from kiosk.bench import journey
 
 SIZES = ((800, 480), (1280, 720))
 FRAMES = 600  # 10 s per size at 60 fps: the p95 is the 30th slowest frame
+SLOW_DISK_S = 0.2
 MOVES = (("Still", "still"), ("Shake", "shake"), ("Circle", "circle"))
 
 
@@ -152,6 +155,10 @@ def run() -> dict[str, float]:
         if size == SIZES[0]:
             figures["rss_mb"] = round(float(result["rss_mb"]), 1)
             figures["rss_mb_after_imports"] = round(float(result["baseline_rss_mb"]), 1)
+    # The same journey on a slow disk: every commit 200 ms (an SD card's worst fsyncs).
+    slow = journey.run_child(SIZES[0], SLOW_DISK_S)
+    figures.update(journey.figures(SIZES[0], slow, prefix="slow_disk_journey"))
+    figures["slow_disk_commit_ms"] = SLOW_DISK_S * 1000.0
     return figures
 
 
