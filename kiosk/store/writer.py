@@ -10,8 +10,8 @@ from ``deliver`` (the session calls it every tick). So a recording is "kept",
 and the screen says so, only once it is on the disk.
 
 A change handed over with a ``key`` replaces a queued change with the same key
-that has not started yet: a threshold slider dragged through fifty positions
-writes the last one, not fifty.
+that has not started yet, in its place in the queue: a threshold slider dragged
+through fifty positions writes the last one, not fifty.
 
 ``call`` runs a change on this thread and waits for it (in order with the
 queued ones), for the few callers that need the answer at once and are not
@@ -76,9 +76,13 @@ class Writer:
         with self._lock:
             if self._closing:
                 raise StorageError("the store is closing: nothing more can be saved")
-            if key is not None:
-                self._queue = deque(j for j in self._queue if j.key != key)
-            self._queue.append(job)
+            queued = None if key is None else next((j for j in self._queue if j.key == key), None)
+            if queued is not None:
+                # Where the queued one stands, so the order with other changes is kept
+                # (a visit noted as active before the recording that followed it).
+                queued.run, queued.on_done, queued.on_error = run, on_done, on_error
+            else:
+                self._queue.append(job)
             self._start()
             self._lock.notify_all()
 

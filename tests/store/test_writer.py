@@ -154,7 +154,7 @@ _CHILD = textwrap.dedent(
 
 
 def test_nothing_confirmed_is_lost_when_the_process_is_killed(tmp_path: Path) -> None:
-    """A real child process keeps recordings on a slow disk; SIGKILL; every confirmed one is there."""
+    """A child process keeps recordings on a slow disk; SIGKILL; every confirmed one is there."""
     db = tmp_path / "k.sqlite3"
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(db), str(SLOW_COMMIT_S)],
