@@ -147,11 +147,6 @@ class Writer:
             self._thread = None
         self.deliver()
 
-    def reopen(self) -> None:
-        """After ``close``: accept changes again (a thread starts on the next one)."""
-        with self._lock:
-            self._closing = False
-
     @property
     def alive(self) -> bool:
         thread = self._thread
