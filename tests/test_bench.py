@@ -45,6 +45,8 @@ def test_the_journey_figures_name_every_screen_and_view() -> None:
     result = {
         "all": journey.stats([1.0, 2.0, 3.0, 30.0]),
         "cpu": journey.stats([0.5, 1.0, 1.5, 2.0]),
+        "present": journey.stats([0.1, 0.1, 0.1, 0.1]),
+        "without_present": journey.stats([0.9, 1.9, 2.9, 29.9]),
         "screens": {
             "test_why_map": journey.stats([1.0, 2.0]),
             "test_why_squares": journey.stats([3.0, 30.0]),
@@ -64,6 +66,7 @@ def test_the_journey_figures_name_every_screen_and_view() -> None:
     assert figures["journey_test_why_map_frame_ms_p99_800x480"] > 1.0
     assert figures["journey_test_why_squares_frame_ms_max_800x480"] == 30.0
     assert figures["journey_frames_with_full_gc_800x480"] == 1
+    assert figures["journey_frame_ms_without_present_max_800x480"] == 29.9
     assert "full gc" in figures["journey_slowest_frames_800x480"]
     slow = journey.figures((800, 480), result, prefix="slow_disk_journey")
     assert slow["slow_disk_journey_commits_on_writer_800x480"] == 7

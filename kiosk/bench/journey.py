@@ -14,7 +14,9 @@ and the frames over 12 ms and over 16.7 ms (a missed refresh at 60 fps).
 The "Why?" views are held open for ``WHY_SECONDS`` each (the demo glances at
 them for 0.3 s), so that their p99 is of a few hundred frames.
 
-Each frame's CPU time on the UI thread is counted too: on a shared machine the
+Each frame's present (its ``pygame.display.flip``: next to nothing with the
+dummy driver, the real cost in a window) is reported apart as well, and so
+is each frame's CPU time on the UI thread: on a shared machine the
 wall-clock maximum includes time the thread was not running at all, and the
 difference says which spikes are the kiosk's own work.
 
@@ -92,6 +94,7 @@ def journey(size: tuple[int, int], out: Path, slow_disk_s: float = 0.0) -> dict[
     from kiosk.ui.app import KioskApp
 
     frames: list[tuple[str, float, bool, float]] = []
+    presents: list[float] = []  # each frame's flip (a real display's present)
     watch = _GcWatch()
     gc.callbacks.append(watch)
     step = KioskApp.step
@@ -118,6 +121,7 @@ def journey(size: tuple[int, int], out: Path, slow_disk_s: float = 0.0) -> dict[
         step(app)
         cpu_ms = (time.thread_time() - cpu) * 1000.0
         frames.append((frame_label(app.session), app.frame_ms[-1], watch.full_in_frame, cpu_ms))
+        presents.append(float(getattr(app, "present_ms", 0.0)))
 
     run_for = demo.DemoDriver.run_for
 
@@ -152,6 +156,8 @@ def journey(size: tuple[int, int], out: Path, slow_disk_s: float = 0.0) -> dict[
     return {
         "all": stats(every),
         "cpu": stats([cpu for _, _, _, cpu in frames]),
+        "present": stats(presents),
+        "without_present": stats([f[1] - p for f, p in zip(frames, presents, strict=True)]),
         "commits_on_ui_thread": commits["ui"],
         "commits_elsewhere": commits["other"],
         "screens": {label: stats(values) for label, values in sorted(by_label.items())},
@@ -200,6 +206,9 @@ def figures(
         out[f"{prefix}_frame_ms_{stat}_{tag}"] = result["all"][stat]
     for stat in ("p99", "max"):
         out[f"{prefix}_cpu_ms_{stat}_{tag}"] = result["cpu"][stat]
+    for stat in ("p50", "p99", "max"):
+        out[f"{prefix}_present_ms_{stat}_{tag}"] = result["present"][stat]
+        out[f"{prefix}_frame_ms_without_present_{stat}_{tag}"] = result["without_present"][stat]
     out[f"{prefix}_commits_on_ui_thread_{tag}"] = result["commits_on_ui_thread"]
     if prefix != "journey":  # the slow-disk run: the overall figures say enough
         out[f"{prefix}_commits_on_writer_{tag}"] = result["commits_elsewhere"]
