@@ -251,8 +251,8 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
 def visit_child(db_path: str, train: bool = False) -> None:
     """Run a visitor's journey on ``db_path`` until killed, printing what is safely stored.
 
-    Used by the kill-mid-visit trials: ``saved N`` after the N-th recording is
-    in the store (the visitor saw it), ``model`` once a trained model is saved.
+    Used by the kill-mid-visit trials: ``saved N`` once N recordings are
+    committed (the screen says so), ``model`` once a trained model is saved.
     The clock is faked for speed; the store, its file and the kill are real.
     """
     import sys
@@ -279,23 +279,32 @@ def visit_child(db_path: str, train: bool = False) -> None:
         session.choose_action(name)
     session.actions_done()
     saved = 0
+
+    def tell_kept() -> None:
+        # Kept: committed by the store's writer thread (shown at once, kept a moment later).
+        nonlocal saved
+        now = sum(e.saved for a in session.data.actions for e in a.recordings)
+        for n in range(saved + 1, now + 1):
+            print(f"saved {n}", flush=True)
+        saved = max(saved, now)
+
     for round_ in range(20):
         index = round_ % 2
         session.record_many(index, 1)
         while session.collecting.recorder.busy:
             advance(0.02)
-        now = session.data.n_recordings
-        if now > saved:
-            saved = now
-            print(f"saved {saved}", flush=True)
+        tell_kept()
         if train and saved >= 6:
             session.train()
             while session.learning.training is not None:
                 advance(0.05)
                 time.sleep(0.01)
             if session.learning.trained is not None:
+                session.writer.flush()  # the model is saved by the writer thread
                 print("model", flush=True)
             break
+    session.writer.flush()
+    tell_kept()
     print("idle", flush=True)
     while True:  # the visitor is still there: wait for the kill
         time.sleep(0.05)

@@ -36,3 +36,38 @@ def test_bench_area_reports_its_figures(area: str, capsys: pytest.CaptureFixture
     for key in REQUIRED[area]:
         assert key in figures, f"kiosk bench --only {area} lost {key}"
         assert figures[key] > 0
+
+
+def test_the_journey_figures_name_every_screen_and_view() -> None:
+    """The journey's per-frame records become p50/p95/p99/max per size, screen and "Why?" view."""
+    from kiosk.bench import journey
+
+    result = {
+        "all": journey.stats([1.0, 2.0, 3.0, 30.0]),
+        "cpu": journey.stats([0.5, 1.0, 1.5, 2.0]),
+        "present": journey.stats([0.1, 0.1, 0.1, 0.1]),
+        "without_present": journey.stats([0.9, 1.9, 2.9, 29.9]),
+        "screens": {
+            "test_why_map": journey.stats([1.0, 2.0]),
+            "test_why_squares": journey.stats([3.0, 30.0]),
+        },
+        "over": {"12.0": 1, "16.7": 1},
+        "slowest": [["test_why_squares", 30.0, True, 2.0]],
+        "gc_max_ms": {"0": 0.2, "2": 25.0},
+        "gc_count": {"0": 3, "2": 1},
+        "gc_full_frames": 1,
+        "gc_full_frame_max_ms": 30.0,
+        "gc_frozen": 5,
+        "commits_on_ui_thread": 0,
+        "commits_elsewhere": 7,
+    }
+    figures = journey.figures((800, 480), result)
+    assert figures["journey_frame_ms_max_800x480"] == 30.0
+    assert figures["journey_test_why_map_frame_ms_p99_800x480"] > 1.0
+    assert figures["journey_test_why_squares_frame_ms_max_800x480"] == 30.0
+    assert figures["journey_frames_with_full_gc_800x480"] == 1
+    assert figures["journey_frame_ms_without_present_max_800x480"] == 29.9
+    assert "full gc" in figures["journey_slowest_frames_800x480"]
+    slow = journey.figures((800, 480), result, prefix="slow_disk_journey")
+    assert slow["slow_disk_journey_commits_on_writer_800x480"] == 7
+    assert slow["slow_disk_journey_commits_on_ui_thread_800x480"] == 0

@@ -385,7 +385,9 @@ def test_the_visit_ends_at_the_visitor_reset_not_at_a_restart(tmp_path: Path) ->
     journey.record(0, 2)
     again = Session(journey.store, Boards(Clock()), Settings(), clock=Clock())
     assert again.data.resumed and again.data.n_recordings == 2  # a restart: same visit
+    again.close()  # its own changes (the visit noted as active) saved before what follows
     journey.session.start_again()  # the visitor reset
+    assert journey.session.writer.flush()  # its wipe committed (as before any restart)
     after = Session(journey.store, Boards(Clock()), Settings(), clock=Clock())
     assert not after.data.resumed and after.data.n_recordings == 0
     journey.store.close()

@@ -190,7 +190,75 @@ def run() -> dict[str, float | int]:
     started = time.perf_counter()
     cross_validate(scene.X, scene.y, scene.dataset.class_names, scene.window)
     figures["explain_baseline_cross_validate_s"] = time.perf_counter() - started
+    figures.update(_map_frame_figures(scene))
     return {
         key: round(value, 4) if isinstance(value, float) else value
         for key, value in figures.items()
     }
+
+
+MAP_RECORDINGS = (30, 300, 1000)
+MAP_FRAMES = 120
+
+
+def _map_frame_figures(scene: ExplainScene) -> dict[str, float]:
+    """The "Why?" map's drawing cost per frame, with 30, 300 and 1000 recordings on it.
+
+    Each frame the live point moves (a new movement explained), as on the test
+    screen. The test screen's own way of drawing it is timed: the cached map
+    (``kiosk.ui.why_panel.MapView``) where there is one, else the whole map drawn
+    every frame (the baseline, and the cost that grew with the data).
+    """
+    import dataclasses
+    import os
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    import pygame
+
+    from kiosk.ui import explain_views
+    from kiosk.ui.text import TextCache
+
+    try:
+        from kiosk.ui.redraw import Redraw
+        from kiosk.ui.why_panel import MapView
+    except ImportError:  # the code before the cached map: drawn whole every frame
+        MapView = None  # type: ignore[assignment,misc]
+    pygame.init()
+    pygame.display.set_mode((800, 480))
+    surface = pygame.display.get_surface()
+    rect = pygame.Rect(16, 200, 300, 260)
+    text = TextCache()
+    base = scene.explainer.picture
+    rng = np.random.default_rng(1)
+    points = [scene.explainer.explain(f).map_point for f in scene.live_features]
+    figures: dict[str, float] = {}
+    for n in MAP_RECORDINGS:
+        reps = -(-n // len(base.points))
+        picture = dataclasses.replace(
+            base,
+            points=np.clip(
+                np.tile(base.points, (reps, 1))[:n] + 0.02 * rng.standard_normal((n, 2)), 0, 1
+            ),
+            labels=np.tile(base.labels, reps)[:n],
+            wrong=np.tile(base.wrong, reps)[:n],
+        )
+        view, redraw = (MapView(), Redraw()) if MapView is not None else (None, None)
+        times = []
+        for i in range(MAP_FRAMES + 1):  # the first frame draws everything (once per model)
+            live = points[i % len(points)]
+            started = time.perf_counter()
+            if view is not None and redraw is not None:
+                view.paint(surface, rect, text, picture, live, redraw)
+            else:
+                pygame.draw.rect(surface, (0, 0, 0), rect)
+                explain_views.draw_data_map(surface, rect, text, picture.with_live(live))
+            times.append((time.perf_counter() - started) * 1000.0)
+        times = times[1:]
+        figures[f"why_map_frame_ms_p50_{n}_recordings"] = float(np.percentile(times, 50))
+        figures[f"why_map_frame_ms_max_{n}_recordings"] = float(np.max(times))
+    figures["why_map_1000_vs_30_recordings"] = round(
+        figures["why_map_frame_ms_p50_1000_recordings"]
+        / max(figures["why_map_frame_ms_p50_30_recordings"], 1e-6),
+        2,
+    )
+    return figures

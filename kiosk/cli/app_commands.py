@@ -153,6 +153,7 @@ def run_app(args: argparse.Namespace) -> int:
     try:
         app = KioskApp(session, options, notifier)
     except Exception as error:  # pygame.error: no usable video device
+        session.close()
         store.close()
         raise KioskError(
             f"cannot open the display ({error}); try `kiosk demo --headless --out DIR`"
@@ -164,4 +165,5 @@ def run_app(args: argparse.Namespace) -> int:
         if session.link is not None:
             session.link.close()
         app.close()
+        session.close()  # every queued change saved first
         store.close()

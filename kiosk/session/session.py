@@ -80,6 +80,7 @@ from kiosk.session.visitor_data import VisitorData
 from kiosk.settings import DEFAULT_PIN, IDLE_TIMEOUT_CHOICES, ROTATIONS, Settings
 from kiosk.store.database import Store
 from kiosk.store.startup import StartupReport
+from kiosk.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,11 @@ class Session:
         self._predict_in_thread = predict_in_thread
         self.screen = Screen.ATTRACT
         self.screens_visited: list[Screen] = [Screen.ATTRACT]
-        self.data = VisitorData(store, PROJECT_NAME, window)
+        # Every change to the store goes through one writer thread, so that no frame
+        # waits for the disk; the session owns it (``close`` joins it).
+        self.writer = Writer(store)
+        self.data = VisitorData(store, PROJECT_NAME, window, writer=self.writer)
+        self.data.on_error = self._store_failed
         # A restart mid-visit comes back to it; wiping is the visitor reset's job.
         self.data.begin(self.settings.keep_data_between_visitors, self.settings.resume_window_s)
         self.connection = Connection()
@@ -474,7 +479,9 @@ class Session:
         if index is None:
             return
         self._store_call(
-            lambda: self.data.add_recording(index, restore.recording, at=restore.position)
+            lambda: self.data.keep_recording(
+                index, restore.recording, lambda _: None, at=restore.position
+            )
         )
 
     def train(self) -> None:
@@ -752,6 +759,7 @@ class Session:
         """Freeze the current recordings so they can be compared later."""
         if self._admin():
             count = self.data.n_recordings
+            self.writer.flush()  # staff read the store: the queued changes first
             name = self._store_call(lambda: self.staff.compare.save_snapshot(count))
             if name is not None:
                 self._say(f"Saved the {count} recordings as {name}.", Tone.GOOD)
@@ -772,6 +780,7 @@ class Session:
 
     def admin_open_compare(self) -> None:
         if self._admin():
+            self.writer.flush()  # staff read the store: the queued changes first
             self._store_call(lambda: self.staff.compare.show(self.data.n_recordings))
 
     def admin_close_compare(self) -> None:
@@ -784,6 +793,7 @@ class Session:
 
     def admin_compare_start(self) -> None:
         """Train both picked sets of recordings (on a worker thread)."""
+        self.writer.flush()  # staff read the store: the queued changes first
         if self._admin() and not self._store_call(
             lambda: self.staff.compare.start(lambda: self.store.load_dataset(self.data.project_id))
         ):
@@ -830,6 +840,7 @@ class Session:
             ).format(n=count),
         ):
             return
+        self.writer.flush()  # queued changes to the old moves land before they are replaced
         try:
             self.store.import_dataset(dataset, PROJECT_NAME, form, replace=True)
         except KioskError as error:
@@ -883,6 +894,7 @@ class Session:
     def tick(self, now: float | None = None) -> None:
         """Advance countdowns, collect link events, training and predictions."""
         now = self._clock() if now is None else now
+        self.writer.deliver()  # what the writer thread has saved (or could not) since
         self._poll_link(now)
         if self.screen is Screen.PAIR:
             self.connection.check_usb(now, self.boards.usb_board_present)
@@ -929,6 +941,8 @@ class Session:
         self.take_home.reset()
         self.confirm.reset()  # no question or undo of this visitor's carries over
         wipe = not self.settings.keep_data_between_visitors
+        # What this visitor saved is delivered now (normally long done), never to the next one.
+        self.writer.flush()
         self._store_call(lambda: self.data.end_visit(wipe))  # a failure is logged for staff
         self.messages.reset()  # nothing said to this visitor is for the next one
         self.reset_count += 1
@@ -975,9 +989,16 @@ class Session:
         try:
             return call()
         except KioskError as error:
-            self.faults.note(f"store: {error}")  # the detail is for staff
-            self._say("That could not be saved, sorry.")
+            self._store_failed(error)
             return None
+
+    def _store_failed(self, error: KioskError) -> None:
+        self.faults.note(f"store: {error}")  # the detail is for staff
+        self._say("That could not be saved, sorry.")
+
+    def close(self) -> None:
+        """The kiosk stops: every queued change is saved, the writer thread joined."""
+        self.writer.close()
 
     def _open_link(self, opener: Callable[[], Link]) -> None:
         if not self.connection.open(opener):
@@ -1033,10 +1054,14 @@ class Session:
         if recording is None:
             self._say(str(take.problem))
             return
-        entry = self._store_call(lambda: self.data.add_recording(take.action_index, recording))
-        if entry is not None:
-            self.recordings_made += 1
-            self.messages.cue(Cue.DONE)
+        # Shown at once; "kept" (the cue) once the writer thread has committed it.
+        self._store_call(
+            lambda: self.data.keep_recording(take.action_index, recording, self._recording_kept)
+        )
+
+    def _recording_kept(self, _entry: object) -> None:
+        self.recordings_made += 1
+        self.messages.cue(Cue.DONE)
 
     def _collect_training(self) -> None:
         learning = self.learning
@@ -1055,8 +1080,10 @@ class Session:
             "recordings": len(result.labels),
         }
         if result.tflite:  # the network; nearest neighbours has no model file to keep
-            self._store_call(
-                lambda: self.data.store.save_model(self.data.project_id, result.tflite, metrics)
+            project = self.data.project_id
+            self.writer.submit(
+                lambda store: store.save_model(project, result.tflite, metrics),
+                on_error=self._store_failed,
             )
         self.messages.cue(Cue.TRAINED)
 

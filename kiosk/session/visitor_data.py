@@ -1,10 +1,17 @@
 """The visitor's actions and recordings: kept in the store, mirrored in memory for drawing.
 
-Every change goes to the store first (one transaction each), then to the
-in-memory mirror, so a crash, a power cut or a lost micro:bit never loses a
-recording that was shown on screen. Each recording's fingerprint is computed
-once, when it arrives, with the same feature code that training and live
-prediction use.
+Every change is one transaction in the store, made by the store's one writer
+thread (``kiosk.store.writer``) so that the screen never waits for the disk.
+The mirror changes at once, so the screen follows the visitor's finger; a new
+recording is shown at once but counts as kept (``RecordingEntry.saved``, and
+the "kept" cue) only once its transaction committed, so a crash, a power cut
+or a lost micro:bit never loses a recording the screen said was kept. A change
+the store refuses is taken back out of the mirror and reported (``on_error``).
+Each recording's fingerprint is computed once, when it arrives, with the same
+feature code that training and live prediction use.
+
+Without a writer (a command, a test of this class alone) every change is made
+in the store first, on the caller's thread, as before.
 
 A visit survives a crash. The store keeps a "visit" row (started, last
 active: wall-clock time, because a restarted process has a new monotonic
@@ -20,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -29,6 +37,7 @@ from kiosk.microbit.icons import resolve_icons
 from kiosk.ml.features import compute_features, fingerprint
 from kiosk.ml.windows import DataWindow
 from kiosk.store.database import Store
+from kiosk.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,7 @@ class RecordingEntry:
     recording: Recording
     features: np.ndarray  # (24,)
     fingerprint: np.ndarray  # (24,) 0..1
+    saved: bool = True  # False until its transaction committed (queued for the writer)
 
 
 @dataclass
@@ -67,8 +77,12 @@ class VisitorData:
         project_name: str,
         window: DataWindow,
         wall_clock: Callable[[], float] = time.time,
+        writer: Writer | None = None,
     ) -> None:
         self.store = store
+        self.writer = writer  # None: changes are made on the caller's thread
+        # A queued change the store refused (the detail for staff, a sentence for the visitor).
+        self.on_error: Callable[[KioskError], None] = _log_error
         self.window = window
         self.project_id = store.ensure_project(project_name)
         self.actions: list[ActionEntry] = []
@@ -110,14 +124,23 @@ class VisitorData:
         if not force and now - self._active_written < ACTIVE_WRITE_S:
             return
         self._active_written = now
+        project, at = self.project_id, int(now * 1000)
+        if self.writer is not None:
+            self.writer.submit(
+                lambda store: store.mark_visit(project, at),
+                on_error=lambda error: log.warning("could not note the visit: %s", error),
+                key=("visit", project),
+            )
+            return
         try:
-            self.store.mark_visit(self.project_id, int(now * 1000))
+            self.store.mark_visit(project, at)
         except StorageError as error:
             log.warning("could not note the visit: %s", error)
 
     def end_visit(self, wipe: bool) -> None:
         """The visitor reset: close the visit and, with ``wipe``, forget its work."""
-        self.store.end_visit(self.project_id, wipe=wipe)
+        project = self.project_id
+        self._change(lambda store: store.end_visit(project, wipe=wipe))
         self._active_written = -1e18
         self.resumed = self.had_model = False
         if wipe:
@@ -175,33 +198,93 @@ class VisitorData:
     # ---- changing --------------------------------------------------------------
 
     def add_action(self, name: str, icon: str, threshold: float = 0.8) -> int:
-        action_id = self.store.add_action(self.project_id, name, icon, threshold)
-        self.actions.append(ActionEntry(action_id, name, icon, threshold))
+        if self.writer is None:
+            action_id = self.store.add_action(self.project_id, name, icon, threshold)
+            entry = ActionEntry(action_id, name, icon, threshold)
+        else:
+            entry = ActionEntry(self.store.reserve_id(), name, icon, threshold)
+            project = self.project_id
+
+            def add(store: Store) -> None:
+                # On the writer thread, before any later change that names the action reads it.
+                entry.id = store.add_action(project, name, icon, threshold, entry.id)
+
+            self.writer.submit(add, on_error=partial(self._action_refused, entry))
+        self.actions.append(entry)
         self._changed()
         self.mark_active(force=True)
         return len(self.actions) - 1
 
     def remove_action(self, index: int) -> None:
-        self.store.delete_action(self.actions[index].id)
+        entry = self.actions[index]
+        self._change(lambda store: store.delete_action(entry.id))
         del self.actions[index]
         self._changed()
 
     def add_recording(
         self, index: int, recording: Recording, at: int | None = None
     ) -> RecordingEntry:
-        """Store a recording for action ``index``; raises WindowTooShortError if unusable.
+        """Store a recording for action ``index`` and wait for it to be kept.
 
-        ``at`` puts it at that place in the move's row (an undone delete goes back where it was).
+        Raises WindowTooShortError if unusable. ``at`` puts it at that place in
+        the move's row (an undone delete goes back where it was). The screen's
+        path is ``keep_recording``, which does not wait.
         """
         features = compute_features(recording.samples, self.window)
-        recording_id = self.store.add_recording(self.actions[index].id, recording)
+        action = self.actions[index]
+        if self.writer is None:
+            recording_id = self.store.add_recording(action.id, recording)
+        else:
+            recording_id = self.writer.call(lambda store: store.add_recording(action.id, recording))
         entry = RecordingEntry(
             recording_id, recording, features, fingerprint(features, self.window)
         )
-        shown = self.actions[index].recordings
-        shown.insert(len(shown) if at is None else min(at, len(shown)), entry)
-        self._changed()
-        self.mark_active(force=True)
+        self._insert(action, entry, at)
+        return entry
+
+    def keep_recording(
+        self,
+        index: int,
+        recording: Recording,
+        on_kept: Callable[[RecordingEntry], None],
+        at: int | None = None,
+    ) -> RecordingEntry:
+        """Show a recording at once and have the writer keep it; ``on_kept`` once committed.
+
+        Raises WindowTooShortError if unusable. The entry is ``saved=False`` until
+        then; a recording the store refuses leaves the mirror and goes to ``on_error``.
+        """
+        if self.writer is None:
+            entry = self.add_recording(index, recording, at)
+            on_kept(entry)
+            return entry
+        features = compute_features(recording.samples, self.window)
+        action = self.actions[index]
+        entry = RecordingEntry(
+            self.store.reserve_id(),
+            recording,
+            features,
+            fingerprint(features, self.window),
+            saved=False,
+        )
+        stored = Recording(
+            recording.samples,
+            entry.id,
+            recording.created_at,
+            recording.sample_period_ms,
+            recording.arrival_rate_hz,
+        )
+
+        def add(store: Store) -> str:
+            entry.id = store.add_recording(action.id, stored)  # before later changes read it
+            return entry.id
+
+        def kept(_: str) -> None:
+            entry.saved = True
+            on_kept(entry)
+
+        self.writer.submit(add, on_done=kept, on_error=partial(self._recording_refused, entry))
+        self._insert(action, entry, at)
         return entry
 
     def delete_recording(self, recording_id: str) -> bool:
@@ -209,14 +292,23 @@ class VisitorData:
         if found is None:
             return False
         index, entry = found
-        self.store.delete_recording(recording_id)
+        self._change(lambda store: store.delete_recording(entry.id))
         self.actions[index].recordings.remove(entry)
         self._changed()
         return True
 
     def set_threshold(self, index: int, value: float) -> None:
-        self.actions[index].threshold = value
-        self.store.set_threshold(self.actions[index].id, value)
+        """The mirror at once; the store gets the last of a drag's many values."""
+        entry = self.actions[index]
+        entry.threshold = value
+        if self.writer is None:
+            self.store.set_threshold(entry.id, value)
+            return
+        self.writer.submit(
+            lambda store: store.set_threshold(entry.id, value),
+            on_error=self.on_error,
+            key=("threshold", id(entry)),
+        )
 
     def wipe(self) -> None:
         """Forget every action and recording of this project (the next visitor starts fresh)."""
@@ -228,3 +320,33 @@ class VisitorData:
 
     def _changed(self) -> None:
         self.version += 1
+
+    def _insert(self, action: ActionEntry, entry: RecordingEntry, at: int | None) -> None:
+        shown = action.recordings
+        shown.insert(len(shown) if at is None else min(at, len(shown)), entry)
+        self._changed()
+        self.mark_active(force=True)
+
+    def _change(self, run: Callable[[Store], object]) -> None:
+        """A change to the store: queued for the writer, or made now without one."""
+        if self.writer is None:
+            run(self.store)
+        else:
+            self.writer.submit(run, on_error=self.on_error)
+
+    def _action_refused(self, entry: ActionEntry, error: KioskError) -> None:
+        if entry in self.actions:
+            self.actions.remove(entry)
+            self._changed()
+        self.on_error(error)
+
+    def _recording_refused(self, entry: RecordingEntry, error: KioskError) -> None:
+        for action in self.actions:
+            if entry in action.recordings:
+                action.recordings.remove(entry)
+                self._changed()
+        self.on_error(error)
+
+
+def _log_error(error: KioskError) -> None:
+    log.error("a change could not be saved: %s", error)

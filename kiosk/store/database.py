@@ -4,8 +4,9 @@ recordings, trained models and dataset snapshots.
 A kiosk is switched off at the wall, sometimes mid-save, so every change is one
 transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``) in WAL mode with
 ``synchronous=FULL``: once a call returns, its change survives a power cut,
-and a change interrupted half-way is never seen. The UI thread calls the store
-directly, so every call is short: indexed queries, samples as one blob per
+and a change interrupted half-way is never seen. The UI thread changes the store
+through one writer thread (``kiosk.store.writer``), so no frame waits for a
+commit; every call is short all the same: indexed queries, samples as one blob per
 recording, no work proportional to the whole database.
 
 Ids. Actions and recordings carry CreateAI-style ids (a millisecond time
@@ -28,7 +29,7 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,7 +122,11 @@ class Store:
         self._db = connection
         self._path = path
         self._lock = threading.RLock()
+        self._ids = threading.Lock()  # _last_id: ids are also reserved outside a transaction
         self._last_id = 0
+        # Called in every write transaction just before its COMMIT (whose fsync makes the
+        # change durable): a test injects a slow disk here and sees which thread waits.
+        self.before_commit: Callable[[], None] | None = None
 
     # --- opening and closing -------------------------------------------------
 
@@ -302,9 +307,17 @@ class Store:
     # --- actions ------------------------------------------------------------------
 
     def add_action(
-        self, project_id: int, name: str, icon: str | None, threshold: float = DEFAULT_THRESHOLD
+        self,
+        project_id: int,
+        name: str,
+        icon: str | None,
+        threshold: float = DEFAULT_THRESHOLD,
+        action_id: str | None = None,
     ) -> str:
-        """Add an action at the end of the project's live dataset; returns its id."""
+        """Add an action at the end of the project's live dataset; returns its id.
+
+        Keeps ``action_id`` (from ``reserve_id``) when it is free, else makes a fresh one.
+        """
         name = _checked_name(name, "an action name")
         threshold = _checked_threshold(threshold)
         with self._write(f"add the action {name!r}") as db:
@@ -313,7 +326,8 @@ class Store:
                 "SELECT 1 FROM action WHERE dataset_id = ? AND name = ?", (live, name)
             ).fetchone():
                 raise StorageError(f"there is already an action called {name!r}; pick another name")
-            action_id = self._fresh_id(db, "action")
+            if not action_id or self._id_in_use(db, "action", action_id):
+                action_id = self._fresh_id(db, "action")
             db.execute(
                 """INSERT INTO action (dataset_id, id, position, name, icon, threshold, created_at)
                 VALUES (?, ?, (SELECT coalesce(max(position), -1) + 1 FROM action
@@ -643,6 +657,8 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                if self.before_commit is not None:
+                    self.before_commit()
                 self._db.execute("COMMIT")
             except BaseException:
                 _rollback(self._db)
@@ -718,13 +734,24 @@ class Store:
             is not None
         )
 
+    def reserve_id(self) -> str:
+        """A CreateAI-style id never issued before, without touching the disk.
+
+        For a change queued for the writer thread (``kiosk.store.writer``) whose
+        id is needed at once; the write keeps it if no stored row has it.
+        """
+        with self._ids:
+            self._last_id = max(now_ms(), self._last_id + 1)
+            return str(self._last_id)
+
     def _fresh_id(self, db: sqlite3.Connection, table: str) -> str:
         """A CreateAI-style id: the time in ms, bumped until unused (and never reissued)."""
-        candidate = max(now_ms(), self._last_id + 1)
-        # Any row, snapshots included: a fresh id must not look like a copy of another.
-        while db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (str(candidate),)).fetchone():
-            candidate += 1
-        self._last_id = candidate
+        with self._ids:
+            candidate = max(now_ms(), self._last_id + 1)
+            # Any row, snapshots included: a fresh id must not look like a copy of another.
+            while db.execute(f"SELECT 1 FROM {table} WHERE id = ?", (str(candidate),)).fetchone():
+                candidate += 1
+            self._last_id = candidate
         return str(candidate)
 
 

@@ -208,6 +208,7 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
         if session.link is not None:
             session.link.close()
         app.close()
+        session.close()
         store.close()
     frame_ms = np.asarray(app.frame_ms)
     summary.update(
@@ -315,6 +316,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
         d.shot(f"explore_{tab}")
     d.tap("tab_score")
     recordings = s.data.n_recordings
+    s.writer.flush()  # the model is saved by the store's writer thread
     stored = s.store.latest_model(s.data.project_id)
     if stored is None:
         raise DemoFailed("the trained model was not saved")

@@ -534,6 +534,23 @@ def draw_data_map(
     surface: pygame.Surface, rect: Rect, text: TextCache, picture: MapPicture
 ) -> None:
     """Every recording as a dot (colour and shape = action), mistakes ringed, the live dot big."""
+    draw_data_map_base(surface, rect, text, picture, picture.live is not None)
+    if picture.live is not None:
+        draw_data_map_live(surface, rect, text, picture)
+
+
+def _map_dot_radius(plot: Rect) -> int:
+    return max(4, min(plot.width, plot.height) // 40)
+
+
+def draw_data_map_base(
+    surface: pygame.Surface, rect: Rect, text: TextCache, picture: MapPicture, live_legend: bool
+) -> None:
+    """The map without its live mark: title, dots, legend (``live_legend``: explain the mark).
+
+    This is what changes only with the model, so a view that follows the live
+    movement draws it once and moves only the mark (``draw_data_map_live``).
+    """
     size = _font_px(rect, 0.06, text.floor)
     small = max(text.floor, int(size * 0.8))
     title, _ = _split_top(rect, int(size * 1.6))
@@ -542,14 +559,12 @@ def draw_data_map(
     _text(surface, text, words, size, theme.TEXT, title.midleft, "midleft", width=title.width)
     plot = map_plot_rect(rect, text, picture)
     pygame.draw.rect(surface, theme.PANEL, plot, border_radius=8)
-    r = max(4, min(plot.width, plot.height) // 40)
+    r = _map_dot_radius(plot)
     for point, label, wrong in zip(picture.points, picture.labels, picture.wrong, strict=True):
         centre = map_point_to_pixel(plot, point)
         _marker(surface, MARKERS[int(label) % len(MARKERS)], centre, r, action_colour(int(label)))
         if wrong:
             _wrong_mark(surface, centre, r)
-    if picture.live is not None:
-        _live_mark(surface, map_point_to_pixel(plot, picture.live), r)
     _map_legend(
         surface,
         text,
@@ -558,7 +573,29 @@ def draw_data_map(
         picture,
         r,
         _legend_columns(rect, size, len(picture.class_names)),
+        live_legend,
     )
+
+
+def data_map_live_rect(rect: Rect, text: TextCache, picture: MapPicture) -> Rect | None:
+    """The pixels ``draw_data_map_live`` paints for ``picture.live`` (None: no live point)."""
+    if picture.live is None:
+        return None
+    plot = map_plot_rect(rect, text, picture)
+    r = _map_dot_radius(plot)
+    reach = r * 4 + 2  # the crosshair's arms, with their line width
+    cx, cy = map_point_to_pixel(plot, picture.live)
+    return Rect(cx - reach, cy - reach, 2 * reach + 1, 2 * reach + 1)
+
+
+def draw_data_map_live(
+    surface: pygame.Surface, rect: Rect, text: TextCache, picture: MapPicture
+) -> None:
+    """The live movement's mark on a map drawn in ``rect`` (only the mark)."""
+    if picture.live is None:
+        return
+    plot = map_plot_rect(rect, text, picture)
+    _live_mark(surface, map_point_to_pixel(plot, picture.live), _map_dot_radius(plot))
 
 
 def _wrong_mark(surface: pygame.Surface, centre: tuple[int, int], r: int) -> None:
@@ -588,6 +625,7 @@ def _map_legend(
     picture: MapPicture,
     r: int,
     n_cols: int,
+    live_legend: bool,
 ) -> None:
     names = picture.class_names
     n_rows = -(-len(names) // n_cols)
@@ -609,7 +647,7 @@ def _map_legend(
         )
     y = rect.top + n_rows * line_h + line_h // 2
     x = rect.left + r + 4
-    if picture.live is not None:  # the live point is only explained where there is one
+    if live_legend:  # the live point is only explained where there is one
         x += 3 * r
         _live_mark(surface, (x, y), max(2, r * 2 // 3))
         words = _text(surface, text, "you, now", size, theme.TEXT, (x + 3 * r + 6, y), "midleft")

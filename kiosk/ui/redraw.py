@@ -36,6 +36,16 @@ class Redraw:
             return False
         return shown is what if same_object else shown == what
 
+    def shown(self, part: str) -> object:
+        """What ``part`` shows now (None when nothing is remembered)."""
+        shown = self._shown.get(part, _NOTHING)
+        return None if shown is _NOTHING else shown
+
+    def forget(self, *parts: str) -> None:
+        """These parts were painted over: they must be painted again."""
+        for part in parts:
+            self._shown.pop(part, None)
+
     def painted(self, part: str, what: object) -> None:
         """``part`` now shows ``what`` on the canvas."""
         self._shown[part] = what

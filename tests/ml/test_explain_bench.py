@@ -22,6 +22,9 @@ def test_run_reports_every_figure() -> None:
         "explain_ms_300_recordings",
         "explain_tsne_fit_s",
         "explain_global_importance_s",
+        "why_map_frame_ms_p50_30_recordings",
+        "why_map_frame_ms_p50_1000_recordings",
+        "why_map_1000_vs_30_recordings",
     ):
         assert key in figures
         assert math.isfinite(figures[key]) and figures[key] > 0

@@ -160,3 +160,4 @@ class Journey:
     def record(self, index: int, count: int) -> None:
         self.session.record_many(index, count)
         self.until(lambda: not self.session.collecting.recorder.busy)
+        assert self.session.writer.flush()  # kept: committed by the store's writer thread

@@ -97,6 +97,7 @@ def test_a_deleted_recording_can_be_put_back_where_it_was(journey) -> None:
     back = s.data.actions[0].recordings
     assert len(back) == 2 and back[1].id == second.id
     assert (back[0].recording.samples == first.recording.samples).all()
+    assert s.writer.flush()  # the writer thread has committed every change
     stored = journey.store.load_dataset(s.data.project_id)
     assert sum(len(a.recordings) for a in stored.actions) == 3  # back in the store too
     s.undo()  # only once

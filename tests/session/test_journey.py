@@ -76,6 +76,7 @@ def test_actions_between_two_and_five(journey) -> None:
     assert s.data.names == ("Still", "Circle", "Wave", "Tilt")
     s.actions_done()
     assert s.screen is Screen.RECORD
+    assert s.writer.flush()  # every queued change committed
     assert [a.name for a in journey.store.load_dataset(s.data.project_id).actions] == list(
         s.data.names
     )
@@ -128,6 +129,7 @@ def test_button_b_records_and_a_recording_can_be_deleted(journey) -> None:
     assert s.collecting.viewing_recording == entry.id
     s.delete_recording(entry.id)
     assert s.collecting.viewing_recording is None and s.data.actions[1].recordings == []
+    assert s.writer.flush()  # every queued change committed
     assert journey.store.load_dataset(s.data.project_id).actions[1].recordings == ()
 
 
@@ -146,6 +148,7 @@ def test_train_then_test_predicts_on_every_new_sample(journey) -> None:
     journey.advance(0.02)
     assert s.learning.training is None and s.learning.trained is not None, s.learning.training_error
     assert s.learning.trained.evaluation.accuracy >= 0.75
+    assert s.writer.flush()  # every queued change committed
     assert journey.store.latest_model(s.data.project_id) is not None
     s.test()
     assert s.screen is Screen.TEST
@@ -175,6 +178,7 @@ def test_threshold_changes_are_kept(journey) -> None:
     s.set_threshold(1, 0.55)
     s.set_threshold(0, 7.0)  # clamped
     assert s.thresholds() == [1.0, 0.55]
+    assert s.writer.flush()  # every queued change committed
     stored = journey.store.load_dataset(s.data.project_id)
     assert [a.threshold for a in stored.actions] == [1.0, 0.55]
 
@@ -211,6 +215,7 @@ def test_idle_countdown_then_reset_wipes_the_visitor_data(make_journey) -> None:
     assert left is not None and 2.0 < left <= 3.0
     j.advance(3.0)
     assert s.screen is Screen.ATTRACT and s.reset_count == 1
+    assert s.writer.flush()  # every queued change committed
     assert s.data.actions == [] and j.store.load_dataset(s.data.project_id).actions == ()
     assert s.link is None
 

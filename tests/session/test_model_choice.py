@@ -36,7 +36,9 @@ def test_the_class_switches_to_neighbours_and_it_recognises_live(make_journey) -
     _finish(journey)
     network = s.learning.trained
     assert network is not None and network.model.kind == NETWORK
+    s.writer.flush()  # the network's model file is saved by the store's writer thread
     models_saved = len(journey.store.list_models(s.data.project_id))
+    assert models_saved >= 1
 
     s.choose_model(NEIGHBOURS)
     assert s.learning.training is not None and s.learning.training.kind == NEIGHBOURS
@@ -58,6 +60,7 @@ def test_the_class_switches_to_neighbours_and_it_recognises_live(make_journey) -
     assert explored.importance.shape == (3, 24) and explored.importance.max() > 0
     assert explored.map_picture.points.shape == (12, 2)
     # Nothing without a model file is put in the store as if it were one.
+    s.writer.flush()
     assert len(journey.store.list_models(s.data.project_id)) == models_saved
 
     s.test()

@@ -118,6 +118,20 @@ def test_a_visitor_reset_leaves_no_visitor_state_in_any_owner(make_journey) -> N
     assert _differences(_owners(used), _owners(fresh)) == []
 
 
+def test_the_store_writer_has_one_owner_that_joins_it(make_journey) -> None:
+    """The session owns the one writer thread: every change goes through it, close joins it."""
+    j = make_journey()
+    s = j.session
+    _a_whole_visit(j)
+    assert s.data.writer is s.writer and s.writer.alive
+    assert s.writer.committed > 0  # the visit's recordings, thresholds, model
+    s.reset_visitor()
+    assert s.writer.flush() and s.writer.pending == 0  # the wipe committed, nothing left over
+    assert j.store.load_dataset(s.data.project_id).actions == ()
+    s.close()
+    assert not s.writer.alive  # joined
+
+
 def test_staff_pairing_the_kiosks_board_does_not_survive_the_visitor_reset(journey) -> None:
     """The staff-only "pair a fixed board" request once bound the next visitor's board."""
     s = journey.session

@@ -25,7 +25,7 @@ from kiosk.session.model_choice import NETWORK, similar_caption
 from kiosk.session.presets import gesture_for
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
-from kiosk.ui import draw, explain_views, theme
+from kiosk.ui import draw, explain_views, theme, why_panel
 from kiosk.ui.geometry import (
     Rect,
     columns,
@@ -80,6 +80,8 @@ class TestScene(Scene):
         self.fp_label, self.fp_rect = take_top(rest, line, 2)
         self.why_body = rest  # "Why?" takes the fingerprint's place, below the live graph
         self._graph = LiveGraph(self.graph_rect.size, GRAPH_SPAN_S)
+        self._map_view = why_panel.MapView()
+        self._squares_view = why_panel.SquaresView()
 
     def fit_frame(self, session: Session) -> None:
         """Also, in portrait, size the bars' area to the moves and give the rest to the live view.
@@ -164,14 +166,12 @@ class TestScene(Scene):
         """Where the static layer must be restored before ``draw_dynamic`` paints this frame.
 
         The app restores only these instead of the whole screen (see
-        ``KioskApp._draw``). The graph, the fingerprint and the recognised panel
-        paint every pixel of their rects, so they need no restoring; a
-        confidence bar does (it has rounded ends), and only when it will change
-        (the margin covers line widths). None (restore everything) while "Why?"
-        is open: its views may paint past their area.
+        ``KioskApp._draw``). The graph, the fingerprint, the recognised panel and
+        the "Why?" panel paint every pixel they change, inside their rects (the
+        panel clipped to its area), so they need no restoring; a confidence bar
+        does (it has rounded ends), and only when it will change (the margin
+        covers line widths).
         """
-        if session.learning.showing_why:
-            return None
         return [
             self.track(slider).inflate(6, 6)
             for index, slider, _, shown in self._bar_states(session)
@@ -343,8 +343,6 @@ class TestScene(Scene):
         """
         tester = session.learning.tester
         prediction = tester.latest if tester is not None else None
-        if session.learning.showing_why:
-            self.redraw.painted_afresh()  # the panel is drawn afresh every frame
         self._draw_live(surface, session, None if session.learning.showing_why else prediction)
         if session.learning.showing_why:
             self._draw_why(surface, session, prediction, self.why_layout(session)[1])
@@ -399,39 +397,46 @@ class TestScene(Scene):
         return self.why_layout(session)[1]
 
     def _draw_why(self, surface: pygame.Surface, session: Session, prediction, area: Rect) -> None:
-        """Saliency over the live fingerprint and the most similar recordings, or the map."""
-        pygame.draw.rect(surface, theme.BACKGROUND, area)
+        """Saliency over the live fingerprint and the most similar recordings, or the map.
+
+        Each view repaints only what changed since it was last painted
+        (``kiosk.ui.why_panel``): the map's dots are drawn once per model.
+        """
         explanation = session.learning.explanation
         if explanation is None or prediction is None:
-            draw.wrapped(
-                surface,
-                self.cache,
-                "Move the micro:bit…",
-                self.m.body_px,
-                theme.TEXT_DIM,
-                area,
-            )
+            key = ("waiting", tuple(area))
+            if not self.redraw.shows("why", key):
+                pygame.draw.rect(surface, theme.BACKGROUND, area)
+                draw.wrapped(
+                    surface,
+                    self.cache,
+                    "Move the micro:bit…",
+                    self.m.body_px,
+                    theme.TEXT_DIM,
+                    area,
+                )
+                self.redraw.painted("why", key)
             return
-        if session.learning.why_view == WhyView.MAP and session.learning.explainer is not None:
-            picture = session.learning.explainer.picture.with_live(explanation.map_point)
-            explain_views.draw_data_map(surface, area, self.cache, picture)
+        explainer = session.learning.explainer
+        if session.learning.why_view == WhyView.MAP and explainer is not None:
+            self._map_view.paint(
+                surface, area, self.cache, explainer.picture, explanation.map_point, self.redraw
+            )
             return
         top, bottom = self._why_squares_parts(area)
-        room = bottom.height > 0
-        explain_views.draw_saliency_fingerprint(
+        trained = session.learning.trained
+        kind = trained.model.kind if trained is not None else NETWORK
+        self._squares_view.paint(
             surface,
+            area,
             top,
+            bottom,
             self.cache,
             prediction.fingerprint,
-            explanation.strength,
-            explanation.target_name,
+            explanation,
+            self.redraw,
+            similar_caption(kind),
         )
-        if room:
-            trained = session.learning.trained
-            kind = trained.model.kind if trained is not None else NETWORK
-            explain_views.draw_similar_recordings(
-                surface, bottom, self.cache, explanation.similar, similar_caption(kind)
-            )
 
     def _draw_live(self, surface: pygame.Surface, session: Session, prediction) -> None:
         link = session.link
