@@ -1,14 +1,22 @@
 """Training, the live test and its explanations: one owner for the model and what reads it.
 
-``Learning`` holds the training job, the trained result (and which version of
-the recordings it was trained on), the live tester and its prediction thread,
-the "Why?" panel's state and the explore pictures. Its ``reset`` forgets the
-model and stops every thread it started.
+``Learning`` holds the warm training process, the training job, the trained
+result (and which version of the recordings it was trained on), the live
+tester and its prediction thread, the "Why?" panel's state and the explore
+pictures. Its ``reset`` forgets the model and stops every thread and process
+it started.
+
+What the job sends arrives in parts, and ``collect_training`` (every tick)
+hands each on as ``Learned`` news: first the model (``training`` becomes None
+and the visitor can test), then the honest score (the explore pictures start,
+the model is worth saving), then the importance.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,16 +25,30 @@ from kiosk.ml.smoothing import SmoothedSaliency
 from kiosk.ml.windows import DataWindow
 from kiosk.session.explore import Explorer, WhyView
 from kiosk.session.live import LiveTester
-from kiosk.session.training import TrainingJob, TrainingResult
+from kiosk.session.training import SpareWorker, TrainingJob, TrainingResult
 
 if TYPE_CHECKING:
     from kiosk.ml.explain import LiveExplainer, LiveExplanation
 
 
+class Learned(enum.Enum):
+    """What ``Learning.collect_training`` has to say since it was last asked."""
+
+    MODEL = "model"  # the model is here: the visitor can test
+    SCORE = "score"  # the honest score is here (or it is known it will not come)
+    FAILED = "failed"  # no model: ``training_error`` says why
+
+
 class Learning:
     def __init__(self, window: DataWindow) -> None:
         self.window = window
-        self.training: TrainingJob | None = None
+        self.workers = SpareWorker()  # the training process, warmed while the visitor records
+        # Idle training processes go with their owner, even one nobody reset.
+        weakref.finalize(self, self.workers.stop)
+        self._want_worker = False
+        self._told_score = self._told_importance = False
+        self.training: TrainingJob | None = None  # until its model is here
+        self.streaming: TrainingJob | None = None  # the same job, until everything is here
         self.trained: TrainingResult | None = None
         self.trained_version = -1  # the recordings' version the model was trained on
         self.training_error: str | None = None
@@ -44,6 +66,14 @@ class Learning:
         """True when the recordings changed since the model was trained."""
         return self.trained is not None and self.trained_version != data_version
 
+    def prepare(self) -> None:
+        """The visitor is recording: have a training process warm by the time they press Train.
+
+        Started at the next tick when no training process is busy (one at a time
+        keeps the memory bounded).
+        """
+        self._want_worker = True
+
     def start_training(
         self,
         samples: list[np.ndarray],
@@ -53,27 +83,65 @@ class Learning:
     ) -> None:
         self.training_error = None
         self.explore.reset()  # the pictures of the old model no longer apply
-        self.training = TrainingJob(samples, labels, names, self.window).start()
+        self._stop_job()  # one training at a time; its process goes before the next starts
+        job = TrainingJob(samples, labels, names, self.window, workers=self.workers)
+        self.training = self.streaming = job.start()
         self.trained_version = data_version
         self.drop_tester()  # the new model replaces the old one
 
-    def collect_training(self) -> TrainingResult | None:
-        """The finished job's result (also kept as ``trained``); None while running or failed."""
-        job = self.training
-        if job is None or not job.done:
+    def collect_training(self) -> Learned | None:
+        """What arrived from the job since the last call (cheap; called every tick).
+
+        One piece of news per call, in order: the model (also kept as
+        ``trained``), then the score; or that the job failed before its model.
+        """
+        job = self.streaming
+        if job is None:
+            if self._want_worker:
+                self._want_worker = False
+                self.workers.prepare()
             return None
-        self.training = None
-        if job.result is None:
-            self.training_error = job.error or "Learning failed. Please try again."
+        if self.training is job:
+            if job.model_ready and job.result is not None:
+                self.training = None
+                self._told_score = self._told_importance = False
+                self.trained = job.result
+                self.explainer = self.explanation = None
+                return Learned.MODEL
+            if job.done:
+                self.training = self.streaming = None
+                self.training_error = job.error or "Learning failed. Please try again."
+                return Learned.FAILED
             return None
-        self.trained = job.result
-        self.explainer = self.explanation = None
-        self.explore.start(job.result, self.window)  # map, importance, averages: off this thread
-        return job.result
+        news = None
+        if job.result is not None:
+            self.trained = job.result  # the same model, with more known about it as parts arrive
+        trained = self.trained
+        if trained is not None and trained.scored and not self._told_score:
+            self._told_score = True
+            news = Learned.SCORE
+            # Map, averages, live explainer: off this thread, now the mistakes are known.
+            self.explore.start(trained, self.window)
+        if (
+            trained is not None
+            and self._told_score
+            and not self._told_importance
+            and (trained.importance is not None or trained.importance_problem is not None)
+        ):
+            self._told_importance = True
+            self.explore.add_importance(trained.importance, trained.importance_problem)
+        if job.done and news is None:
+            self.streaming = None
+        return news
 
     @property
     def training_failed(self) -> bool:
         return self.training is None and self.training_error is not None
+
+    @property
+    def scoring(self) -> bool:
+        """The model is here and the honest score is still on its way."""
+        return self.trained is not None and not self.trained.scored
 
     def start_testing(self, threaded: bool) -> bool:
         if self.trained is None:
@@ -101,7 +169,7 @@ class Learning:
                 result.features,
                 result.labels,
                 result.fingerprints,
-                predicted=result.evaluation.predicted,
+                predicted=result.evaluation.predicted if result.evaluation else None,
             )
 
     def explain_latest(self) -> None:
@@ -130,10 +198,20 @@ class Learning:
         if self.tester is not None and self.tester.running:
             self.tester.pause()
 
-    def reset(self) -> None:
-        job, self.training = self.training, None
+    def _stop_job(self) -> None:
+        job = self.streaming
+        self.training = self.streaming = None
         if job is not None:
             job.stop()
+
+    def close(self) -> None:
+        """Stop every thread and process (the app is closing)."""
+        self.reset()
+
+    def reset(self) -> None:
+        self._stop_job()
+        self._want_worker = False
+        self.workers.stop()  # the next visitor's recordings start a fresh one
         self.trained = None
         self.trained_version = -1
         self.drop_tester()

@@ -52,7 +52,7 @@ from kiosk.session.explore import ExploreView, WhyView
 from kiosk.session.faults import StaffFaults, visitor_words
 from kiosk.session.fingerprint_words import N_SQUARES, square_words
 from kiosk.session.idle import IdleWatch
-from kiosk.session.learning import Learning
+from kiosk.session.learning import Learned, Learning
 from kiosk.session.messages import Cue, Messages, Tone
 from kiosk.session.presets import (
     CUSTOM_ICONS,
@@ -785,27 +785,31 @@ class Session:
         if entry is not None:
             self.recordings_made += 1
             self.messages.cue(Cue.DONE)
+            if all(action.recordings for action in self.data.actions):
+                self.learning.prepare()  # every move started: warm the training process
 
     def _collect_training(self) -> None:
         learning = self.learning
-        if learning.training is None or not learning.training.done:
-            return
-        result = learning.collect_training()
-        if result is None:
+        news = learning.collect_training()
+        if news is Learned.FAILED:
             # The detail (a missing runtime, a crashed worker) is for staff.
             self.faults.note(f"training: {learning.training_error}")
             learning.training_error = "Something went wrong while learning: please try again."
             self.messages.cue(Cue.PROBLEM)
-            return
-        metrics = {
-            "cv_accuracy": result.evaluation.accuracy,
-            "classes": list(result.classes),
-            "recordings": len(result.labels),
-        }
-        self._store_call(
-            lambda: self.data.store.save_model(self.data.project_id, result.tflite, metrics)
-        )
-        self.messages.cue(Cue.TRAINED)
+        elif news is Learned.MODEL:
+            self.messages.cue(Cue.TRAINED)  # it can be tested now; the score follows
+        elif news is Learned.SCORE and learning.trained is not None:
+            result = learning.trained
+            if result.score_problem is not None:
+                self.faults.note(f"training score: {result.score_problem}")
+            metrics = {
+                "cv_accuracy": result.evaluation.accuracy if result.evaluation else None,
+                "classes": list(result.classes),
+                "recordings": len(result.labels),
+            }
+            self._store_call(
+                lambda: self.data.store.save_model(self.data.project_id, result.tflite, metrics)
+            )
 
     def _threaded_prediction(self) -> bool:
         if self._predict_in_thread is not None:

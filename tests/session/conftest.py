@@ -13,6 +13,7 @@ from tests.session.journey import Journey
 def journey(tmp_path: Path):
     j = Journey(tmp_path)
     yield j
+    j.session.learning.close()  # no training process outlives its test
     j.store.close()
 
 
@@ -27,4 +28,5 @@ def make_journey(tmp_path: Path):
 
     yield make
     for j in made:
+        j.session.learning.close()
         j.store.close()

@@ -109,4 +109,5 @@ def make_driver(tmp_path):
         if d.session.link is not None:
             d.session.link.close()
         d.close()
+        d.session.learning.close()  # no training process outlives its test
         d.journey.store.close()
