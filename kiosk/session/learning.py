@@ -7,7 +7,7 @@ pictures. Its ``reset`` forgets the model and stops every thread and process
 it started.
 
 What the job sends arrives in parts, and ``collect_training`` (every tick)
-hands each on as ``Learned`` news: first the model (``training`` becomes None
+hands on what arrived as ``Learned`` news: first the model (``training`` becomes None
 and the visitor can test), then the honest score (the explore pictures start,
 the model is worth saving), then the importance.
 """
@@ -89,37 +89,38 @@ class Learning:
         self.trained_version = data_version
         self.drop_tester()  # the new model replaces the old one
 
-    def collect_training(self) -> Learned | None:
-        """What arrived from the job since the last call (cheap; called every tick).
+    def collect_training(self) -> list[Learned]:
+        """What arrived from the job since the last call, in order (cheap; called every tick).
 
-        One piece of news per call, in order: the model (also kept as
-        ``trained``), then the score; or that the job failed before its model.
+        The model (also kept as ``trained``), then the score; or that the job
+        failed before its model.
         """
         job = self.streaming
         if job is None:
             if self._want_worker:
                 self._want_worker = False
                 self.workers.prepare()
-            return None
+            return []
+        news = []
         if self.training is job:
             if job.model_ready and job.result is not None:
                 self.training = None
                 self._told_score = self._told_importance = False
-                self.trained = job.result
                 self.explainer = self.explanation = None
-                return Learned.MODEL
-            if job.done:
+                news.append(Learned.MODEL)
+            elif job.done:
                 self.training = self.streaming = None
                 self.training_error = job.error or "Learning failed. Please try again."
-                return Learned.FAILED
-            return None
-        news = None
+                return [Learned.FAILED]
+            else:
+                return []
+        done = job.done  # read first: once done, every part is in ``result``
         if job.result is not None:
             self.trained = job.result  # the same model, with more known about it as parts arrive
         trained = self.trained
         if trained is not None and trained.scored and not self._told_score:
             self._told_score = True
-            news = Learned.SCORE
+            news.append(Learned.SCORE)
             # Map, averages, live explainer: off this thread, now the mistakes are known.
             self.explore.start(trained, self.window)
         if (
@@ -130,7 +131,7 @@ class Learning:
         ):
             self._told_importance = True
             self.explore.add_importance(trained.importance, trained.importance_problem)
-        if job.done and news is None:
+        if done:
             self.streaming = None
         return news
 
@@ -211,6 +212,7 @@ class Learning:
     def reset(self) -> None:
         self._stop_job()
         self._want_worker = False
+        self._told_score = self._told_importance = False
         self.workers.stop()  # the next visitor's recordings start a fresh one
         self.trained = None
         self.trained_version = -1

@@ -790,7 +790,11 @@ class Session:
 
     def _collect_training(self) -> None:
         learning = self.learning
-        news = learning.collect_training()
+        for news in learning.collect_training():
+            self._learned(news)
+
+    def _learned(self, news: Learned) -> None:
+        learning = self.learning
         if news is Learned.FAILED:
             # The detail (a missing runtime, a crashed worker) is for staff.
             self.faults.note(f"training: {learning.training_error}")

@@ -175,14 +175,13 @@ def test_the_session_gets_the_model_first_and_can_test_before_the_score(
     job = s.learning.training
     assert job is not None
     assert job.wait_model(DEADLINE_S), job.error
-    news = [s.learning.collect_training()]
-    assert news == [Learned.MODEL] and s.learning.training is None
+    news = s.learning.collect_training()
+    assert news[0] is Learned.MODEL and s.learning.training is None
     assert job.worker_pid == warm
     s.test()  # allowed now, score or not
     assert s.screen is Screen.TEST and s.learning.tester is not None
     assert job.wait(DEADLINE_S)
-    while (item := s.learning.collect_training()) is not None:
-        news.append(item)
+    news += s.learning.collect_training()
     assert news == [Learned.MODEL, Learned.SCORE]
     assert s.learning.trained is not None and s.learning.trained.evaluation is not None
 
