@@ -17,6 +17,7 @@ from typing import Any
 
 BENCH_MODULES = (
     "kiosk.bench.ml",
+    "kiosk.bench.train_latency",
     "kiosk.bench.links",
     "kiosk.bench.explain",
     "kiosk.bench.ui",
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="AREA",
-        help="run only these areas (ml, links, explain, ui); repeatable",
+        help="run only these areas (ml, train_latency, links, explain, ui); repeatable",
     )
     parser.set_defaults(func=run)
 
