@@ -68,7 +68,7 @@ from kiosk.ml.windows import DataWindow
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 300.0  # the whole task: far beyond a visitor's few dozen recordings on a Pi
-# From the task to its first result (the model a visitor waits for), warming up included:
+# From a training task to the model a visitor waits for, warming up included:
 # a cold start on a Pi takes several seconds, a fit of a few hundred recordings a few more.
 FIRST_ANSWER_TIMEOUT_S = 60.0
 # Starting and warming up (imports, one tiny fit): a child silent this long has hung.
@@ -372,7 +372,7 @@ class WorkerRun:
             if self._ready_at is None:
                 return started + self._warm_timeout_s, "warm"
             return self._ready_at + self._idle_s, "idle"
-        if not self._answered:
+        if not self._answered and isinstance(self.task, TrainTask):  # a visitor waits on it
             first = given + self._first_answer_s
             if first < given + self._timeout_s:
                 return first, "answer"
