@@ -39,6 +39,7 @@ import numpy as np
 
 from kiosk.dataset import Recording
 from kiosk.errors import KioskError
+from kiosk.i18n import _
 from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
@@ -792,6 +793,10 @@ class Session:
         learning = self.learning
         for news in learning.collect_training():
             self._learned(news)
+        for failure in learning.workers.take_idle_failures():
+            self.faults.note(
+                _("training process (waiting to be used): {failure}").format(failure=failure)
+            )
 
     def _learned(self, news: Learned) -> None:
         learning = self.learning
@@ -804,8 +809,6 @@ class Session:
             self.messages.cue(Cue.TRAINED)  # it can be tested now; the score follows
         elif news is Learned.SCORE and learning.trained is not None:
             result = learning.trained
-            if result.score_problem is not None:
-                self.faults.note(f"training score: {result.score_problem}")
             metrics = {
                 "cv_accuracy": result.evaluation.accuracy if result.evaluation else None,
                 "classes": list(result.classes),

@@ -110,6 +110,9 @@ class SpareWorker:
         self._failed_starts = 0
         self._closed = False
         self.faults = 0  # processes that died or hung (for the log and tests)
+        # What staff should hear about: warm processes that failed with no task to fail
+        # (a task's failure reaches staff through its job).
+        self.idle_failures: list[str] = []
 
     @property
     def spare(self) -> WorkerRun | None:
@@ -134,6 +137,12 @@ class SpareWorker:
                 return spare
             return self._new_run()
 
+    def take_idle_failures(self) -> list[str]:
+        """The idle processes' failures since the last call, for the staff's fault list."""
+        with self._lock:
+            failures, self.idle_failures = self.idle_failures, []
+        return failures
+
     def stop(self) -> None:
         """End the idle process (the visitor left); nothing is started again until ``prepare``."""
         with self._lock:
@@ -151,6 +160,8 @@ class SpareWorker:
             return
         self.faults += 1
         log.warning("training process failed (pid %s): %s", run.pid, run.error)
+        if run.task is None:
+            self.idle_failures.append(run.error)
         with self._lock:
             self._failed_starts = 0 if run.ready.is_set() else self._failed_starts + 1
             if self._failed_starts >= MAX_FAILED_STARTS:

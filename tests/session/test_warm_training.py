@@ -199,3 +199,18 @@ def test_a_visitor_reset_leaves_no_training_process(journey: Journey) -> None:
     _until(lambda: not _alive(warm), "the training process to go with the visitor")
     journey.advance(0.1)
     assert s.learning.workers.spare is None and s.learning.streaming is None
+
+
+def test_a_warm_process_dying_unused_is_on_the_staffs_fault_list(journey: Journey) -> None:
+    s = journey.session
+    warm = _ready_to_train(journey)
+    os.kill(warm, signal.SIGKILL)
+
+    def noted() -> bool:
+        journey.advance(0.02)  # the session ticks while the process's end is noticed
+        return bool(s.faults.faults)
+
+    _until(noted, "the fault on the staff's list")
+    assert "stopped unexpectedly" in s.faults.faults[0] and s.faults.unseen
+    fresh = s.learning.workers.spare  # and a fresh one, already starting
+    assert fresh is not None and fresh.pid != warm
