@@ -384,6 +384,9 @@ class WorkerRun:
         started = time.monotonic()
         while True:
             with self._lock:
+                if self.stopped:  # ``stop`` came before the child existed to be killed
+                    process.kill()
+                    raise TrainingWorkerError("Learning was stopped.")
                 when, waiting_for = self._deadline(started)
                 left = when - time.monotonic()
                 if left <= 0 and waiting_for == "idle":

@@ -214,3 +214,10 @@ def test_a_warm_process_dying_unused_is_on_the_staffs_fault_list(journey: Journe
     assert "stopped unexpectedly" in s.faults.faults[0] and s.faults.unseen
     fresh = s.learning.workers.spare  # and a fresh one, already starting
     assert fresh is not None and fresh.pid != warm
+
+
+def test_a_process_stopped_as_it_starts_does_not_linger() -> None:
+    run = WorkerRun().start()
+    run.stop()  # before (or just as) the child exists
+    assert run.wait(DEADLINE_S) and run.stopped
+    assert run.pid is None or not _alive(run.pid)
