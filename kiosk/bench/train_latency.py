@@ -208,6 +208,9 @@ def _figures(warm: list[dict[str, float]], cold: list[dict[str, float]]) -> dict
     figures["train_model_speedup_vs_createai"] = round(
         CREATEAI_VISIBLE_MS / figures["train_to_usable_model_ms_p50"], 1
     )
+    # These figures are wall-clock: how busy the machine was says how to read them.
+    figures["train_load_average_1m"] = round(os.getloadavg()[0], 2)
+    figures["train_cpus"] = os.cpu_count() or 0
     figures["train_runs_warm"] = len(warm)
     figures["train_runs_cold"] = len(cold)
     figures["train_ui_plus_child_rss_mb"] = worst(warm + cold, "rss")

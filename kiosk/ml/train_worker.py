@@ -509,8 +509,10 @@ def _train(task: TrainTask, send: Callable[[Message], None]) -> None:
     send(Progress(0.3, "Getting the model ready…", Stage.EXPORT))
     send(Trained(model, model.to_tflite()))
     send(Progress(0.4, "Testing how well it learns…", Stage.SCORE))
+    # The importance is measured on the score's folds: their models are fitted once.
+    folds: Any = _RememberedFits(estimator)  # an estimator to cross_validate, by its shape
     try:
-        evaluation = cross_validate(X, y, classes, task.window, estimator=estimator())
+        evaluation = cross_validate(X, y, classes, task.window, estimator=folds)
     except KioskError as error:  # e.g. one recording of a move: the model still works
         send(Evaluated(problem=str(error)))
     else:
@@ -518,12 +520,33 @@ def _train(task: TrainTask, send: Callable[[Message], None]) -> None:
     if task.importance:
         send(Progress(0.7, "Working out which squares each move needs…", Stage.IMPORTANCE))
         try:
-            values = global_importance(
-                X, y, classes, task.window, fit=lambda X_fit, y_fit: estimator().fit(X_fit, y_fit)
-            )
+            values = global_importance(X, y, classes, task.window, fit=folds.fit)
             send(Importance(values=values))
         except (KioskError, ValueError) as error:  # e.g. too few recordings for folds
             send(Importance(problem=str(error)))
+
+
+class _RememberedFits:
+    """An estimator whose fits are remembered by their rows.
+
+    Cross-validation and the importance train on the same folds (both use
+    ``kiosk.ml.evaluation.stratified_folds``), and a fit is deterministic, so
+    the importance can reuse the score's fold models instead of fitting five
+    more: the same numbers, sooner. Copies (``evaluation.fresh_estimator``)
+    share the memory.
+    """
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+        self.memory: dict[tuple[bytes, bytes], Any] = {}
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Any:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        y = np.ascontiguousarray(y, dtype=np.int64)
+        key = (X.tobytes(), y.tobytes())
+        if key not in self.memory:
+            self.memory[key] = self.make().fit(X, y)
+        return self.memory[key]
 
 
 def _warm_up() -> None:

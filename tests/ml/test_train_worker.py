@@ -306,3 +306,25 @@ def test_training_leaves_scikit_learn_out_of_this_process() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_importance_reuses_the_scores_fold_models_with_the_same_numbers() -> None:
+    from kiosk.ml.evaluation import cross_validate
+    from kiosk.ml.importance import global_importance
+    from kiosk.ml.training import NetworkClassifier
+
+    samples, labels = _recordings(5)
+    X = feature_matrix(samples, CURRENT_WINDOW)
+    made: list[object] = []
+
+    def make() -> NetworkClassifier:
+        made.append(None)
+        return NetworkClassifier(MOVES, CURRENT_WINDOW)
+
+    folds = train_worker._RememberedFits(make)
+    evaluation = cross_validate(X, labels, MOVES, CURRENT_WINDOW, estimator=folds)
+    importance = global_importance(X, labels, MOVES, CURRENT_WINDOW, fit=folds.fit)
+    assert len(made) == evaluation.k_folds  # five fold models, not ten
+    fresh = cross_validate(X, labels, MOVES, CURRENT_WINDOW)
+    np.testing.assert_array_equal(evaluation.predicted, fresh.predicted)
+    np.testing.assert_array_equal(importance, global_importance(X, labels, MOVES, CURRENT_WINDOW))
