@@ -73,6 +73,8 @@ DEFAULT_TIMEOUT_S = 300.0  # the whole task: far beyond a visitor's few dozen re
 FIRST_ANSWER_TIMEOUT_S = 60.0
 # Starting and warming up (imports, one tiny fit): a child silent this long has hung.
 WARM_TIMEOUT_S = 120.0
+# A warm child says it has its task at once (a Progress); silent this long, it has hung.
+ACKNOWLEDGE_TIMEOUT_S = 10.0
 # A warm child nobody gave a task to goes after this long (the visitor left); the next
 # recording starts another.
 IDLE_LIFETIME_S = 600.0
@@ -204,11 +206,12 @@ _ANSWERS = (Trained, Compared)
 class WorkerRun:
     """One child process and its one task; ``on_message`` gets each message on the reader thread.
 
-    The task can come with the run, or later through ``give`` (a warm spare:
-    ``start`` it early, ``give`` it the task when it is wanted). ``ready`` is
-    set once the child is warm, ``done`` once it has finished, failed or been
-    let go; ``error`` then says why it failed, in words for the screen, or is
-    None. ``on_end`` (if given) is called on the reader thread at the very end.
+        The task can come with the run, or later through ``give`` (a warm spare:
+        ``start`` it early, ``give`` it the task when it is wanted). ``ready`` is
+        set once the child is warm, ``done`` once it has finished, failed or been
+        let go; ``error`` then says why it failed, in words for the screen, or is
+        None. ``on_end`` (if given) is called on the reader thread at the end, just
+    before ``done`` is set.
     """
 
     def __init__(
@@ -220,6 +223,7 @@ class WorkerRun:
         first_answer_s: float = FIRST_ANSWER_TIMEOUT_S,
         warm_timeout_s: float = WARM_TIMEOUT_S,
         idle_s: float = IDLE_LIFETIME_S,
+        acknowledge_s: float = ACKNOWLEDGE_TIMEOUT_S,
         on_end: Callable[[WorkerRun], None] | None = None,
     ) -> None:
         if task is not None and not isinstance(task, TrainTask | CompareTask):
@@ -229,6 +233,7 @@ class WorkerRun:
         self.expired = False  # let go unused after ``idle_s``
         self.stopped = False  # stopped on purpose (``stop``)
         self.peak_rss_mb = 0.0  # the child's, from ``Finished``
+        self.unresponsive = False  # it was warm but never answered its task (hung while idle)
         self.ready = threading.Event()
         self.done = threading.Event()
         self._on_message = on_message
@@ -237,9 +242,11 @@ class WorkerRun:
         self._first_answer_s = first_answer_s
         self._warm_timeout_s = warm_timeout_s
         self._idle_s = idle_s
+        self._acknowledge_s = acknowledge_s
         self._lock = threading.Lock()  # task hand-over vs. the reader letting the child go
         self._given_at: float | None = time.monotonic() if task is not None else None
         self._answered = False
+        self._heard = False  # a message came after the task
         self._closing = False
         self._ready_at: float | None = None
         self._connection: Connection | None = None
@@ -325,12 +332,14 @@ class WorkerRun:
                 if process.poll() is None:
                     process.kill()
                 process.wait()
-            self.done.set()
+            # Before ``done``: whoever waits for this run finds what ``on_end`` did (a fresh
+            # spare process) already done.
             if self._on_end is not None:
                 try:
                     self._on_end(self)
                 except Exception:
                     log.exception("after the %s worker ended", self.name)
+            self.done.set()
 
     def _send_task(self, connection: Connection) -> None:
         # If the child has died, sending fails; its exit is reported by the reader.
@@ -372,11 +381,13 @@ class WorkerRun:
             if self._ready_at is None:
                 return started + self._warm_timeout_s, "warm"
             return self._ready_at + self._idle_s, "idle"
+        candidates = [(given + self._timeout_s, "task")]
         if not self._answered and isinstance(self.task, TrainTask):  # a visitor waits on it
-            first = given + self._first_answer_s
-            if first < given + self._timeout_s:
-                return first, "answer"
-        return given + self._timeout_s, "task"
+            candidates.append((given + self._first_answer_s, "answer"))
+        if self._ready_at is not None and not self._heard:
+            # A warm child answers a task at once; one that does not has hung while idle.
+            candidates.append((max(given, self._ready_at) + self._acknowledge_s, "acknowledge"))
+        return min(candidates)
 
     def _converse(self, connection: Connection) -> None:
         process = self._process
@@ -422,12 +433,21 @@ class WorkerRun:
                     log.error("%s worker traceback:\n%s", self.name, text)
                     text = "Something went wrong while learning. Please try again."
                 raise TrainingWorkerError(text)
+            self._heard = self._given_at is not None
             if isinstance(message, _ANSWERS):
                 self._answered = True
             if self._on_message is not None:
                 self._on_message(message)
 
     def _timed_out(self, waiting_for: str) -> TrainingWorkerError:
+        if waiting_for == "acknowledge":
+            self.unresponsive = True
+            return TrainingWorkerError(
+                _(
+                    "The learning helper did not answer within {seconds} seconds and was "
+                    "stopped. Please try again."
+                ).format(seconds=f"{self._acknowledge_s:g}")
+            )
         if waiting_for == "warm":
             return TrainingWorkerError(
                 _(

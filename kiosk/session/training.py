@@ -20,7 +20,8 @@ changes.
 A visitor should not wait for a Python interpreter to import scikit-learn, so
 ``SpareWorker`` keeps one training process started and warmed up ahead of
 Train (the session asks for it while the visitor records). If that process
-dies or hangs, the job fails with words for the screen and a fresh process
+has hung while it waited, a fresh one takes the task; if it dies or hangs
+during the task, the job fails with words for the screen and a fresh process
 is started for the next try.
 """
 
@@ -169,7 +170,8 @@ class SpareWorker:
                     "training processes keep failing before they are ready: not starting more"
                 )
                 return
-            if self._closed or (self._spare is not None and self._spare.alive):
+            spare = self._spare
+            if self._closed or (spare is not None and spare is not run and spare.alive):
                 return
             self._spare = self._new_run()
 
@@ -263,6 +265,11 @@ class TrainingJob:
             task = TrainTask(features, self._labels, self._classes, self._window, kind=self._kind)
             run = self._hand_over(task)
             run.wait()
+            if run.unresponsive and self.result is None:
+                # The warm process had hung while it waited: a fresh one takes the task.
+                log.warning("training process %s never answered: a fresh one takes over", run.pid)
+                run = self._hand_over(task)
+                run.wait()
             self.peak_rss_mb = run.peak_rss_mb
             if run.error is not None:
                 raise TrainingWorkerError(run.error)

@@ -108,13 +108,31 @@ def test_a_process_killed_during_the_task_fails_the_job_with_words(workers: Spar
     assert _warm(workers).pid != spare.pid  # the next try starts warm again
 
 
-def test_a_hung_process_is_stopped_and_replaced() -> None:
+def test_a_process_hung_while_waiting_is_replaced_and_the_visitor_still_gets_a_model() -> None:
+    workers = SpareWorker(partial(WorkerRun, acknowledge_s=0.5))
+    try:
+        spare = _warm(workers)
+        os.kill(spare.pid, signal.SIGSTOP)  # hangs while idle: alive, silent
+        samples, labels = _recordings()
+        job = TrainingJob(samples, labels, MOVES, CURRENT_WINDOW, workers=workers).start()
+        assert job.wait(DEADLINE_S) and job.error is None, job.error
+        assert job.result is not None and job.worker_pid != spare.pid
+        assert spare.unresponsive and workers.faults == 1
+        _until(lambda: not _alive(spare.pid), "the hung process to be killed")
+        assert workers.spare is None  # one process at a time: no spare beside the job's
+    finally:
+        workers.stop()
+
+
+def test_a_process_hung_during_the_task_fails_the_job_and_is_replaced() -> None:
     workers = SpareWorker(partial(WorkerRun, first_answer_s=1.0))
     try:
         spare = _warm(workers)
-        os.kill(spare.pid, signal.SIGSTOP)  # hangs: alive, silent
         samples, labels = _recordings()
+        os.kill(spare.pid, signal.SIGSTOP)
         job = TrainingJob(samples, labels, MOVES, CURRENT_WINDOW, workers=workers).start()
+        _until(lambda: spare.task is not None, "the task to be handed over")
+        # It acknowledged nothing, but the model's deadline is the shorter here.
         assert job.wait(DEADLINE_S)
         assert job.result is None and "longer than" in (job.error or "")
         _until(lambda: not _alive(spare.pid), "the hung process to be killed")
