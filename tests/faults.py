@@ -296,7 +296,8 @@ def visit_child(db_path: str, train: bool = False) -> None:
         tell_kept()
         if train and saved >= 6:
             session.train()
-            while session.learning.training is not None:
+            # The model is saved with its honest score, which follows it.
+            while session.learning.training is not None or session.learning.scoring:
                 advance(0.05)
                 time.sleep(0.01)
             if session.learning.trained is not None:

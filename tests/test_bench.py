@@ -24,6 +24,16 @@ REQUIRED = {
         "predict_speedup_vs_sklearn",
     ),
     "links": ("ble_parse_samples_per_s", "serial_parse_samples_per_s"),
+    # Issue 18: Train to a usable model and to the honest score, warm and the old cold path.
+    "train_latency": (
+        "train_to_usable_model_ms_p50",
+        "train_to_usable_model_ms_max",
+        "train_to_honest_score_ms_p50",
+        "train_to_honest_score_ms_max",
+        "train_old_path_to_model_ms_p50",
+        "train_createai_visible_ms",
+        "train_ui_plus_child_rss_mb",
+    ),
 }
 
 

@@ -87,7 +87,6 @@ def run() -> dict[str, float | int]:
 
     figures["predictions_per_s"] = _sustained_rate(float_model, arrays, labels)
     figures["train_screen_5x10_ms"] = _train_screen_ms()
-    figures["train_job_5x10_ms"] = _train_job_ms()
     figures.update(_few_shot())
     return {key: _round(value) for key, value in figures.items()}
 
@@ -96,9 +95,9 @@ def _train_screen_ms() -> float:
     """The learning work behind the train screen for 5 moves x 10 recordings (median of 3).
 
     Features of every recording, the cross-validated estimate, the final model
-    and its TFLite export, in this process (``train_job_5x10_ms`` adds starting
-    the child interpreter). Synthetic 1 s gestures, so the figure means the
-    same everywhere.
+    and its TFLite export, in this process (``kiosk.bench.train_latency`` times
+    the whole path from Train to a usable model, warm and cold). Synthetic 1 s
+    gestures, so the figure means the same everywhere.
     """
     arrays, labels, moves = _five_by_ten()
     times = []
@@ -108,22 +107,6 @@ def _train_screen_ms() -> float:
         cross_validate(X, labels, moves, CURRENT_WINDOW)
         train_model(X, labels, moves, CURRENT_WINDOW).to_tflite()
         times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
-
-
-def _train_job_ms() -> float:
-    """The same 5 x 10 recordings through the real ``TrainingJob`` (median of 3): starting
-    the child interpreter and its scikit-learn imports included, until the model is here."""
-    from kiosk.session.training import TrainingJob
-
-    arrays, labels, moves = _five_by_ten()
-    times = []
-    for _ in range(3):
-        job = TrainingJob(arrays, labels, moves, CURRENT_WINDOW).start()
-        job.wait(300)
-        if job.result is None:
-            raise RuntimeError(f"training failed in the bench: {job.error}")
-        times.append(job.result.seconds * 1e3)
     return statistics.median(times)
 
 

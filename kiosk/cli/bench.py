@@ -28,6 +28,7 @@ from typing import Any
 
 BENCH_MODULES = (
     "kiosk.bench.ml",
+    "kiosk.bench.train_latency",
     "kiosk.bench.links",
     "kiosk.bench.explain",
     "kiosk.bench.ui",
@@ -46,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="AREA",
-        help="run only these areas (ml, links, explain, ui); repeatable",
+        help="run only these areas (ml, train_latency, links, explain, ui); repeatable",
     )
     parser.add_argument(
         "--window",

@@ -3,22 +3,22 @@
 After training, the train screen offers "Explore": a map of every recording
 (coloured by move, the ones the honest test got wrong marked), which squares
 each move needs (permutation importance on the cross-validation folds, which
-trains extra models) and the average fingerprint of each move. The test
-screen's "Why?" panel uses the same live explainer (saliency, similar
-recordings, the live point on the map). All of it is computed here on a worker
-thread; the screens only draw what ``ExploreResult`` holds.
+trains extra models, so the training process measures it and it arrives
+after the score: ``Explorer.add_importance``) and the average fingerprint of
+each move. The test screen's "Why?" panel uses the same live explainer
+(saliency, similar recordings, the live point on the map). It is computed here
+on a worker thread; the screens only draw what ``ExploreResult`` holds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from kiosk.errors import KioskError
-from kiosk.ml.explain import LiveExplainer, MapPicture, global_importance, importance_strength
+from kiosk.ml.explain import LiveExplainer, MapPicture, importance_strength
 from kiosk.ml.windows import DataWindow
 from kiosk.session.background import BackgroundJob
 
@@ -54,41 +54,26 @@ class ExploreResult:
 
 
 class ExploreJob(BackgroundJob):
-    """Builds the live explainer, then the global importance, on its own thread."""
+    """Builds the live explainer (map, averages) on its own thread."""
 
     name = "explore"
     # The score screen still works without the pictures.
     failure = "Could not prepare the pictures ({error})."
 
-    def __init__(self, trained, window: DataWindow, importance: Callable | None = None) -> None:
+    def __init__(self, trained, window: DataWindow) -> None:
         super().__init__()
         self._trained = trained  # kiosk.session.training.TrainingResult
         self._window = window
-        self._importance = importance or global_importance
-        self.explainer_ready: ExploreResult | None = None  # set as soon as the explainer exists
         self.result: ExploreResult | None = None
 
     def _work(self) -> None:
         r = self._trained
+        predicted = r.evaluation.predicted if r.evaluation is not None else None
         explainer = LiveExplainer(
-            r.model, r.features, r.labels, r.fingerprints, predicted=r.evaluation.predicted
+            r.model, r.features, r.labels, r.fingerprints, predicted=predicted
         )
-        first = ExploreResult(
-            explainer,
-            tuple(r.classes),
-            explainer.picture,
-            explainer.averages,
-            None,
-        )
-        self.explainer_ready = first
-        strength = None
-        try:
-            raw = self._importance(r.features, r.labels, list(r.classes), self._window)
-            strength = importance_strength(raw)
-        except (KioskError, ValueError) as error:  # too few recordings for folds, say
-            log.warning("global importance skipped: %s", error)
         self.result = ExploreResult(
-            explainer, first.class_names, first.map_picture, first.averages, strength
+            explainer, tuple(r.classes), explainer.picture, explainer.averages, None
         )
 
 
@@ -99,33 +84,52 @@ class Explorer:
         self.job: ExploreJob | None = None
         self.result: ExploreResult | None = None
         self.view: str | None = None  # an ExploreView page while exploring, else None
+        self._importance: np.ndarray | None = None  # 0..1 per move, once it has arrived
+        self.importance_problem: str | None = None  # why it will not arrive
 
     def start(self, trained, window: DataWindow) -> None:
         """Begin preparing the pictures for a freshly trained model (forgets the old ones)."""
         self.result = None
-        # The training worker measures the importance too (scikit-learn stays out of this process).
-        self.job = ExploreJob(trained, window, getattr(trained, "importance", None)).start()
+        self._importance = None
+        self.importance_problem = None
+        self.job = ExploreJob(trained, window).start()
+
+    def add_importance(self, raw: np.ndarray | None, problem: str | None = None) -> None:
+        """The training process's global importance (or why there is none) has arrived."""
+        if self._importance is not None or self.importance_problem is not None:
+            return
+        if raw is None:
+            self.importance_problem = problem or "not measured"
+            log.warning("global importance skipped: %s", self.importance_problem)
+            return
+        self._importance = importance_strength(raw)
+        self.poll()
 
     def reset(self) -> None:
         self.job = None
         self.result = None
         self.view = None
+        self._importance = None
+        self.importance_problem = None
 
     def poll(self) -> None:
-        """Collect the job's results (cheap; called every tick)."""
+        """Collect the job's result and the importance (cheap; called every tick)."""
         job = self.job
         if job is None:
             return
-        if self.result is None and job.explainer_ready is not None:
-            self.result = job.explainer_ready
-        if job.done and job.result is not None and self.result is not job.result:
+        if self.result is None and job.result is not None:
             self.result = job.result
-        # The finished job stays (until ``start`` or ``reset``): a caller holding on
-        # to it may still wait on it, however soon the importance arrived.
+        result = self.result
+        if result is not None and result.importance is None and self._importance is not None:
+            self.result = dataclasses.replace(result, importance=self._importance)
 
     @property
     def busy(self) -> bool:
-        return self.job is not None and not self.job.done
+        """Something is still to come: the pictures, or the importance."""
+        if self.job is None:
+            return False
+        waiting = self._importance is None and self.importance_problem is None
+        return not self.job.done or (waiting and self.job.error is None)
 
     @property
     def explainer(self) -> LiveExplainer | None:

@@ -67,6 +67,8 @@ class Score:
 
 
 def honest_score(result: TrainingResult) -> Score:
+    """The score of a model whose evaluation has arrived (``result.scored``)."""
+    assert result.evaluation is not None
     confusion = np.asarray(result.evaluation.confusion)
     return Score(int(np.trace(confusion)), int(confusion.sum()))
 
@@ -96,7 +98,7 @@ class ModelChoice:
 
     def score(self, kind: str, version: int) -> Score | None:
         result = self.result_for(kind, version)
-        return None if result is None else honest_score(result)
+        return None if result is None or result.evaluation is None else honest_score(result)
 
     def reset(self) -> None:
         self.kind = NETWORK

@@ -58,7 +58,7 @@ from kiosk.session.explore import ExploreView, WhyView
 from kiosk.session.faults import StaffFaults, visitor_words
 from kiosk.session.fingerprint_words import N_SQUARES, square_words
 from kiosk.session.idle import IdleWatch
-from kiosk.session.learning import Learning
+from kiosk.session.learning import Learned, Learning
 from kiosk.session.messages import Cue, Messages, Tone
 from kiosk.session.model_choice import NETWORK
 from kiosk.session.own_move import OwnMove, Step
@@ -510,7 +510,7 @@ class Session:
         learning = self.learning
         if not self.settings.teacher_mode or self.screen is not Screen.TRAIN:
             return
-        if learning.training is not None:
+        if learning.streaming is not None:  # its score is still on the way
             self._say(_("It is still learning: wait a moment."), Tone.INFO)
             return
         learning.choice.pick(kind)
@@ -997,7 +997,9 @@ class Session:
         self._say("That could not be saved, sorry.")
 
     def close(self) -> None:
-        """The kiosk stops: every queued change is saved, the writer thread joined."""
+        """The kiosk stops: every queued change is saved, the writer thread joined, and no
+        training process or prediction thread outlives the session."""
+        self.learning.close()
         self.writer.close()
 
     def _open_link(self, opener: Callable[[], Link]) -> None:
@@ -1062,30 +1064,40 @@ class Session:
     def _recording_kept(self, _entry: object) -> None:
         self.recordings_made += 1
         self.messages.cue(Cue.DONE)
+        if all(action.recordings for action in self.data.actions):
+            self.learning.prepare()  # every move started: warm the training process
 
     def _collect_training(self) -> None:
         learning = self.learning
-        if learning.training is None or not learning.training.done:
-            return
-        result = learning.collect_training()
-        if result is None:
+        for news in learning.collect_training():
+            self._learned(news)
+        for failure in learning.workers.take_idle_failures():
+            self.faults.note(
+                _("training process (waiting to be used): {failure}").format(failure=failure)
+            )
+
+    def _learned(self, news: Learned) -> None:
+        learning = self.learning
+        if news is Learned.FAILED:
             # The detail (a missing runtime, a crashed worker) is for staff.
             self.faults.note(f"training: {learning.training_error}")
             learning.training_error = "Something went wrong while learning: please try again."
             self.messages.cue(Cue.PROBLEM)
-            return
-        metrics = {
-            "cv_accuracy": result.evaluation.accuracy,
-            "classes": list(result.classes),
-            "recordings": len(result.labels),
-        }
-        if result.tflite:  # the network; nearest neighbours has no model file to keep
-            project = self.data.project_id
-            self.writer.submit(
-                lambda store: store.save_model(project, result.tflite, metrics),
-                on_error=self._store_failed,
-            )
-        self.messages.cue(Cue.TRAINED)
+        elif news is Learned.MODEL:
+            self.messages.cue(Cue.TRAINED)  # it can be tested now; the score follows
+        elif news is Learned.SCORE and learning.trained is not None:
+            result = learning.trained
+            metrics = {
+                "cv_accuracy": result.evaluation.accuracy if result.evaluation else None,
+                "classes": list(result.classes),
+                "recordings": len(result.labels),
+            }
+            if result.tflite:  # the network; nearest neighbours has no model file to keep
+                project = self.data.project_id
+                self.writer.submit(
+                    lambda store: store.save_model(project, result.tflite, metrics),
+                    on_error=self._store_failed,
+                )
 
     def _threaded_prediction(self) -> bool:
         if self._predict_in_thread is not None:

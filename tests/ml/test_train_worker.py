@@ -1,8 +1,10 @@
 """The training worker: a child process does the scikit-learn work; failures become words.
 
 Behaviour, not timing: the parent gets a usable model without importing
-scikit-learn, a crash / kill / timeout in the child ends the job with a
-message for the screen, and the parent process carries on.
+scikit-learn, the model before the score and the score before the importance,
+a crash / kill / hang / timeout in the child ends the job with a message for
+the screen (and a fresh warm process for the next try), and the parent
+process carries on.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -23,10 +26,13 @@ from kiosk.microbit.gestures import synthesize
 from kiosk.ml import train_worker
 from kiosk.ml.features import feature_matrix
 from kiosk.ml.train_worker import (
+    Evaluated,
     Failed,
     Finished,
     Importance,
     Progress,
+    Ready,
+    Stage,
     Trained,
     TrainTask,
     WorkerRun,
@@ -47,22 +53,53 @@ def _recordings(per_move: int = 4) -> tuple[list[np.ndarray], np.ndarray]:
     return samples, np.array(labels)
 
 
-def test_training_job_returns_a_working_model_and_importance() -> None:
+def test_training_job_returns_a_working_model_then_its_score_and_importance() -> None:
     samples, labels = _recordings()
     job = TrainingJob(samples, labels, MOVES, CURRENT_WINDOW).start()
     assert job.wait(120)
-    assert job.error is None and job.result is not None
+    assert job.error is None and job.result is not None and job.model_ready
     result = job.result
-    assert result.evaluation.accuracy >= 0.75
+    assert result.evaluation is not None and result.evaluation.accuracy >= 0.75
     assert result.evaluation.predicted.shape == labels.shape
+    assert result.seconds <= (result.score_seconds or 0.0)  # the score came after the model
     # The TFLite model loaded here answers as the network the worker trained.
     features = result.features[:5]
     np.testing.assert_allclose(
         result.classifier.predict_proba(features), result.model.predict_proba(features), atol=1e-5
     )
-    assert result.importance is not None
-    importance = result.importance()
-    assert importance.shape == (len(MOVES), 24) and np.isfinite(importance).all()
+    assert result.importance is not None and result.importance_problem is None
+    assert result.importance.shape == (len(MOVES), 24) and np.isfinite(result.importance).all()
+    assert job.stage == Stage.DONE and job.peak_rss_mb > 0
+
+
+class _HeldAtTheModel(TrainingJob):
+    """A job whose reader thread waits after the model until ``release`` is set: what the
+    visitor has while the score is still being measured."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.release = threading.Event()
+
+    def _message(self, message) -> None:
+        super()._message(message)
+        if isinstance(message, Trained):
+            assert self.release.wait(120)
+
+
+def test_the_model_predicts_before_the_score_arrives() -> None:
+    samples, labels = _recordings()
+    job = _HeldAtTheModel(samples, labels, MOVES, CURRENT_WINDOW).start()
+    try:
+        assert job.wait_model(120), job.error
+        result = job.result
+        assert result is not None and result.evaluation is None and not result.scored
+        assert result.importance is None and not job.done
+        probabilities = result.classifier.predict_proba(result.features[0])
+        assert probabilities.shape == (len(MOVES),)
+    finally:
+        job.release.set()
+    assert job.wait(120) and job.error is None
+    assert job.result is not None and job.result.evaluation is not None
 
 
 def test_a_killed_worker_ends_the_job_with_a_message() -> None:
@@ -84,11 +121,13 @@ def test_a_worker_that_takes_too_long_is_stopped() -> None:
     assert job.result is None and "longer than" in job.error
 
 
-def test_a_dataset_problem_in_the_worker_is_reported_in_its_own_words() -> None:
+def test_one_recording_per_move_gives_a_model_and_says_why_there_is_no_score() -> None:
     samples, labels = _recordings(1)  # one recording per move: no honest estimate possible
     job = TrainingJob(samples, labels, MOVES, CURRENT_WINDOW).start()
     assert job.wait(60)
-    assert job.result is None and "at least 2 recordings" in job.error
+    assert job.error is None and job.result is not None
+    assert job.result.evaluation is None and "at least 2 recordings" in job.result.score_problem
+    assert job.result.scored  # known not to come: no screen waits for it
 
 
 def test_a_bug_in_the_worker_is_logged_and_said_plainly(caplog: pytest.LogCaptureFixture) -> None:
@@ -99,22 +138,28 @@ def test_a_bug_in_the_worker_is_logged_and_said_plainly(caplog: pytest.LogCaptur
     assert "Traceback" in caplog.text
 
 
-def test_the_worker_gets_features_and_answers_in_typed_messages() -> None:
+def test_the_worker_gets_features_and_answers_in_typed_messages_model_first() -> None:
     samples, labels = _recordings()
     features = feature_matrix(samples, CURRENT_WINDOW)
     messages: list[object] = []
     run = WorkerRun(TrainTask(features, labels, MOVES, CURRENT_WINDOW), messages.append).start()
     assert run.wait(120) and run.error is None
+    assert run.ready.is_set() and run.peak_rss_mb > 0
     kinds = [type(m) for m in messages]
-    assert kinds[0] is Progress and Trained in kinds and kinds[-1] is Importance
-    assert kinds.index(Trained) < kinds.index(Importance)
+    # The model first, then the honest score, then the importance.
+    assert kinds.index(Trained) < kinds.index(Evaluated) < kinds.index(Importance)
+    assert kinds[0] is Progress and kinds[-1] is Importance
     trained = next(m for m in messages if isinstance(m, Trained))
     np.testing.assert_array_equal(trained.model.training_features, features)  # the features sent
     assert trained.tflite == trained.model.to_tflite()
-    assert all(
-        isinstance(m, Progress) and 0 < m.fraction < 1 for m in messages[: kinds.index(Trained)]
-    )
-    assert Finished not in kinds and Failed not in kinds  # those end the run, never reach here
+    evaluated = next(m for m in messages if isinstance(m, Evaluated))
+    assert evaluated.problem is None and evaluated.evaluation.n == len(labels)
+    # Each stage announced before its work, in the order the train screen lists them.
+    stages = [m.stage for m in messages if isinstance(m, Progress)]
+    assert stages == [Stage.MODEL, Stage.EXPORT, Stage.SCORE, Stage.IMPORTANCE]
+    assert all(0 < m.fraction < 1 for m in messages if isinstance(m, Progress))
+    # Those end or open the run, never reach the callback.
+    assert Finished not in kinds and Failed not in kinds and Ready not in kinds
 
 
 def test_compare_in_worker_trains_both_sides() -> None:
@@ -193,7 +238,7 @@ def test_the_worker_dies_with_the_app(tmp_path) -> None:
         samples = [synthesize(m, 1.0, seed=10 * i + s) for i, m in enumerate(moves)
                    for s in range(30)]
         job = TrainingJob(samples, np.repeat(np.arange(5), 30), moves, CURRENT_WINDOW).start()
-        while job.progress < 0.2:  # the child has its task and is training
+        while job.stage not in ("score", "importance"):  # the child is training
             time.sleep(0.001)
         print(job.worker_pid, flush=True)
         time.sleep(600)
@@ -253,7 +298,7 @@ def test_training_leaves_scikit_learn_out_of_this_process() -> None:
                                   predicted=r.evaluation.predicted)
         explainer.explain(r.features[0])
         r.classifier.predict_proba(r.features[0])
-        r.importance()
+        assert r.importance is not None and r.evaluation is not None
         print(sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "scipy")))
         """
     )
@@ -261,3 +306,25 @@ def test_training_leaves_scikit_learn_out_of_this_process() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_importance_reuses_the_scores_fold_models_with_the_same_numbers() -> None:
+    from kiosk.ml.evaluation import cross_validate
+    from kiosk.ml.importance import global_importance
+    from kiosk.ml.training import NetworkClassifier
+
+    samples, labels = _recordings(5)
+    X = feature_matrix(samples, CURRENT_WINDOW)
+    made: list[object] = []
+
+    def make() -> NetworkClassifier:
+        made.append(None)
+        return NetworkClassifier(MOVES, CURRENT_WINDOW)
+
+    folds = train_worker._RememberedFits(make)
+    evaluation = cross_validate(X, labels, MOVES, CURRENT_WINDOW, estimator=folds)
+    importance = global_importance(X, labels, MOVES, CURRENT_WINDOW, fit=folds.fit)
+    assert len(made) == evaluation.k_folds  # five fold models, not ten
+    fresh = cross_validate(X, labels, MOVES, CURRENT_WINDOW)
+    np.testing.assert_array_equal(evaluation.predicted, fresh.predicted)
+    np.testing.assert_array_equal(importance, global_importance(X, labels, MOVES, CURRENT_WINDOW))

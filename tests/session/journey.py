@@ -125,8 +125,14 @@ class Journey:
         assert s.staff.unlocked
 
     def finish_explore(self) -> None:
-        """Wait for the explore pictures' worker thread (it may be done already), then tick."""
-        job = self.session.learning.explore.job
+        """Wait for everything training sends (score, importance) and the explore pictures'
+        worker thread (each may be done already), then tick."""
+        learning = self.session.learning
+        streaming = learning.streaming
+        if streaming is not None:
+            assert streaming.wait(120), "training did not finish"
+        self.advance(0.1)  # the session collects the score, then the importance
+        job = learning.explore.job
         if job is not None:
             job.wait(120)
         self.advance(0.05)

@@ -69,11 +69,17 @@ def test_the_class_switches_to_neighbours_and_it_recognises_live(make_journey) -
     for index, gesture in enumerate(("still", "shake", "circle")):
         s.set_pretend_gesture(gesture)
         journey.advance(1.2)
-        hits = 0
-        for _ in range(50):
+        # Five seconds of the gesture: nearest neighbours on four recordings a move follows
+        # the pretend board's variations (a shake can look like a circle for a second), so
+        # the check is that the move is the answer most of the time, and the most frequent.
+        answers = []
+        for _ in range(250):
             journey.advance(0.02)
-            hits += int(s.learning.tester.detected == index)
-        assert hits >= 25, f"{gesture} recognised in only {hits} of 50 ticks by neighbours"
+            answers.append(s.learning.tester.detected)
+        hits = answers.count(index)
+        assert hits >= 100, f"{gesture} recognised in only {hits} of 250 ticks by neighbours"
+        others = [answers.count(c) for c in range(3) if c != index]
+        assert hits > max(others), (gesture, hits, others)
     assert s.link._next_icon() == icon_cells(s.data.actions[2].icon)  # the board shows it
     # "Why?" works for neighbours: squares (by occlusion), nearest recordings, the map.
     explanation = s.learning.explanation

@@ -107,12 +107,18 @@ def test_a_dead_training_worker_leaves_the_kiosk_running(journey: Journey) -> No
     journey.record(0, 3)
     journey.record(1, 3)
     kept = s.data.n_recordings
+    journey.until(lambda: s.learning.workers.spare is not None, 5)  # warmed while recording
+    spare = s.learning.workers.spare
+    deadline = time.monotonic() + 120
+    while spare.pid is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(spare.pid, signal.SIGSTOP)  # frozen: nothing it was given can come back
     s.train()
     job = s.learning.training
-    deadline = time.monotonic() + 30
-    while job.worker_pid is None and time.monotonic() < deadline:
+    while spare.task is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    os.kill(job.worker_pid, signal.SIGKILL)
+    assert job.worker_pid == spare.pid and not job.model_ready
+    os.kill(spare.pid, signal.SIGKILL)
     job.wait(60)
     journey.advance(0.1)  # the session carries on ticking
     assert s.learning.training is None and s.learning.trained is None

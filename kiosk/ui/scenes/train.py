@@ -1,13 +1,15 @@
 """Train screen: progress while the model learns, then an honest score and a confusion matrix.
 
-While it learns, the training job's own stages are listed and the one under
-way is marked (no made-up percentage: the longest stage has no steps to
-count). The score is cross-validated: every recording is judged by a model
-that never saw it, so it is what to expect from new movements. The confusion
-matrix names the moves on both axes ("you did" down, "it guessed" across);
-after a weak score, one sentence names the mix-up that matters and what to do.
+While it learns, the training job's own stages are listed as they happen and
+the one under way is marked (no made-up percentage: the stages have no steps
+to count). The model comes first: as soon as it is here "Test it" works and
+the list goes on with the score being measured. The score is cross-validated:
+every recording is judged by a model that never saw it, so it is what to
+expect from new movements. The confusion matrix names the moves on both axes
+("you did" down, "it guessed" across); after a weak score, one sentence names
+the mix-up that matters and what to do.
 
-Once trained, tabs above the score let the visitor explore what the model
+Once scored, tabs above the score let the visitor explore what the model
 learned: a map of every recording (mistakes marked), which squares each move
 needs, and the average fingerprints (labelled as averages). The pictures are
 computed by the session off the UI thread; this scene only draws them.
@@ -26,12 +28,14 @@ from functools import partial
 import numpy as np
 import pygame
 
-from kiosk.i18n import _
+from kiosk.i18n import N_, _
+from kiosk.ml.train_worker import Stage
 from kiosk.session.advice import confusion_advice
 from kiosk.session.explore import ExploreView
 from kiosk.session.model_choice import NEIGHBOURS, NETWORK, model_name, model_sentence
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
+from kiosk.session.training import TrainingJob
 from kiosk.ui import draw, explain_views, theme
 from kiosk.ui.geometry import Rect, columns, inset, take_bottom, take_top
 from kiosk.ui.scenes.base import Scene
@@ -46,21 +50,33 @@ TABS = (
 )
 
 
-# The training job's stages, in order (``kiosk.ml.train_worker`` sends these words).
+# The training job's stages, in the order they happen (``kiosk.ml.train_worker.Stage``).
+# "Starting" is listed only when the job really waited for its process to get ready.
 STAGES = (
-    "Measuring the fingerprints",
-    "Testing how well it learns",
-    "Learning from all your recordings",
-    "Getting the model ready",
+    (Stage.FEATURES, N_("Measuring the fingerprints")),
+    (Stage.STARTING, N_("Waking up the learning helper")),
+    (Stage.MODEL, N_("Learning from all your recordings")),
+    (Stage.EXPORT, N_("Getting the model ready")),
+    (Stage.SCORE, N_("Testing how well it learns")),
 )
 
 
-def stage_index(stage: str) -> int:
-    """Which of ``STAGES`` the job is at (0 before the first arrives)."""
-    for i, words in enumerate(STAGES):
-        if stage.startswith(words):
-            return i
-    return len(STAGES) if stage.startswith("Done") else 0
+def stage_rows(job: TrainingJob | None, scoring: bool) -> list[tuple[str, str]]:
+    """(words, state) per stage to list; state is "done", "now" or "next".
+
+    ``scoring``: the model is here and only the score is still to come.
+    """
+    seen = list(job.stages) if job is not None else []
+    at = job.stage if job is not None else Stage.SCORE
+    if scoring and Stage.ORDER.index(at) < Stage.ORDER.index(Stage.SCORE):
+        at = Stage.SCORE  # the model is here: whatever the log says, that much is done
+    rows = []
+    for key, words in STAGES:
+        if key == Stage.STARTING and key not in seen:
+            continue
+        order, now = Stage.ORDER.index(key), Stage.ORDER.index(at)
+        rows.append((words, "done" if order < now else "now" if order == now else "next"))
+    return rows
 
 
 def accuracy_sentence(correct: int, total: int) -> str:
@@ -73,6 +89,8 @@ class TrainScene(Scene):
     title = "The computer is learning"
 
     def title_for(self, session: Session) -> str:
+        if session.learning.scoring and session.learning.training is None:
+            return _("It has learned your moves")
         if session.learning.trained is not None and session.learning.training is None:
             if session.learning.explore.view is not None:
                 return "What did it learn?"
@@ -97,7 +115,16 @@ class TrainScene(Scene):
 
     @staticmethod
     def _showing_results(session: Session) -> bool:
-        return session.learning.training is None and session.learning.trained is not None
+        trained = session.learning.trained
+        return session.learning.training is None and trained is not None and trained.scored
+
+    @staticmethod
+    def _progress_job(session: Session) -> TrainingJob | None:
+        """The job whose stages to list: still learning, or the score still to come."""
+        learning = session.learning
+        if learning.training is not None:
+            return learning.training
+        return learning.streaming if learning.scoring else None
 
     @staticmethod
     def _choosing(session: Session) -> bool:
@@ -116,6 +143,7 @@ class TrainScene(Scene):
             self._choosing(session),
             session.learning.choice.kind,
             session.learning.training is None,
+            session.learning.scoring,
             session.learning.trained is not None and id(session.learning.trained),
             session.learning.training_error,
             explore.view,
@@ -197,7 +225,7 @@ class TrainScene(Scene):
     def _choice_buttons(self, session: Session) -> list[Button]:
         """One button per model: its name and, once trained on these recordings, its score."""
         learning = session.learning
-        job = learning.training
+        job = learning.streaming  # until its score is here too
         out = []
         for kind, rect in zip((NETWORK, NEIGHBOURS), self.choice_rects, strict=True):
             score = learning.choice.score(kind, session.data.version)
@@ -229,6 +257,10 @@ class TrainScene(Scene):
                 surface, self.cache, note, m.body_px, theme.TEXT_DIM, self._note_rect(session)
             )
             return
+        if session.learning.scoring:
+            note = _("You can test it now. Its score is on the way.")
+            draw.wrapped(surface, self.cache, note, m.body_px, theme.GOOD, self._note_rect(session))
+            return
         if session.learning.training_error:
             draw.wrapped(
                 surface,
@@ -246,6 +278,12 @@ class TrainScene(Scene):
             self._draw_explore(surface, session)
             return
         evaluation = result.evaluation
+        if evaluation is None:  # it could not be measured (say, one recording of a move)
+            words = _("It learned, but how well could not be measured: {reason}").format(
+                reason=result.score_problem or ""
+            )
+            draw.wrapped(surface, self.cache, words, m.body_px, theme.ACCENT, self.headline)
+            return
         confusion = np.asarray(evaluation.confusion)
         correct, total = int(np.trace(confusion)), int(confusion.sum())
         colour = theme.GOOD if correct >= 0.8 * total else theme.ACCENT
@@ -378,7 +416,7 @@ class TrainScene(Scene):
                 draw.text(surface, self.cache, str(count), size, theme.TEXT, rect.center, "center")
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
-        job = session.learning.training
+        job = self._progress_job(session)
         if job is None:
             return
         m = self.m
@@ -386,20 +424,15 @@ class TrainScene(Scene):
         pygame.draw.rect(surface, theme.BACKGROUND, area)
         # The job's stages as a list: done ones ticked, the one under way marked and
         # pulsing. Honest: it moves when the job moves, and never pretends a percentage.
-        at = stage_index(job.stage)
         line = int(self.cache.font(m.body_px).get_linesize() * 1.3)
         y = area.top + m.gap
-        for i, words in enumerate(STAGES):
-            if i < at:
-                colour, mark = theme.GOOD, "done"
-            elif i == at:
-                colour, mark = theme.ACCENT, "now"
-            else:
-                colour, mark = theme.TEXT_DIM, ""
+        for key_words, state in stage_rows(job, session.learning.scoring):
+            words = _(key_words)
+            colour = {"done": theme.GOOD, "now": theme.ACCENT}.get(state, theme.TEXT_DIM)
             dot = (area.left + line // 2, y + line // 2)
-            if mark == "done":
+            if state == "done":
                 pygame.draw.circle(surface, theme.GOOD, dot, line // 3)
-            elif mark == "now":
+            elif state == "now":
                 radius = int(line / 3 * (0.75 + 0.25 * math.sin(now * 6.0)))
                 pygame.draw.circle(surface, theme.ACCENT, dot, max(3, radius))
             else:
