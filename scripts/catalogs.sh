@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Issue 17: after changing words on screen, re-extract them and update every catalog.
+#
+#   scripts/catalogs.sh            extract -> kiosk/locale/kiosk.pot, update each .po, compile
+#
+# Then translate what the update marked: new entries have an empty msgstr and
+# changed ones are "#, fuzzy" (tests/test_catalogs.py fails until both are done).
+# Entries whose English is gone are dropped (--ignore-obsolete): an unused
+# translation only misleads. File names are kept, line numbers are not, so a
+# catalog does not change whenever code moves.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+[ -x .venv/bin/pybabel ] || scripts/setup.sh
+pybabel=.venv/bin/pybabel
+$pybabel -q extract -F babel.cfg -o kiosk/locale/kiosk.pot --add-location=file --sort-output \
+    --no-wrap --project=microbit-ml-kiosk --copyright-holder="microbit-ml-kiosk" \
+    -c "Translators:" .
+for code in da de; do
+    $pybabel -q update -D kiosk -i kiosk/locale/kiosk.pot -d kiosk/locale -l "$code" \
+        --init-missing --no-wrap --ignore-obsolete --previous
+done
+$pybabel -q compile -D kiosk -d kiosk/locale --statistics
