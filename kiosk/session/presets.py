@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.i18n import N_, _
+
 # 5 rows, top first; '#' is a lit LED.
 _ICON_ART: dict[str, tuple[str, ...]] = {
     "still": ("#####", "#...#", "#...#", "#...#", "#####"),
@@ -37,20 +39,20 @@ Icon = tuple[tuple[bool, ...], ...]
 
 @dataclass(frozen=True)
 class Preset:
-    name: str  # what the visitor reads
+    name: str  # what the visitor reads (the English: shown through ``_``, in their language)
     icon: str  # a key of the icon table
     gesture: str  # what a pretend (simulated) micro:bit does for it
 
 
 PRESETS: tuple[Preset, ...] = (
-    Preset("Still", "still", "still"),
-    Preset("Shake", "shake", "shake"),
-    Preset("Circle", "circle", "circle"),
-    Preset("Wave", "wave", "wave"),
-    Preset("Tilt", "tilt", "tilt"),
-    Preset("Clap", "clap", "clap"),
-    Preset("Jump", "jump", "jump"),
-    Preset("Spin", "spin", "spin"),
+    Preset(N_("Still"), "still", "still"),
+    Preset(N_("Shake"), "shake", "shake"),
+    Preset(N_("Circle"), "circle", "circle"),
+    Preset(N_("Wave"), "wave", "wave"),
+    Preset(N_("Tilt"), "tilt", "tilt"),
+    Preset(N_("Clap"), "clap", "clap"),
+    Preset(N_("Jump"), "jump", "jump"),
+    Preset(N_("Spin"), "spin", "spin"),
 )
 
 MIN_ACTIONS = 2
@@ -64,8 +66,10 @@ def icon_cells(name: str | None) -> Icon:
 
 
 def preset_named(name: str) -> Preset | None:
+    """The preset called ``name`` in English or in the language on screen (a move keeps
+    the name it was picked under)."""
     for preset in PRESETS:
-        if preset.name.lower() == name.lower():
+        if name.lower() in (preset.name.lower(), _(preset.name).lower()):
             return preset
     return None
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.errors import StorageError, StorageFullError
+from kiosk.i18n import _
 from kiosk.store.database import SAMPLE_DTYPE, Store
 from kiosk.store.schema import migrate
 
@@ -133,7 +134,7 @@ class StartupReport:
     def visitor_line(self) -> str | None:
         """One short sentence for visitors, or None when there is nothing to say."""
         if not self.recording_enabled:
-            return "Recording is switched off for now. Please tell a member of staff."
+            return _("Recording is switched off for now. Please tell a member of staff.")
         return None
 
     @property
