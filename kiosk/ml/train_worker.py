@@ -50,6 +50,7 @@ import numpy as np
 
 import kiosk
 from kiosk.errors import KioskError
+from kiosk.i18n import N_, _
 from kiosk.ml.windows import DataWindow
 
 log = logging.getLogger(__name__)
@@ -193,7 +194,9 @@ class WorkerRun:
             log.warning("%s worker: %s", self.name, error)
         except Exception as error:  # a bug on our side of the connection
             log.exception("%s worker failed", self.name)
-            self.error = f"Something went wrong while learning ({error}). Please try again."
+            self.error = _(
+                "Something went wrong while learning ({error}). Please try again."
+            ).format(error=error)
         finally:
             if connection is not None:
                 connection.close()
@@ -226,7 +229,9 @@ class WorkerRun:
         except OSError as error:
             ours.close()
             raise TrainingWorkerError(
-                f"Could not start the learning helper ({error}). Please try again."
+                _("Could not start the learning helper ({error}). Please try again.").format(
+                    error=error
+                )
             ) from None
         finally:
             theirs.close()
@@ -255,8 +260,10 @@ class WorkerRun:
             except (EOFError, OSError):
                 code = process.wait()
                 raise TrainingWorkerError(
-                    "The learning helper stopped unexpectedly "
-                    f"({_describe_exit(code)}). Your recordings are safe: please try again."
+                    _(
+                        "The learning helper stopped unexpectedly ({why}). "
+                        "Your recordings are safe: please try again."
+                    ).format(why=_describe_exit(code))
                 ) from None
             if isinstance(message, Finished):
                 return
@@ -264,7 +271,7 @@ class WorkerRun:
                 text = message.text
                 if not message.is_kiosk:
                     log.error("%s worker traceback:\n%s", self.name, text)
-                    text = "Something went wrong while learning. Please try again."
+                    text = _("Something went wrong while learning. Please try again.")
                 raise TrainingWorkerError(text)
             self._on_message(message)
 
@@ -296,7 +303,7 @@ def compare_in_worker(
     if run.error is not None:
         raise TrainingWorkerError(run.error)
     if not found:
-        raise TrainingWorkerError("The comparison could not be finished. Please try again.")
+        raise TrainingWorkerError(_("The comparison could not be finished. Please try again."))
     return found[0]
 
 
@@ -327,11 +334,11 @@ def _train(task: TrainTask, send: Callable[[Message], None]) -> None:
     y = np.asarray(task.labels, dtype=np.int64)
     classes = list(task.classes)
     estimator = NetworkClassifier(classes, task.window)
-    send(Progress(0.2, "Testing how well it learns…"))
+    send(Progress(0.2, N_("Testing how well it learns…")))  # shown through _ by the screen
     evaluation = cross_validate(X, y, classes, task.window, estimator=estimator)
-    send(Progress(0.65, "Learning from all your recordings…"))
+    send(Progress(0.65, N_("Learning from all your recordings…")))
     model = NetworkClassifier(classes, task.window).fit(X, y)
-    send(Progress(0.9, "Getting the model ready…"))
+    send(Progress(0.9, N_("Getting the model ready…")))
     send(Trained(evaluation, model, model.to_tflite()))
     if task.importance:
         try:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kiosk.i18n import _
 from kiosk.ml.smoothing import SmoothedSaliency
 from kiosk.ml.windows import DataWindow
 from kiosk.session.explore import Explorer, WhyView
@@ -64,7 +65,7 @@ class Learning:
             return None
         self.training = None
         if job.result is None:
-            self.training_error = job.error or "Learning failed. Please try again."
+            self.training_error = job.error or _("Learning failed. Please try again.")
             return None
         self.trained = job.result
         self.explainer = self.explanation = None

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kiosk.errors import KioskError
+from kiosk.i18n import N_, _
 from kiosk.ml.evaluation import Evaluation
 from kiosk.ml.features import feature_matrix, fingerprint
 from kiosk.ml.runtime import TFLiteClassifier
@@ -83,7 +84,7 @@ class TrainingJob:
         self._labels = np.asarray(labels, dtype=np.int64)
         self._timeout_s = timeout_s
         self.progress = 0.0
-        self.stage = "Getting ready…"
+        self.stage = N_("Getting ready…")  # the stages are English; the screen shows them through _
         self.result: TrainingResult | None = None
         self.error: str | None = None
         self._started = 0.0
@@ -123,7 +124,7 @@ class TrainingJob:
 
     def _main(self) -> None:
         try:
-            self.progress, self.stage = 0.05, "Measuring the fingerprints…"
+            self.progress, self.stage = 0.05, N_("Measuring the fingerprints…")
             features = feature_matrix(self._samples, self._window)
             self._features = features
             run = WorkerRun(
@@ -133,17 +134,19 @@ class TrainingJob:
             )
             self._run = run
             if self._stopped:
-                raise TrainingWorkerError("Learning was stopped.")
+                raise TrainingWorkerError(_("Learning was stopped."))
             run.start().wait()
             if self.result is None:
-                raise TrainingWorkerError(run.error or "Learning failed. Please try again.")
+                raise TrainingWorkerError(run.error or _("Learning failed. Please try again."))
         except KioskError as error:  # a recording too short, or the worker's words
             if self.result is None:
                 self.error = str(error)
                 log.warning("training failed: %s", self.error)
         except Exception as error:  # a bug on this side: the visitor still gets words
             log.exception("training failed")
-            self.error = f"Something went wrong while learning ({error}). Please try again."
+            self.error = _(
+                "Something went wrong while learning ({error}). Please try again."
+            ).format(error=error)
         finally:
             self._importance_arrived.set()  # nobody waits for an answer that will not come
             self._done.set()
@@ -154,7 +157,7 @@ class TrainingJob:
             self.progress, self.stage = message.fraction, message.words
         elif isinstance(message, Trained):
             self.result = self._result(message)
-            self.progress, self.stage = 1.0, "Done!"
+            self.progress, self.stage = 1.0, N_("Done!")
             self._done.set()
         elif isinstance(message, Importance):
             self._importance = message
@@ -187,5 +190,5 @@ class TrainingJob:
         run = self._run
         raise TrainingWorkerError(
             (run.error if run is not None else None)
-            or "The squares each move needs could not be measured."
+            or _("The squares each move needs could not be measured.")
         )
