@@ -48,7 +48,7 @@ def needs_reconnect(session: Session) -> bool:
 def chrome_buttons(session: Session, frame: Frame, m: Metrics) -> list[Button]:
     if not needs_reconnect(session):
         return []
-    button_rect, _ = _split(banner_rect(frame, m), m)
+    button_rect = _split(banner_rect(frame, m), m)[0]
     return [Button(button_rect, _("Connect again"), session.reconnect, "primary", name="reconnect")]
 
 
