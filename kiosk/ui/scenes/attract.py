@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pygame
 
+from kiosk.i18n import N_, _
 from kiosk.session.presets import PRESETS
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
@@ -21,10 +22,10 @@ from kiosk.ui.scenes.base import Scene
 from kiosk.ui.widgets import Button
 
 STEPS = (
-    ("circle", "1. Connect\na micro:bit"),
-    ("shake", "2. Record\nyour moves"),
-    ("heart", "3. The computer\nlearns them"),
-    ("smile", "4. Test it\nlive!"),
+    ("circle", N_("1. Connect\na micro:bit")),
+    ("shake", N_("2. Record\nyour moves")),
+    ("heart", N_("3. The computer\nlearns them")),
+    ("smile", N_("4. Test it\nlive!")),
 )
 
 
@@ -63,7 +64,7 @@ class AttractScene(Scene):
         draw.wrapped(
             surface,
             self.cache,
-            "Teach a computer to recognise your moves!",
+            _("Teach a computer to recognise your moves!"),
             int(m.title_px * 1.25),
             theme.ACCENT,
             self.headline,
@@ -79,7 +80,7 @@ class AttractScene(Scene):
             square.center = picture.center
             draw.led_icon(surface, square, icon)
             draw.wrapped(
-                surface, self.cache, words, m.body_px, theme.TEXT, label_rect, "center", "center"
+                surface, self.cache, _(words), m.body_px, theme.TEXT, label_rect, "center", "center"
             )
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
@@ -93,10 +94,9 @@ class AttractScene(Scene):
         rect.center = self.touch_rect.center
         pygame.draw.rect(surface, theme.BACKGROUND, self.touch_rect)
         pygame.draw.rect(surface, theme.ACCENT, rect, border_radius=rect.height // 3)
-        size = self.cache.fit_size("Touch to start", int(m.title_px * 1.2), rect.width - 20)
-        draw.text(
-            surface, self.cache, "Touch to start", size, theme.ACCENT_TEXT, rect.center, "center"
-        )
+        words = _("Touch to start")
+        size = self.cache.fit_size(words, int(m.title_px * 1.2), rect.width - 20)
+        draw.text(surface, self.cache, words, size, theme.ACCENT_TEXT, rect.center, "center")
         # A moving x/y/z trace, like a micro:bit being waved.
         r = self.wave_rect
         pygame.draw.rect(surface, theme.BACKGROUND, r)
@@ -111,7 +111,7 @@ class AttractScene(Scene):
         # The pretend micro:bit in the "record" step cycles through actions.
         icon = PRESETS[int(now) % len(PRESETS)].icon
         step = self.step_rects[1].inflate(-m.gap * 2, -m.gap * 2)
-        _, picture = take_bottom(step, int(m.body_px * 2.6), m.gap)
+        picture = take_bottom(step, int(m.body_px * 2.6), m.gap)[1]
         side = min(picture.width, picture.height)
         square = Rect(0, 0, side, side)
         square.center = picture.center
