@@ -45,7 +45,8 @@ def visitor_words(detail: str) -> VisitorWords:
         return VisitorWords(_("That micro:bit can't talk to this kiosk."), True)
     if any(sign in lowered for sign in _STAFF_SIGNS):
         return VisitorWords(_("Bluetooth isn't working here today."), True)
-    if "plugged in" in lowered:
+    # The detail may be the board words already in the visitor's language.
+    if "plugged in" in lowered or _("No micro:bit is plugged in.").lower() in lowered:
         return VisitorWords(_("No micro:bit is plugged in."), False)
     return VisitorWords(_("We can't find it: check the lights match."), False)
 
