@@ -50,7 +50,7 @@ import numpy as np
 
 import kiosk
 from kiosk.errors import KioskError
-from kiosk.i18n import N_, _
+from kiosk.i18n import _
 from kiosk.ml.windows import DataWindow
 
 log = logging.getLogger(__name__)
@@ -334,11 +334,11 @@ def _train(task: TrainTask, send: Callable[[Message], None]) -> None:
     y = np.asarray(task.labels, dtype=np.int64)
     classes = list(task.classes)
     estimator = NetworkClassifier(classes, task.window)
-    send(Progress(0.2, N_("Testing how well it learns…")))  # shown through _ by the screen
+    send(Progress(0.2, "Testing how well it learns…"))  # English: the screen shows its own
     evaluation = cross_validate(X, y, classes, task.window, estimator=estimator)
-    send(Progress(0.65, N_("Learning from all your recordings…")))
+    send(Progress(0.65, "Learning from all your recordings…"))
     model = NetworkClassifier(classes, task.window).fit(X, y)
-    send(Progress(0.9, N_("Getting the model ready…")))
+    send(Progress(0.9, "Getting the model ready…"))
     send(Trained(evaluation, model, model.to_tflite()))
     if task.importance:
         try:

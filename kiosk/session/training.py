@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kiosk.errors import KioskError
-from kiosk.i18n import N_, _
+from kiosk.i18n import _
 from kiosk.ml.evaluation import Evaluation
 from kiosk.ml.features import feature_matrix, fingerprint
 from kiosk.ml.runtime import TFLiteClassifier
@@ -84,7 +84,7 @@ class TrainingJob:
         self._labels = np.asarray(labels, dtype=np.int64)
         self._timeout_s = timeout_s
         self.progress = 0.0
-        self.stage = N_("Getting ready…")  # the stages are English; the screen shows them through _
+        self.stage = "Getting ready…"  # English keys: the train screen shows its own words
         self.result: TrainingResult | None = None
         self.error: str | None = None
         self._started = 0.0
@@ -124,7 +124,7 @@ class TrainingJob:
 
     def _main(self) -> None:
         try:
-            self.progress, self.stage = 0.05, N_("Measuring the fingerprints…")
+            self.progress, self.stage = 0.05, "Measuring the fingerprints…"
             features = feature_matrix(self._samples, self._window)
             self._features = features
             run = WorkerRun(
@@ -157,7 +157,7 @@ class TrainingJob:
             self.progress, self.stage = message.fraction, message.words
         elif isinstance(message, Trained):
             self.result = self._result(message)
-            self.progress, self.stage = 1.0, N_("Done!")
+            self.progress, self.stage = 1.0, "Done!"
             self._done.set()
         elif isinstance(message, Importance):
             self._importance = message
