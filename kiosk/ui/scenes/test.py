@@ -181,7 +181,7 @@ class TestScene(Scene):
         prediction = tester.latest if tester is not None else None
         detected = tester.detected if tester is not None else None
         out = []
-        for i, (action, (_, slider, _)) in enumerate(
+        for i, (action, (_label, slider, _pretend)) in enumerate(
             zip(
                 session.data.actions,
                 self.bar_rows(len(session.data.actions), session.simulated),
@@ -197,7 +197,7 @@ class TestScene(Scene):
 
     def scene_buttons(self, session: Session) -> list[Button]:
         out = []
-        for i, (_, slider, pretend) in enumerate(
+        for i, (_label, slider, pretend) in enumerate(
             self.bar_rows(len(session.data.actions), session.simulated)
         ):
             track = self.track(slider)
