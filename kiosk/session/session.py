@@ -16,7 +16,8 @@ owners, each with its state and its reset:
 - ``messages`` (``Messages``): the banner and the sound cues;
 - ``confirm`` (``Confirmations``): the destructive tap waiting for its second tap, and
   the deleted recording that can still be put back ("Undo");
-- ``idle`` (``IdleWatch``): when the visitor has walked away.
+- ``idle`` (``IdleWatch``): when the visitor has walked away;
+- ``language`` (``LanguageChoice``): the language on screen, back to staff's default.
 
 ``reset_visitor()`` ends a visit and ``lock_admin()`` ends staff access: one
 call each, and a test checks that nothing of a visitor or of staff survives
@@ -39,7 +40,7 @@ import numpy as np
 
 from kiosk.dataset import Recording
 from kiosk.errors import KioskError
-from kiosk.i18n import _, ngettext
+from kiosk.i18n import LANGUAGES, _, ngettext
 from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
@@ -53,6 +54,7 @@ from kiosk.session.explore import ExploreView, WhyView
 from kiosk.session.faults import StaffFaults, visitor_words
 from kiosk.session.fingerprint_words import N_SQUARES, square_words
 from kiosk.session.idle import IdleWatch
+from kiosk.session.language import LanguageChoice
 from kiosk.session.learning import Learning
 from kiosk.session.messages import Cue, Messages, Tone
 from kiosk.session.presets import (
@@ -140,6 +142,7 @@ class Session:
         self.staff = StaffDesk(Comparer(store, self.data.project_id), pin)
         self.board_prep = BoardPrep(self._keep_remote_id)  # staff: "Prepare a micro:bit"
         self.messages = Messages()
+        self.language = LanguageChoice(self.settings.language)  # the visitor's pick, or staff's
         self.confirm = Confirmations()
         self.faults = StaffFaults()  # the kiosk's, for staff: kept across visitors
         self.idle = IdleWatch(self.settings.idle_timeout_s, self.settings.idle_countdown_s, clock())
@@ -448,6 +451,13 @@ class Session:
         self.touch()
         self.learning.explore.close()
 
+    def choose_language(self, code: str) -> None:
+        """The attract screen's language buttons: every later word in ``code``."""
+        self.touch()
+        if code not in LANGUAGES:
+            raise ValueError(f"{code!r} is not a language of the kiosk")
+        self.language.pick(code)
+
     def set_pretend_gesture(self, gesture: str) -> None:
         """What the pretend micro:bit does now (only with the simulated board)."""
         self.touch()
@@ -536,6 +546,15 @@ class Session:
     def admin_set_sound(self, enabled: bool) -> None:
         if self._admin():
             self._change_setting("sound_enabled", enabled)
+
+    def admin_cycle_language(self) -> None:
+        """The language each visitor starts in: the next one (and shown now, to check it)."""
+        if self._admin():
+            codes = [code for code, _name in self.language.choices()]
+            now = self.settings.language
+            later = codes[(codes.index(now) + 1) % len(codes)] if now in codes else codes[0]
+            self.language.pick(later)
+            self._change_setting("language", later)
 
     def admin_rotate(self) -> None:
         if self._admin() and self._staff_confirms("rotate", _("Tap again to\nturn the screen")):
@@ -702,6 +721,7 @@ class Session:
         wipe = not self.settings.keep_data_between_visitors
         self._store_call(lambda: self.data.end_visit(wipe))  # a failure is logged for staff
         self.messages.reset()  # nothing said to this visitor is for the next one
+        self.language.reset(self.settings.language)  # the next visitor starts in staff's
         self.reset_count += 1
         self._go(Screen.ATTRACT)
         self.idle.activity(self._clock())
