@@ -12,12 +12,13 @@ import math
 import numpy as np
 import pygame
 
+from kiosk import i18n
 from kiosk.i18n import N_, _
 from kiosk.session.presets import PRESETS
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
-from kiosk.ui import draw, theme
-from kiosk.ui.geometry import Rect, columns, inset, take_bottom, take_top
+from kiosk.ui import draw, language_picker, theme
+from kiosk.ui.geometry import Rect, columns, inset, take_bottom, take_right, take_top
 from kiosk.ui.scenes.base import Scene
 from kiosk.ui.widgets import Button
 
@@ -38,6 +39,13 @@ class AttractScene(Scene):
         area = inset(Rect(0, 0, m.width, m.height), m.gap * 2)
         self.headline, rest = take_top(area, int(m.title_px * 3.2), m.gap)
         self.touch_rect, rest = take_bottom(rest, int(m.unit * 1.3), m.gap)
+        # The language buttons: beside "Touch to start" when wide, in a row above it when not.
+        languages = len(i18n.available())
+        if m.portrait:
+            self.language_rect, rest = take_bottom(rest, m.unit, m.gap)
+        else:
+            width = language_picker.row_width(m, languages)
+            self.language_rect, self.touch_rect = take_right(self.touch_rect, width, m.gap)
         self.wave_rect, rest = take_bottom(rest, max(30, rest.height // 5), m.gap)
         portrait = m.portrait
         n_cols = 2 if portrait else 4
@@ -56,11 +64,14 @@ class AttractScene(Scene):
         whole = Button(
             Rect(0, 0, self.m.width, self.m.height), "", session.start, name="touch_to_start"
         )
-        return [whole]
+        # The language buttons lie on top of it (later buttons are hit first).
+        return [whole, *language_picker.language_buttons(session, self.language_rect, self.m)]
 
     def draw_static(self, surface: pygame.Surface, session: Session, buttons: list[Button]) -> None:
         surface.fill(theme.BACKGROUND)
         m = self.m
+        for b in buttons[1:]:  # the language buttons (the whole-screen one is not drawn)
+            draw.button(surface, self.cache, b, m.body_px)
         draw.wrapped(
             surface,
             self.cache,
