@@ -13,6 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 [ -x .venv/bin/pybabel ] || scripts/setup.sh
 pybabel=.venv/bin/pybabel
+mkdir -p kiosk/locale
 $pybabel -q extract -F babel.cfg -o kiosk/locale/kiosk.pot --add-location=file --sort-output \
     --no-wrap --project=microbit-ml-kiosk --copyright-holder="microbit-ml-kiosk" \
     -c "Translators:" .
