@@ -22,7 +22,16 @@ from kiosk.session.screens import TRANSITIONS, Screen, TransitionError, check_tr
 
 from .journey import Journey
 
-OWNERS = ("connection", "collecting", "learning", "staff", "messages", "board_prep", "confirm")
+OWNERS = (
+    "connection",
+    "collecting",
+    "learning",
+    "staff",
+    "messages",
+    "board_prep",
+    "confirm",
+    "language",
+)
 # Shared resources an owner is handed, not state it keeps for a visitor.
 _RESOURCES = {"store", "window", "_store", "_clock"}
 
@@ -79,6 +88,7 @@ def _a_whole_visit(journey: Journey) -> None:
     s.toggle_why()
     journey.advance(1.0)
     assert s.learning.tester is not None and s.learning.trained is not None
+    s.choose_language("de")  # the visitor's language, which the next visitor must not inherit
 
 
 def test_a_visitor_reset_leaves_no_visitor_state_in_any_owner(make_journey) -> None:
