@@ -14,6 +14,7 @@ from functools import partial
 
 import pygame
 
+from kiosk import i18n
 from kiosk.i18n import N_, _, ngettext
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
@@ -261,6 +262,13 @@ class AdminScene(Scene):
             ),
             Button(
                 self.frame.primary, _("Close"), session.close_admin, "primary", name="close_admin"
+            ),
+            # The language each visitor starts in, where "Start again" is on other screens.
+            Button(
+                self.frame.start_again,
+                _("Language:\n{name}").format(name=i18n.language_name(s.language)),
+                session.admin_cycle_language,
+                name="language_default",
             ),
         ]
 
