@@ -96,3 +96,14 @@ def test_the_language_setting_accepts_only_the_kiosk_s_languages() -> None:
     assert Settings(language="de").language == "de"
     with pytest.raises(ValueError, match="must be one of"):
         Settings().changed("language", "fr")
+
+
+def test_staff_change_the_default_on_the_admin_screen_by_touch(make_driver) -> None:
+    d = make_driver((800, 480))
+    s = d.session
+    d.journey.unlock_admin()
+    d.frames(2)
+    assert d.app.button("language_default").label == "Language:\nEnglish"
+    d.tap("language_default")
+    assert s.settings.language == "da" and i18n.language() == "da"
+    assert d.app.button("language_default").label == "Sprog:\nDansk"  # shown in it at once
