@@ -476,7 +476,8 @@ def draw_data_map(
     small = max(text.floor, int(size * 0.8))
     title = _split_top(rect, int(size * 1.6))[0]
     words = _("Map of your recordings: close dots have similar fingerprints")
-    if text.fit_size(words, size, title.width) < min(size, 16):
+    fitted = text.fit_size(words, size, title.width)
+    if fitted < min(size, 16) or text.font(fitted).size(words)[0] > title.width:
         words = _("Close dots: similar fingerprints")  # a narrow panel: fewer, bigger words
     _text(surface, text, words, size, theme.TEXT, title.midleft, "midleft", width=title.width)
     plot = map_plot_rect(rect, text, picture)
