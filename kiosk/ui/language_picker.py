@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from kiosk import i18n
 from kiosk.session.session import Session
 from kiosk.ui.geometry import Rect, columns
 from kiosk.ui.metrics import Metrics
@@ -38,7 +39,7 @@ def language_buttons(session: Session, rect: Rect, m: Metrics) -> list[Button]:
             cell,
             name,
             partial(session.choose_language, code),
-            "selected" if code == session.language.code else "quiet",
+            "selected" if code == i18n.language() else "quiet",  # the one on screen
             name=f"language_{code}",
         )
         for (code, name), cell in zip(choices, cells, strict=True)
