@@ -372,7 +372,7 @@ class AdminScene(Scene):
         startup = session.startup
         colour = theme.TEXT_DIM
         if startup is not None and not startup.clean:  # staff must see this first
-            info = _("At start-up: {summary}.").format(summary=startup.summary) + " " + info
+            info = _("At start-up: {summary}.").format(summary=startup.summary_shown) + " " + info
             colour = theme.PROBLEM
         if session.faults.faults:  # first: it is what staff came to read (also in the log)
             info = _("Fault: {detail}").format(detail=session.faults.faults[0]) + " " + info
