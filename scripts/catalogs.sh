@@ -17,7 +17,10 @@ mkdir -p kiosk/locale
 $pybabel -q extract -F babel.cfg -o kiosk/locale/kiosk.pot --add-location=file --sort-output \
     --no-wrap --project=microbit-ml-kiosk --copyright-holder="microbit-ml-kiosk" \
     -c "Translators:" .
-for code in da de; do
+# Every language in kiosk/i18n.py's LANGUAGES but the source (English).
+codes=$(.venv/bin/python -c 'from kiosk.i18n import LANGUAGES, SOURCE_LANGUAGE as en
+print(" ".join(c for c in LANGUAGES if c != en))')
+for code in $codes; do
     $pybabel -q update -D kiosk -i kiosk/locale/kiosk.pot -d kiosk/locale -l "$code" \
         --init-missing --no-wrap --ignore-obsolete --previous
 done
