@@ -70,8 +70,9 @@ def language() -> str:
 
 
 def _(message: str) -> str:
-    """``message`` in the current language."""
-    return _translations.gettext(message)
+    """``message`` in the current language (an empty one stays empty: gettext would answer
+    with the catalog's header)."""
+    return _translations.gettext(message) if message else message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -113,3 +113,9 @@ def test_a_translation_is_shown_and_english_comes_back(code: str) -> None:
     assert "2" in words and words != "2 recordings"
     assert i18n.set_language("en") and i18n._("Touch to start") == "Touch to start"
     assert not i18n.set_language("xx") and i18n.language() == "en"
+
+
+def test_an_empty_text_stays_empty_in_every_language() -> None:
+    for code in TRANSLATED:
+        assert i18n.set_language(code)
+        assert i18n._("") == ""
