@@ -261,6 +261,13 @@ LOCK=$SRC/deploy/requirements.lock
 [ -f "$LOCK" ] || die "missing $LOCK: this checkout is incomplete"
 run env PIP_CONSTRAINT="$LOCK" "$VENV/bin/pip" install -q "$SRC"
 run env PIP_CONSTRAINT="$LOCK" "$VENV/bin/pip" install -q --no-deps --force-reinstall "$SRC"
+# The screen's languages (issue 17): the package ships its message catalogs (.po);
+# their compiled form (.mo), which the kiosk loads, is built here, where it is used.
+locale_dir="<the installed kiosk package>/locale"
+if [ "$DRY_RUN" -eq 0 ]; then
+    locale_dir=$("$VENV/bin/python" -c 'from kiosk.i18n import LOCALE_DIR; print(LOCALE_DIR)')
+fi
+run "$VENV/bin/pybabel" -q compile -D kiosk -d "$locale_dir"
 if [ "$DRY_RUN" -eq 0 ]; then
     # (pygame 2.1 prints a banner on import unless told not to.)
     pygame_from=$(PYGAME_HIDE_SUPPORT_PROMPT=1 "$VENV/bin/python" -c \

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from kiosk.i18n import LANGUAGES, SOURCE_LANGUAGE
+
 # A check returns None when a value is fine, or the end of a sentence saying what is
 # expected ("must be one of ...").
 Check = Callable[[Any], str | None]
@@ -156,6 +158,15 @@ class Settings:
         section="display",
         check=between(1.0, 200.0),
         doc="The panel's diagonal in inches, used to make buttons at least 15 mm wide.",
+    )
+    language: str = setting(
+        SOURCE_LANGUAGE,
+        section="display",
+        check=one_of(*LANGUAGES),
+        admin=True,
+        doc='The language each visitor starts in: "en" (English), "da" (Dansk) or "de"\n'
+        "(Deutsch). A visitor may pick another on the first screen; the next visitor\n"
+        "starts in this one again.",
     )
 
     idle_timeout_s: float = setting(

@@ -51,10 +51,25 @@ build_firmware() {
     fi
 }
 
+# Issue 17: the screen's languages. The message catalogs (kiosk/locale/*/LC_MESSAGES/
+# kiosk.po) are compiled into the .mo files the kiosk loads; they are build products,
+# never committed, and rebuilt whenever a catalog is newer than its .mo.
+compile_catalogs() {
+    local po
+    for po in kiosk/locale/*/LC_MESSAGES/kiosk.po; do
+        [ -f "$po" ] || continue
+        if [ ! -f "${po%.po}.mo" ] || [ "$po" -nt "${po%.po}.mo" ]; then
+            .venv/bin/pybabel -q compile -D kiosk -d kiosk/locale
+            return
+        fi
+    done
+}
+
 stamp=.venv/.setup-stamp
 want=$(cat pyproject.toml deploy/requirements.lock | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     build_firmware
+    compile_catalogs
     exit 0
 fi
 python=${PYTHON:-python3}
@@ -63,4 +78,5 @@ python=${PYTHON:-python3}
 # The versions the Pi installs (deploy/requirements.lock), so tests run on them.
 .venv/bin/python -m pip install -q -c deploy/requirements.lock -e ".[dev]"
 build_firmware
+compile_catalogs
 echo "$want" > "$stamp"

@@ -56,3 +56,12 @@ def _private_data_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
     monkeypatch.delenv("INVOCATION_ID", raising=False)
     monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """The language on screen is the process's: no test leaves its language to the next."""
+    yield
+    from kiosk import i18n
+
+    i18n.set_language(i18n.SOURCE_LANGUAGE)

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from kiosk.errors import KioskError
+from kiosk.i18n import LANGUAGES, SOURCE_LANGUAGE
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument(
         "--test-seconds", type=float, default=3.0, metavar="S", help="live test time per move"
     )
+    demo.add_argument(
+        "--language",
+        choices=sorted(LANGUAGES),
+        default=SOURCE_LANGUAGE,
+        help="the language on screen (default en)",
+    )
     demo.set_defaults(func=run_demo_command)
 
 
@@ -73,7 +80,10 @@ def run_demo_command(args: argparse.Namespace) -> int:
     from kiosk.ui.demo import DemoFailed, DemoPlan, run_demo
 
     plan = DemoPlan(
-        size=args.size, recordings_per_move=max(3, args.per_move), test_seconds=args.test_seconds
+        size=args.size,
+        recordings_per_move=max(3, args.per_move),
+        test_seconds=args.test_seconds,
+        language=getattr(args, "language", SOURCE_LANGUAGE),
     )
     try:
         summary = run_demo(args.out, plan)

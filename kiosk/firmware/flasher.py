@@ -19,6 +19,7 @@ from pathlib import Path
 from kiosk.errors import LinkError
 from kiosk.firmware.drives import MicrobitDrive, find_drives
 from kiosk.firmware.hexbuild import FirmwareError, find_hex
+from kiosk.i18n import _
 from kiosk.microbit.serial_link import SerialLink, SerialTimings, find_serial_boards
 from kiosk.microbit.serial_protocol import BoardProgram
 
@@ -114,7 +115,9 @@ def wait_for_program(
             if program.program == "kiosk" and program.role == role:
                 return port, program, board_id
             if program != last:
-                progress(f"The board answers with {program.words}; waiting…")
+                progress(
+                    _("The board answers with {program}; waiting…").format(program=program.words)
+                )
                 last = program
         failure = drive.failure if drive is not None else None
         if failure:
@@ -159,9 +162,13 @@ def flash(
             "(DETAILS.TXT has no Unique ID): pass --board-version."
         )
     hex_path = find_hex(role, version, hex_dir)
-    progress(f"Copying {hex_path.name} to the micro:bit (V{version}) on {target.path}…")
+    progress(
+        _("Copying {file} to the micro:bit (V{version}) on {path}…").format(
+            file=hex_path.name, version=version, path=target.path
+        )
+    )
     copy_hex(hex_path, target.path, role)
-    progress("Waiting for the micro:bit to restart with its new program…")
+    progress(_("Waiting for the micro:bit to restart with its new program…"))
     port, program, board_id = wait_for_program(
         role, timeout_s, ports=ports, probe=probe, drive=target, progress=progress
     )

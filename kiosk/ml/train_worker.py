@@ -368,7 +368,9 @@ class WorkerRun:
         except OSError as error:
             ours.close()
             raise TrainingWorkerError(
-                f"Could not start the learning helper ({error}). Please try again."
+                _("Could not start the learning helper ({error}). Please try again.").format(
+                    error=error
+                )
             ) from None
         finally:
             theirs.close()
@@ -417,8 +419,10 @@ class WorkerRun:
             except (EOFError, OSError):
                 code = process.wait()
                 raise TrainingWorkerError(
-                    "The learning helper stopped unexpectedly "
-                    f"({_describe_exit(code)}). Your recordings are safe: please try again."
+                    _(
+                        "The learning helper stopped unexpectedly ({why}). "
+                        "Your recordings are safe: please try again."
+                    ).format(why=_describe_exit(code))
                 ) from None
             if isinstance(message, Ready):
                 self._ready_at = time.monotonic()
@@ -431,7 +435,7 @@ class WorkerRun:
                 text = message.text
                 if not message.is_kiosk:
                     log.error("%s worker traceback:\n%s", self.name, text)
-                    text = "Something went wrong while learning. Please try again."
+                    text = _("Something went wrong while learning. Please try again.")
                 raise TrainingWorkerError(text)
             self._heard = self._given_at is not None
             if isinstance(message, _ANSWERS):
@@ -489,7 +493,7 @@ def compare_in_worker(
     if run.error is not None:
         raise TrainingWorkerError(run.error)
     if not found:
-        raise TrainingWorkerError("The comparison could not be finished. Please try again.")
+        raise TrainingWorkerError(_("The comparison could not be finished. Please try again."))
     return found[0]
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.errors import KioskError
+from kiosk.i18n import _
 from kiosk.settings import Settings, field_spec
 from kiosk.system.config_edit import write_setting
 
@@ -58,7 +59,9 @@ class SettingsFile:
         if not meta.admin:
             raise ValueError(f"{name} is not a setting the admin screen may change")
         if self.path is None:
-            return SaveOutcome(False, "Changed for now (no settings file: not kept after restart).")
+            return SaveOutcome(
+                False, _("Changed for now (no settings file: not kept after restart).")
+            )
         value = getattr(settings, name)
         try:
             write_setting(self.path, meta.section, meta.key, value)
@@ -66,21 +69,22 @@ class SettingsFile:
             log.warning("could not write %s.%s to %s: %s", meta.section, meta.key, self.path, error)
             return SaveOutcome(
                 False,
-                f"Changed for now, but {self.path} {_reason(error)}, so it is not kept after "
-                "a restart.",
+                _(
+                    "Changed for now, but {file} {reason}, so it is not kept after a restart."
+                ).format(file=self.path, reason=_reason(error)),
             )
         log.info("admin: %s.%s = %s written to %s", meta.section, meta.key, value, self.path)
-        return SaveOutcome(True, f"Saved in {self.path.name}.")
+        return SaveOutcome(True, _("Saved in {file}.").format(file=self.path.name))
 
 
 def _reason(error: Exception) -> str:
     text = str(error)
     if (isinstance(error, OSError) and error.errno == errno.EROFS) or "read-only" in text:
-        return "is on a read-only file system"
+        return _("is on a read-only file system")
     if isinstance(error, PermissionError) or "Permission denied" in text:
-        return "cannot be written (no permission)"
+        return _("cannot be written (no permission)")
     if isinstance(error, ValueError):
-        return "could not be updated (it is not valid TOML)"
+        return _("could not be updated (it is not valid TOML)")
     if isinstance(error, OSError):
-        return f"could not be written ({error.strerror or error})"
-    return f"could not be written ({text})"
+        return _("could not be written ({error})").format(error=error.strerror or error)
+    return _("could not be written ({error})").format(error=text)

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from kiosk.i18n import _
+
 GOOD_ENOUGH = 0.9  # share right on unseen recordings above which no advice is needed
 
 
@@ -24,7 +26,6 @@ def confusion_advice(confusion: np.ndarray, names: Sequence[str]) -> str | None:
     if both[i, j] == 0:
         return None
     first, second = sorted((int(i), int(j)))
-    return (
-        f"{names[first]} and {names[second]} got mixed up: "
-        "record more of each, or make them more different."
-    )
+    return _(
+        "{first} and {second} got mixed up: record more of each, or make them more different."
+    ).format(first=names[first], second=names[second])

@@ -15,6 +15,7 @@ import threading
 from typing import Self
 
 from kiosk.errors import KioskError
+from kiosk.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ class BackgroundJob:
 
     name = "job"
     #: What a person reads when ``_work`` hits a bug; ``{error}`` is the exception.
-    failure = "Something went wrong ({error})."
+    failure = N_("Something went wrong ({error}).")
 
     def __init__(self) -> None:
         self.error: str | None = None
@@ -52,6 +53,6 @@ class BackgroundJob:
             self.error = str(error)
         except Exception as error:
             log.exception("%s failed", self.name)
-            self.error = self.failure.format(error=error)
+            self.error = _(self.failure).format(error=error)
         finally:
             self._done.set()

@@ -23,27 +23,32 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.errors import KioskError
+from kiosk.i18n import N_, _
 from kiosk.microbit.link import Link, LinkState
 
 log = logging.getLogger(__name__)
 
 #: The choices on the screen: (role, button words, what it is for).
 CHOICES = (
-    ("usb", "USB", "The board plugged into the kiosk sends its own movement."),
-    ("bridge", "Radio bridge", "Plugged into the kiosk; passes on a remote board's movement."),
-    ("remote", "Radio remote", "Runs on a battery and sends its movement by radio."),
+    ("usb", N_("USB"), N_("The board plugged into the kiosk sends its own movement.")),
+    (
+        "bridge",
+        N_("Radio bridge"),
+        N_("Plugged into the kiosk; passes on a remote board's movement."),
+    ),
+    ("remote", N_("Radio remote"), N_("Runs on a battery and sends its movement by radio.")),
 )
 
-WRONG_PROGRAM_WORDS = (
+WRONG_PROGRAM_WORDS = N_(
     "This micro:bit has a different program on it. A member of staff can fix it: "
     "Settings, then \u201cPrepare a micro:bit\u201d."
 )
-NO_ICONS_WORDS = (
+NO_ICONS_WORDS = N_(
     "This micro:bit cannot show the picture of the move, but nothing is lost: "
     "the kiosk still recognises it."
 )
 #: The test screen's one line (its live area is narrow).
-NO_ICONS_SHORT = "This micro:bit shows no pictures: nothing is lost."
+NO_ICONS_SHORT = N_("This micro:bit shows no pictures: nothing is lost.")
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ class BoardPrep:
         self._open = True
         if self._thread is None:
             self._stage, self._outcome, self._error = (
-                "Plug the micro:bit into the kiosk, then choose what it is for.",
+                _("Plug the micro:bit into the kiosk, then choose what it is for."),
                 None,
                 None,
             )
@@ -143,7 +148,7 @@ class BoardPrep:
         if self._thread is not None:
             return  # one board at a time
         self._role = role
-        self._stage, self._outcome, self._error = "Starting…", None, None
+        self._stage, self._outcome, self._error = _("Starting…"), None, None
         self._thread = threading.Thread(
             target=self._work, args=(role,), name="board-prep", daemon=True
         )
@@ -174,14 +179,14 @@ class BoardPrep:
             self._news.put(_News(error=str(exc)))
         except Exception as exc:  # a bug must not leave the page spinning
             log.exception("preparing a micro:bit failed")
-            self._news.put(_News(error=f"Something went wrong ({exc})."))
+            self._news.put(_News(error=_("Something went wrong ({error}).").format(error=exc)))
         else:
-            words = f"Done: the micro:bit runs {done.words}."
+            words = _("Done: the micro:bit runs {program}.").format(program=done.words)
             if role == "remote" and done.board_id:
-                words += (
-                    f" Its id is {done.board_id}. Unplug it, give it a battery, and plug the "
+                words += " " + _(
+                    "Its id is {id}. Unplug it, give it a battery, and plug the "
                     "radio bridge into the kiosk."
-                )
+                ).format(id=done.board_id)
             remote_id = done.board_id if role == "remote" else None
             self._news.put(_News(outcome=words, remote_id=remote_id))
         finally:
@@ -215,9 +220,9 @@ def board_words(link: Link | None, short: bool = False) -> str | None:
         return None
     program = getattr(link, "program", None)  # what a USB board said it runs
     if program is not None and program.program == "kiosk" and program.role == "remote":
-        return "A radio remote is plugged in: ask staff." if short else WRONG_PROGRAM_WORDS
+        return _("A radio remote is plugged in: ask staff.") if short else _(WRONG_PROGRAM_WORDS)
     if link.state is not LinkState.CONNECTED:
         return None  # nothing is known about its LEDs yet
     if not link.can_show_icons:
-        return NO_ICONS_SHORT if short else NO_ICONS_WORDS
+        return _(NO_ICONS_SHORT) if short else _(NO_ICONS_WORDS)
     return None

@@ -18,6 +18,7 @@ import numpy as np
 
 from kiosk.dataset import Dataset
 from kiosk.errors import DatasetFormatError, KioskError
+from kiosk.i18n import N_, _
 from kiosk.ml.compare import Comparison, ComparisonPicture, comparison_pictures
 from kiosk.ml.train_worker import compare_in_worker
 from kiosk.session.background import BackgroundJob
@@ -41,7 +42,8 @@ class SideChoice:
 
 def snapshot_name(index: int, when_ms: int) -> str:
     """A name a teacher recognises: "Set 2 (14:05)"."""
-    return f"Set {index} ({time.strftime('%H:%M', time.localtime(when_ms / 1000))})"
+    when = time.strftime("%H:%M", time.localtime(when_ms / 1000))
+    return _("Set {number} ({time})").format(number=index, time=when)
 
 
 def trainable(dataset: Dataset, name: str) -> Dataset:
@@ -52,7 +54,9 @@ def trainable(dataset: Dataset, name: str) -> Dataset:
     kept = tuple(action for action in dataset.actions if action.recordings)
     if len(kept) < 2:
         raise DatasetFormatError(
-            f"{name} has fewer than two moves with recordings, so there is nothing to learn"
+            _(
+                "{name} has fewer than two moves with recordings, so there is nothing to learn"
+            ).format(name=name)
         )
     return Dataset(kept)
 
@@ -61,17 +65,20 @@ class CompareJob(BackgroundJob):
     """Trains both sides on its own thread; poll ``done``."""
 
     name = "compare"
-    failure = "Something went wrong while learning ({error})."
+    failure = N_("Something went wrong while learning ({error}).")
 
     def __init__(self, store_loads: tuple, names: tuple[str, str]) -> None:
         super().__init__()
         self._datasets = store_loads  # two kiosk.dataset.Dataset, loaded on the UI thread
         self._names = names
-        self.stage = "Getting ready…"
+        self.stage = _("Getting ready…")
         self.progress = 0.0
         self.result: Comparison | None = None
 
     def _progress(self, fraction: float, stage: str) -> None:
+        for name in self._names:  # the worker has no language: its words are English
+            if stage == f"Learning from {name}…":
+                stage = _("Learning from {name}…").format(name=name)
         self.stage, self.progress = stage, fraction
 
     def _work(self) -> None:
@@ -82,7 +89,7 @@ class CompareJob(BackgroundJob):
         )
         # In a child process: this (touchscreen) process never loads scikit-learn.
         self.result = compare_in_worker(datasets, self._names, self._progress)
-        self.stage, self.progress = "Done!", 1.0
+        self.stage, self.progress = _("Done!"), 1.0
 
 
 class Comparer:
@@ -107,7 +114,7 @@ class Comparer:
     def refresh(self, current_recordings: int) -> None:
         """Re-read the list of snapshots from the store (raises StorageError)."""
         snapshots: list[SnapshotSummary] = self.store.list_snapshots(self.project_id)
-        self.choices = [SideChoice(CURRENT, "Recordings now", current_recordings)] + [
+        self.choices = [SideChoice(CURRENT, _("Recordings now"), current_recordings)] + [
             SideChoice(s.id, s.name, s.recordings) for s in snapshots
         ]
         known = {c.id for c in self.choices}

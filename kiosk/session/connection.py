@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.errors import KioskError
+from kiosk.i18n import _
 from kiosk.microbit.link import BoardFault, ButtonEvent, Fault, Link, LinkState, StateChange
 from kiosk.microbit.simulated import PretendBoard
 from kiosk.session.board_words import LOOKING, lost_words, pair_failed_words, waiting_words
@@ -83,7 +84,7 @@ class Connection:
         """Close any link, then open and connect a new one; False when it could not start."""
         self.close()
         self.status = PairStatus.CONNECTING
-        self.message = LOOKING
+        self.message = _(LOOKING)
         try:
             link = opener()
             link.connect()
@@ -157,7 +158,7 @@ class Connection:
             self._fault = None
             was_connected, self._was_connected = self._was_connected, True
             if self.status is PairStatus.CONNECTING:
-                self.status, self.message = PairStatus.CONNECTED, "Connected!"
+                self.status, self.message = PairStatus.CONNECTED, _("Connected!")
                 return LinkNews(News.PAIRED)
             return LinkNews(News.BACK) if was_connected else None
         # Progress within an attempt carries no fault: keep the words about the last one.

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kiosk.i18n import N_
 from kiosk.ml.explain import LiveExplainer, MapPicture, importance_strength
 from kiosk.ml.windows import DataWindow
 from kiosk.session.background import BackgroundJob
@@ -58,7 +59,7 @@ class ExploreJob(BackgroundJob):
 
     name = "explore"
     # The score screen still works without the pictures.
-    failure = "Could not prepare the pictures ({error})."
+    failure = N_("Could not prepare the pictures ({error}).")
 
     def __init__(self, trained, window: DataWindow) -> None:
         super().__init__()

@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from kiosk.i18n import _
+
 log = logging.getLogger(__name__)
 
 KEEP = 5  # the newest distinct faults shown to staff
@@ -40,12 +42,13 @@ def visitor_words(detail: str) -> VisitorWords:
     """What a visitor reads about a failed connection (``detail`` goes to staff)."""
     lowered = detail.lower()
     if "movement data" in lowered or "kiosk's program" in lowered:
-        return VisitorWords("That micro:bit can't talk to this kiosk.", True)
+        return VisitorWords(_("That micro:bit can't talk to this kiosk."), True)
     if any(sign in lowered for sign in _STAFF_SIGNS):
-        return VisitorWords("Bluetooth isn't working here today.", True)
-    if "plugged in" in lowered:
-        return VisitorWords("No micro:bit is plugged in.", False)
-    return VisitorWords("We can't find it: check the lights match.", False)
+        return VisitorWords(_("Bluetooth isn't working here today."), True)
+    # The detail may be the board words already in the visitor's language.
+    if "plugged in" in lowered or _("No micro:bit is plugged in.").lower() in lowered:
+        return VisitorWords(_("No micro:bit is plugged in."), False)
+    return VisitorWords(_("We can't find it: check the lights match."), False)
 
 
 @dataclass

@@ -7,35 +7,40 @@ the micro:bit's 3 directions (rows, x/y/z). The names in ``kiosk.ml.features``
 
 from __future__ import annotations
 
+from kiosk.i18n import N_, _
 from kiosk.ml.features import AXES, FILTER_NAMES
 
 N_SQUARES = len(FILTER_NAMES) * len(AXES)
-INTRO = "Each square is one clue about your move."
-BRIGHT = "Bright means a lot, dark means a little."
+INTRO = N_("Each square is one clue about your move.")
+BRIGHT = N_("Bright means a lot, dark means a little.")
 
 # (what the column measures, what a bright square means), per filter.
 _FILTERS: dict[str, tuple[str, str]] = {
-    "max": ("How hard the biggest push was", "a hard push"),
-    "mean": ("Which way it was tilted", "tilted a lot that way"),
-    "min": ("The lowest reading", "high even at its lowest"),
-    "std": ("How much it changed", "lots of change"),
-    "peaks": ("How many bumps", "many bumps"),
-    "acc": ("How much it moved in all", "lots of moving"),
-    "zcr": ("How often it swapped direction", "swapped often"),
-    "rms": ("How strong the movement was", "strong movement"),
+    "max": (N_("How hard the biggest push was"), N_("a hard push")),
+    "mean": (N_("Which way it was tilted"), N_("tilted a lot that way")),
+    "min": (N_("The lowest reading"), N_("high even at its lowest")),
+    "std": (N_("How much it changed"), N_("lots of change")),
+    "peaks": (N_("How many bumps"), N_("many bumps")),
+    "acc": (N_("How much it moved in all"), N_("lots of moving")),
+    "zcr": (N_("How often it swapped direction"), N_("swapped often")),
+    "rms": (N_("How strong the movement was"), N_("strong movement")),
 }
 # The row's direction, as a visitor holding the board sees it.
-AXIS_WORDS: dict[str, str] = {"x": "side to side", "y": "forwards and back", "z": "up and down"}
+AXIS_WORDS: dict[str, str] = {
+    "x": N_("side to side"),
+    "y": N_("forwards and back"),
+    "z": N_("up and down"),
+}
 # Short column names for labels under a big fingerprint.
 SHORT: dict[str, str] = {
-    "max": "push",
-    "mean": "tilt",
-    "min": "low",
-    "std": "change",
-    "peaks": "bumps",
-    "acc": "moving",
-    "zcr": "swaps",
-    "rms": "strong",
+    "max": N_("push"),
+    "mean": N_("tilt"),
+    "min": N_("low"),
+    "std": N_("change"),
+    "peaks": N_("bumps"),
+    "acc": N_("moving"),
+    "zcr": N_("swaps"),
+    "rms": N_("strong"),
 }
 
 
@@ -45,8 +50,10 @@ def square_words(index: int) -> str:
         raise ValueError(f"a fingerprint has {N_SQUARES} squares")
     what, bright = _FILTERS[FILTER_NAMES[index // len(AXES)]]
     axis = AXIS_WORDS[AXES[index % len(AXES)]]
-    return f"{what}, {axis}: bright means {bright}."
+    return _("{what}, {axis}: bright means {bright}.").format(
+        what=_(what), axis=_(axis), bright=_(bright)
+    )
 
 
 def short_name(filter_index: int) -> str:
-    return SHORT[FILTER_NAMES[filter_index]]
+    return _(SHORT[FILTER_NAMES[filter_index]])

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kiosk.i18n import _
 from kiosk.ml.smoothing import SmoothedSaliency
 from kiosk.ml.windows import DataWindow
 from kiosk.session.explore import Explorer, WhyView
@@ -114,7 +115,7 @@ class Learning:
                 news.append(Learned.MODEL)
             elif job.done:
                 self.training = self.streaming = None
-                self.training_error = job.error or "Learning failed. Please try again."
+                self.training_error = job.error or _("Learning failed. Please try again.")
                 return [Learned.FAILED]
             else:
                 return []

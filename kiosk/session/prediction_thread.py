@@ -21,6 +21,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from kiosk.i18n import N_, _
 from kiosk.ml.predictor import LivePredictor, Prediction
 from kiosk.signal.buffer import SampleBuffer
 
@@ -33,7 +34,7 @@ QUEUE_LENGTH = 100
 IDLE_WAIT_S = 0.25
 STOP_TIMEOUT_S = 1.0
 
-PROBLEM = (
+PROBLEM = N_(
     "The live guessing stopped because of a problem. Tap “Record more”, then “Train” to start "
     "it again."
 )
@@ -109,4 +110,4 @@ class PredictionThread:
                 self.seen = predictor.last_sequence
         except Exception:  # a failure here must never take the kiosk down
             log.exception("the live predictor thread failed")
-            self.problem = PROBLEM
+            self.problem = _(PROBLEM)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.i18n import N_, _
 from kiosk.microbit.icons import DEFAULT_ICONS, Icon, icon_cells
 
 __all__ = [
@@ -27,20 +28,20 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Preset:
-    name: str  # what the visitor reads
+    name: str  # what the visitor reads (the English: shown through ``_``, in their language)
     icon: str  # a MakeCode icon name (kiosk.microbit.icons.ICON_NAMES)
     gesture: str  # what a pretend (simulated) micro:bit does for it
 
 
 PRESETS: tuple[Preset, ...] = (
-    Preset("Still", "Asleep", "still"),
-    Preset("Shake", "Surprised", "shake"),
-    Preset("Circle", "Target", "circle"),
-    Preset("Wave", "StickFigure", "wave"),
-    Preset("Tilt", "LeftTriangle", "tilt"),
-    Preset("Clap", "QuarterNote", "clap"),
-    Preset("Jump", "Rabbit", "jump"),
-    Preset("Spin", "Umbrella", "spin"),
+    Preset(N_("Still"), "Asleep", "still"),
+    Preset(N_("Shake"), "Surprised", "shake"),
+    Preset(N_("Circle"), "Target", "circle"),
+    Preset(N_("Wave"), "StickFigure", "wave"),
+    Preset(N_("Tilt"), "LeftTriangle", "tilt"),
+    Preset(N_("Clap"), "QuarterNote", "clap"),
+    Preset(N_("Jump"), "Rabbit", "jump"),
+    Preset(N_("Spin"), "Umbrella", "spin"),
 )
 
 #: Icons given to the move names staff add, in turn: CreateAI's default icons
@@ -54,8 +55,10 @@ MAX_ACTIONS = 5
 
 
 def preset_named(name: str) -> Preset | None:
+    """The preset called ``name`` in English or in the language on screen (a move keeps
+    the name it was picked under)."""
     for preset in PRESETS:
-        if preset.name.lower() == name.lower():
+        if name.lower() in (preset.name.lower(), _(preset.name).lower()):
             return preset
     return None
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from kiosk.dataset import Recording
 from kiosk.errors import WindowTooShortError
+from kiosk.i18n import _
 from kiosk.signal import SampleBuffer
 
 
@@ -112,8 +113,10 @@ class Recorder:
         window = buffer.between(started, started + self.record_s)
         if len(window) < self.min_samples:
             problem = WindowTooShortError(
-                f"That recording was too short ({len(window)} of {self.min_samples} readings): "
-                "the micro:bit stopped sending. Check it is switched on and close, then try again."
+                _(
+                    "That recording was too short ({got} of {needed} readings): the micro:bit "
+                    "stopped sending. Check it is switched on and close, then try again."
+                ).format(got=len(window), needed=self.min_samples)
             )
             return Take(self.action_index, None, problem)
         span = float(window.t[-1] - window.t[0]) if len(window) > 1 else 0.0

@@ -20,6 +20,7 @@ owners, each with its state and its reset:
 - ``idle`` (``IdleWatch``): when the visitor has walked away;
 - ``own_move`` (``OwnMove``): a move of the visitor's own being made (name, picture).
 - ``take_home`` (``TakeHome``): the visitor's model going onto their own micro:bit.
+- ``language`` (``LanguageChoice``): the language on screen, back to staff's default.
 
 ``reset_visitor()`` ends a visit and ``lock_admin()`` ends staff access: one
 call each, and a test checks that nothing of a visitor or of staff survives
@@ -43,7 +44,7 @@ import numpy as np
 
 from kiosk.dataset import Recording
 from kiosk.errors import KioskError
-from kiosk.i18n import _, ngettext
+from kiosk.i18n import LANGUAGES, _, ngettext
 from kiosk.microbit.icons import free_icon
 from kiosk.microbit.link import ButtonEvent, Link
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
@@ -58,6 +59,7 @@ from kiosk.session.explore import ExploreView, WhyView
 from kiosk.session.faults import StaffFaults, visitor_words
 from kiosk.session.fingerprint_words import N_SQUARES, square_words
 from kiosk.session.idle import IdleWatch
+from kiosk.session.language import LanguageChoice
 from kiosk.session.learning import Learned, Learning
 from kiosk.session.messages import Cue, Messages, Tone
 from kiosk.session.model_choice import NETWORK
@@ -155,6 +157,7 @@ class Session:
         self.board_prep = BoardPrep(self._keep_remote_id)  # staff: "Prepare a micro:bit"
         self.usb = UsbDesk(clock=clock)  # staff: the USB stick page (import, export)
         self.messages = Messages()
+        self.language = LanguageChoice(self.settings.language)  # the visitor's pick, or staff's
         self.confirm = Confirmations()
         self.take_home = TakeHome()  # "Put my model on my micro:bit"
         self.faults = StaffFaults()  # the kiosk's, for staff: kept across visitors
@@ -200,12 +203,14 @@ class Session:
     def why_not_train(self) -> str | None:
         """What is missing before training, in one sentence naming the move (None: ready)."""
         if len(self.data.actions) < MIN_ACTIONS:
-            return f"Pick at least {MIN_ACTIONS} moves first."
+            return _("Pick at least {count} moves first.").format(count=MIN_ACTIONS)
         need = self.settings.min_recordings_per_action
         for action in self.data.actions:
             short = need - len(action.recordings)
             if short > 0:
-                return f"Record {short} more {action.name} first."
+                return ngettext(
+                    "Record {count} more {move} first.", "Record {count} more {move} first.", short
+                ).format(count=short, move=action.name)
         return None
 
     @property
@@ -225,7 +230,7 @@ class Session:
         (and any other move in their data, e.g. an imported one) so that each can
         be unpicked there. A picked move shows its own icon.
         """
-        choices = [(p.name, p.icon) for p in PRESETS]
+        choices = [(_(p.name), p.icon) for p in PRESETS]  # in the language on screen
         for i, name in enumerate(self.staff.custom_action_names):
             choices.append((name, CUSTOM_ICONS[i % len(CUSTOM_ICONS)]))
         # A picked move shows the icon it has (an imported one may differ from the preset's).
@@ -276,7 +281,7 @@ class Session:
         self.touch()
         grid = self.connection.grid
         if not grid.complete:
-            self.connection.message = "Tap every column so it matches your micro:bit's lights."
+            self.connection.message = _("Tap every column so it matches your micro:bit's lights.")
             self._say(self.connection.message, Tone.PROBLEM)
             return
         columns = grid.columns_text
@@ -298,17 +303,25 @@ class Session:
         if index is not None:
             kept = len(self.data.actions[index].recordings)
             if kept and not self.confirm.ask(
-                f"untick:{name}", "Tap again\nto remove", self._clock()
+                f"untick:{name}", _("Tap again\nto remove"), self._clock()
             ):
-                plural = "recording" if kept == 1 else "recordings"
-                self._say(f"Tap {name} again to delete it and its {kept} {plural}.", Tone.INFO)
+                words = ngettext(
+                    "Tap {move} again to delete it and its {count} recording.",
+                    "Tap {move} again to delete it and its {count} recordings.",
+                    kept,
+                )
+                self._say(words.format(move=name, count=kept), Tone.INFO)
                 return
             self._store_call(lambda: self.data.remove_action(index))
             self.collecting.selected_action = 0
             return
         self.confirm.cancel()
         if len(self.data.actions) >= MAX_ACTIONS:
-            self._say(f"You can have up to {MAX_ACTIONS} moves. Tap one to remove it.")
+            self._say(
+                _("You can have up to {count} moves. Tap one to remove it.").format(
+                    count=MAX_ACTIONS
+                )
+            )
             return
         icon = dict(self.available_choices()).get(name)
         if icon is None:
@@ -319,7 +332,7 @@ class Session:
         """Actions -> recording."""
         self.touch()
         if len(self.data.actions) < MIN_ACTIONS:
-            self._say(f"Pick at least {MIN_ACTIONS} moves.")
+            self._say(_("Pick at least {count} moves.").format(count=MIN_ACTIONS))
             return
         collecting = self.collecting
         collecting.selected_action = min(collecting.selected_action, len(self.data.actions) - 1)
@@ -420,10 +433,10 @@ class Session:
         if collecting.recorder.busy:
             return
         if not self.connected:
-            self._say("Connect a micro:bit first.")
+            self._say(_("Connect a micro:bit first."))
             return
         if self.startup is not None and not self.startup.recording_enabled:
-            self._say(self.startup.visitor_line or "Recording is switched off for now.")
+            self._say(self.startup.visitor_line or _("Recording is switched off for now."))
             return
         index = collecting.selected_action if index is None else index
         if not 0 <= index < len(self.data.actions):
@@ -463,7 +476,7 @@ class Session:
         action = self.data.actions[index]
         restore = _Restore(action.id, action.recordings.index(entry), entry.recording)
         if self._store_call(lambda: self.data.delete_recording(recording_id)):
-            self.confirm.offer_undo("Recording deleted.", restore, self._clock())
+            self.confirm.offer_undo(_("Recording deleted."), restore, self._clock())
         if self.collecting.viewing_recording == recording_id:
             self.collecting.viewing_recording = None
 
@@ -490,7 +503,7 @@ class Session:
         if self.collecting.recorder.busy:
             return
         if not self.can_train:
-            self._say(self.why_not_train() or "Record every move first.")
+            self._say(self.why_not_train() or _("Record every move first."))
             return
         samples, labels = self.data.training_set()
         self.take_home.reset()  # a board still awaited must not get the old model
@@ -525,7 +538,7 @@ class Session:
         """Train -> test: predict live on every new sample."""
         self.touch()
         if self.learning.training is not None:
-            self._say("It is still learning: wait a moment.", Tone.INFO)
+            self._say(_("It is still learning: wait a moment."), Tone.INFO)
             return
         if not self.learning.start_testing(self._threaded_prediction()):
             return
@@ -591,6 +604,13 @@ class Session:
         self.touch()
         self.learning.explore.close()
 
+    def choose_language(self, code: str) -> None:
+        """The attract screen's language buttons: every later word in ``code``."""
+        self.touch()
+        if code not in LANGUAGES:
+            raise ValueError(f"{code!r} is not a language of the kiosk")
+        self.language.pick(code)
+
     def set_pretend_gesture(self, gesture: str) -> None:
         """What the pretend micro:bit does now (only with the simulated board)."""
         self.touch()
@@ -615,11 +635,11 @@ class Session:
         """
         self.touch()
         if not self.data.actions or self.confirm.ask(
-            "start_again", "Tap again to\nstart over", self._clock()
+            "start_again", _("Tap again to\nstart over"), self._clock()
         ):
             self.start_again()
             return
-        self._say("Tap again to start over: your moves will be deleted.", Tone.INFO)
+        self._say(_("Tap again to start over: your moves will be deleted."), Tone.INFO)
 
     # ---- admin intents --------------------------------------------------------------
 
@@ -687,8 +707,17 @@ class Session:
         if self._admin():
             self._change_setting("sound_enabled", enabled)
 
+    def admin_cycle_language(self) -> None:
+        """The language each visitor starts in: the next one (and shown now, to check it)."""
+        if self._admin():
+            codes = [code for code, _name in self.language.choices()]
+            now = self.settings.language
+            later = codes[(codes.index(now) + 1) % len(codes)] if now in codes else codes[0]
+            self.language.pick(later)
+            self._change_setting("language", later)
+
     def admin_rotate(self) -> None:
-        if self._admin() and self._staff_confirms("rotate", "Tap again to\nturn the screen"):
+        if self._admin() and self._staff_confirms("rotate", _("Tap again to\nturn the screen")):
             rotation = self.settings.rotation
             i = ROTATIONS.index(rotation) if rotation in ROTATIONS else 0
             self._change_setting("rotation", ROTATIONS[(i + 1) % len(ROTATIONS)])
@@ -696,10 +725,15 @@ class Session:
     def admin_wipe_now(self) -> None:
         count = self.data.n_recordings
         if self._admin() and self._staff_confirms(
-            "delete_all", f"Tap again to delete\nall {count} recordings"
+            "delete_all",
+            ngettext(
+                "Tap again to delete\nall {count} recording",
+                "Tap again to delete\nall {count} recordings",
+                count,
+            ).format(count=count),
         ):
             self._store_call(self.data.wipe)
-            self._say("All recordings deleted.", Tone.INFO)
+            self._say(_("All recordings deleted."), Tone.INFO)
 
     def admin_pair_fixed_board(self) -> None:
         """Pair a board that every visitor will use (no pairing step for them)."""
@@ -738,10 +772,10 @@ class Session:
             return
         taken = {n.lower() for n, _ in self.available_choices()}
         if name.lower() in taken:
-            self._say(f"{name} is already on offer.")
+            self._say(_("{move} is already on offer.").format(move=name))
         else:
             staff.custom_action_names.append(name)
-            self._say(f"Added {name}: visitors can pick it now.", Tone.GOOD)
+            self._say(_("Added {move}: visitors can pick it now.").format(move=name), Tone.GOOD)
         staff.keyboard_text = ""
         staff.keyboard_open = False
 
@@ -751,7 +785,9 @@ class Session:
             self._change_setting("own_moves", allowed)
 
     def admin_exit_to_shell(self) -> None:
-        if self._admin() and self._staff_confirms("exit_shell", "Tap again to stop\nthe exhibit"):
+        if self._admin() and self._staff_confirms(
+            "exit_shell", _("Tap again to stop\nthe exhibit")
+        ):
             self.staff.exit_code = EXIT_TO_SHELL
             self.staff.quit_requested = True
 
@@ -762,7 +798,12 @@ class Session:
             self.writer.flush()  # staff read the store: the queued changes first
             name = self._store_call(lambda: self.staff.compare.save_snapshot(count))
             if name is not None:
-                self._say(f"Saved the {count} recordings as {name}.", Tone.GOOD)
+                words = ngettext(
+                    "Saved the {count} recording as {name}.",
+                    "Saved the {count} recordings as {name}.",
+                    count,
+                )
+                self._say(words.format(count=count, name=name), Tone.GOOD)
 
     def admin_prepare_board(self) -> None:
         if self._admin():
@@ -797,7 +838,7 @@ class Session:
         if self._admin() and not self._store_call(
             lambda: self.staff.compare.start(lambda: self.store.load_dataset(self.data.project_id))
         ):
-            self._say("Pick two sets of recordings first.")
+            self._say(_("Pick two sets of recordings first."))
 
     def admin_usb_open(self) -> None:
         """The USB stick page: the stick's CreateAI files, import and export."""
@@ -945,6 +986,7 @@ class Session:
         self.writer.flush()
         self._store_call(lambda: self.data.end_visit(wipe))  # a failure is logged for staff
         self.messages.reset()  # nothing said to this visitor is for the next one
+        self.language.reset(self.settings.language)  # the next visitor starts in staff's
         self.reset_count += 1
         self._go(Screen.ATTRACT)
         self.idle.activity(self._clock())
@@ -994,7 +1036,7 @@ class Session:
 
     def _store_failed(self, error: KioskError) -> None:
         self.faults.note(f"store: {error}")  # the detail is for staff
-        self._say("That could not be saved, sorry.")
+        self._say(_("That could not be saved, sorry."))
 
     def close(self) -> None:
         """The kiosk stops: every queued change is saved, the writer thread joined, and no
@@ -1022,7 +1064,7 @@ class Session:
                 self.messages.cue(Cue.GOOD)
                 self._connected_while_pairing()
             elif news is News.BACK:
-                self._say("The micro:bit is back. Carry on!", Tone.GOOD)
+                self._say(_("The micro:bit is back. Carry on!"), Tone.GOOD)
             elif news in (News.LOST, News.GAVE_UP):
                 # Lost after working: recordings stay; a take under way cannot be finished.
                 self.collecting.recorder.cancel()
@@ -1041,8 +1083,15 @@ class Session:
             connection.pairing_fixed_board = False
             self.settings = self.settings.changed("fixed_pattern", connection.grid.columns_text)
             kept = self.settings_file.save(self.settings, "fixed_pattern")
-            note = "" if kept.saved else " (for this run only: the settings file is read-only)"
-            self._say(f"This micro:bit is now the kiosk's board{note}.", Tone.GOOD)
+            words = (
+                _("This micro:bit is now the kiosk's board.")
+                if kept.saved
+                else _(
+                    "This micro:bit is now the kiosk's board"
+                    " (for this run only: the settings file is read-only)."
+                )
+            )
+            self._say(words, Tone.GOOD)
         if self.screen is Screen.PAIR:
             self._go(Screen.ACTIONS if len(self.data.actions) < MIN_ACTIONS else Screen.RECORD)
 
@@ -1081,7 +1130,7 @@ class Session:
         if news is Learned.FAILED:
             # The detail (a missing runtime, a crashed worker) is for staff.
             self.faults.note(f"training: {learning.training_error}")
-            learning.training_error = "Something went wrong while learning: please try again."
+            learning.training_error = _("Something went wrong while learning: please try again.")
             self.messages.cue(Cue.PROBLEM)
         elif news is Learned.MODEL:
             self.messages.cue(Cue.TRAINED)  # it can be tested now; the score follows

@@ -22,6 +22,8 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
+from kiosk.i18n import _
+
 log = logging.getLogger(__name__)
 
 MIN_DIGITS = 4  # the same bounds as kiosk.system.pin.PIN_RE (kiosk set-pin)
@@ -117,9 +119,11 @@ class StaffLock:
     def prompt(self) -> str:
         if self.choosing:
             if self._first_pin is None:
-                return "Choose a staff PIN (4-8 digits), then OK"
-            return "Type the new PIN again, then OK"
-        return "Staff only: type the PIN, then OK"
+                return _("Choose a staff PIN ({least}-{most} digits), then OK").format(
+                    least=MIN_DIGITS, most=MAX_DIGITS
+                )
+            return _("Type the new PIN again, then OK")
+        return _("Staff only: type the PIN, then OK")
 
     def wait_left(self) -> float:
         """Seconds until the pad takes another PIN (0 when it takes one now)."""
@@ -151,7 +155,9 @@ class StaffLock:
             self.message = self._wait_message(left)
             return Outcome.WAIT
         if not (MIN_DIGITS <= len(pin) <= MAX_DIGITS):
-            self.message = f"A PIN has {MIN_DIGITS} to {MAX_DIGITS} digits."
+            self.message = _("A PIN has {least} to {most} digits.").format(
+                least=MIN_DIGITS, most=MAX_DIGITS
+            )
             return Outcome.TOO_SHORT
         if self.choosing:
             return self._choose(pin)
@@ -164,17 +170,17 @@ class StaffLock:
         self.checker.save_failures(self.failures)
         self._block()
         if self.failures >= self.lockout_after:
-            self.message = (
-                f"Too many wrong PINs: the pad is locked for {self.lockout_s / 60:.0f} minutes. "
+            self.message = _(
+                "Too many wrong PINs: the pad is locked for {minutes} minutes. "
                 "Staff can set a new PIN with `kiosk set-pin`."
-            )
+            ).format(minutes=f"{self.lockout_s / 60:.0f}")
             log.warning(
                 "admin PIN pad locked for %.0f s after %d wrong PINs in a row",
                 self.lockout_s,
                 self.failures,
             )
         else:
-            self.message = "Wrong PIN."
+            self.message = _("Wrong PIN.")
         return Outcome.WRONG
 
     def reset(self) -> None:
@@ -194,26 +200,28 @@ class StaffLock:
     def _choose(self, pin: str) -> str:
         if self._first_pin is None:
             self._first_pin = pin
-            self.message = "Type the same PIN again."
+            self.message = _("Type the same PIN again.")
             return Outcome.CONFIRM
         first, self._first_pin = self._first_pin, None
         if pin != first:
-            self.message = "The two PINs differ. Choose a PIN again."
+            self.message = _("The two PINs differ. Choose a PIN again.")
             return Outcome.MISMATCH
         try:
             self.checker.choose(pin)
         except (OSError, ValueError) as error:
             log.error("could not keep the new admin PIN: %s", error)
-            self.message = "The PIN could not be saved; ask a technician to run `kiosk set-pin`."
+            self.message = _("The PIN could not be saved; ask a technician to run `kiosk set-pin`.")
             return Outcome.NOT_SAVED
         log.warning("an admin PIN was chosen on the touchscreen (first start)")
-        self.message = "PIN saved."
+        self.message = _("PIN saved.")
         return Outcome.CHOSEN
 
     def _wait_message(self, left: float) -> str:
         if self.failures >= self.lockout_after:
-            return f"Locked after too many wrong PINs. Try again in {left / 60:.0f} min."
-        return f"Wait {left:.0f} s before the next try."
+            return _("Locked after too many wrong PINs. Try again in {minutes} min.").format(
+                minutes=f"{left / 60:.0f}"
+            )
+        return _("Wait {seconds} s before the next try.").format(seconds=f"{left:.0f}")
 
 
 def guesses_per_hour(

@@ -274,13 +274,15 @@ class TrainingJob:
             if run.error is not None:
                 raise TrainingWorkerError(run.error)
             if self.result is None:
-                raise TrainingWorkerError("Learning failed. Please try again.")
+                raise TrainingWorkerError(_("Learning failed. Please try again."))
         except KioskError as error:  # a recording too short, or the worker's words
             self.error = str(error)
             log.warning("training failed: %s", self.error)
         except Exception as error:  # a bug on this side: the visitor still gets words
             log.exception("training failed")
-            self.error = f"Something went wrong while learning ({error}). Please try again."
+            self.error = _(
+                "Something went wrong while learning ({error}). Please try again."
+            ).format(error=error)
         finally:
             self._settle()
             self._done.set()
@@ -308,7 +310,7 @@ class TrainingJob:
         result = self.result
         if result is None:
             return
-        problem = self.error or "The learning helper ended early."
+        problem = self.error or _("The learning helper ended early.")
         if not result.scored:
             result = dataclasses.replace(result, score_problem=problem)
         if result.importance is None and result.importance_problem is None:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.errors import StorageError, StorageFullError
+from kiosk.i18n import N_, _
 from kiosk.store.database import SAMPLE_DTYPE, Store
 from kiosk.store.schema import migrate
 
@@ -133,24 +134,35 @@ class StartupReport:
     def visitor_line(self) -> str | None:
         """One short sentence for visitors, or None when there is nothing to say."""
         if not self.recording_enabled:
-            return "Recording is switched off for now. Please tell a member of staff."
+            return _("Recording is switched off for now. Please tell a member of staff.")
         return None
 
     @property
     def summary(self) -> str:
         """One short line (systemd's STATUS=, a banner): what happened, not the detail."""
+        return self._summary(str)
+
+    @property
+    def summary_shown(self) -> str:
+        """``summary`` in the language on screen (the admin screen's first line)."""
+        return self._summary(_)
+
+    def _summary(self, translate: Callable[[str], str]) -> str:
         parts = {
             "ok": "",
-            "wal-aside": "a foreign -wal file was moved aside",
-            "recovered": f"database damaged: moved aside, {sum(self.recovered_rows.values())} "
-            "rows recovered",
-            "fresh": "database damaged: moved aside, started on an empty one",
-            "memory": "database unusable: nothing is saved",
+            "wal-aside": translate(N_("a foreign -wal file was moved aside")),
+            "recovered": translate(
+                N_("database damaged: moved aside, {rows} rows recovered")
+            ).format(rows=sum(self.recovered_rows.values())),
+            "fresh": translate(N_("database damaged: moved aside, started on an empty one")),
+            "memory": translate(N_("database unusable: nothing is saved")),
         }
         text = parts.get(self.outcome, self.outcome)
         if not self.recording_enabled:
-            text = (text + "; " if text else "") + "storage full: recording off"
-        return (text + " (see kiosk doctor)") if text else "database ok"
+            text = (text + "; " if text else "") + translate(N_("storage full: recording off"))
+        if not text:
+            return translate(N_("database ok"))
+        return translate(N_("{summary} (see kiosk doctor)")).format(summary=text)
 
     def staff_lines(self) -> list[str]:
         """What staff should know, in plain sentences (empty when all went well)."""

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk import i18n
 from kiosk.store.startup import REPORT_FILENAME, damaged_files, db_cap_bytes, read_report
 from kiosk.system.config import (
     DEFAULT_CONFIG_PATH,
@@ -611,6 +612,29 @@ def check_firmware() -> Check:
     return Check("micro:bit programs", OK, f"built in {folder}")
 
 
+def check_languages(config: Settings) -> Check:
+    """The screen's languages: each catalog compiled at install, the default among them."""
+    shown = i18n.available()
+    names = ", ".join(i18n.language_name(code) for code in shown)
+    missing = [code for code in i18n.LANGUAGES if code not in shown]
+    fix = "re-run deploy/install.sh (it compiles the message catalogs)"
+    if config.language not in shown:
+        return Check(
+            "languages",
+            WARN,
+            f"display.language = {config.language!r} has no compiled catalog in "
+            f"{i18n.LOCALE_DIR}: visitors start in English",
+            fix,
+        )
+    if missing:
+        return Check(
+            "languages", WARN, f"{names}; not compiled: {', '.join(missing)} (not offered)", fix
+        )
+    return Check(
+        "languages", OK, f"{names}; visitors start in {i18n.language_name(config.language)}"
+    )
+
+
 # --- all of it --------------------------------------------------------------
 
 
@@ -634,6 +658,7 @@ def run_checks(
     results.append(check_capabilities(host, link))
     results.extend(check_boards(config, boards))
     results.append(check_firmware())
+    results.append(check_languages(config))
     results.append(check_tflite())
     mount = check_data_mount(host)
     if mount is not None:

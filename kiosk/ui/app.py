@@ -20,6 +20,7 @@ from typing import Protocol
 
 import pygame
 
+from kiosk import i18n
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.system.notify import Liveness
@@ -236,6 +237,7 @@ class KioskApp:
     def _size_canvas(self) -> None:
         """The canvas and metrics for the window and the rotation in force."""
         self._rotation = self.rotation
+        self._language = i18n.language()  # a new language redraws everything, caches too
         w, h = self.window.get_size()
         logical = (h, w) if self._rotation in (90, 270) else (w, h)
         self.canvas = self.window if self._rotation == 0 else pygame.Surface(logical).convert()
@@ -299,7 +301,7 @@ class KioskApp:
         self._read_input(now)
         self._corner_check(now)
         self.session.tick(now)
-        if self.rotation != self._rotation:
+        if self.rotation != self._rotation or i18n.language() != self._language:
             self._arrange()
         self._draw(now)
         self._play_cues(now)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pygame
 
+from kiosk.i18n import N_, _
 from kiosk.session.board_prep import CHOICES
 from kiosk.session.session import Session
 from kiosk.ui import draw, theme
@@ -17,7 +18,7 @@ from kiosk.ui.geometry import Rect, grid, inset
 from kiosk.ui.text import TextCache
 from kiosk.ui.widgets import Button
 
-TITLE = "Prepare a micro:bit"
+TITLE = N_("Prepare a micro:bit")
 
 
 def buttons(session: Session, body: Rect, primary: Rect, gap: int) -> list[Button]:
@@ -30,15 +31,17 @@ def buttons(session: Session, body: Rect, primary: Rect, gap: int) -> list[Butto
     out = [
         Button(
             cell,
-            label,
+            _(label),
             choose(role),
             "selected" if prep.role == role else "normal",
             name=f"prepare_{role}",
         )
-        for (role, label, _), cell in zip(CHOICES, grid(body, 3, 1, gap), strict=True)
+        for (role, label, _what), cell in zip(CHOICES, grid(body, 3, 1, gap), strict=True)
     ]
     out.append(
-        Button(primary, "Back", session.admin_close_prepare_board, "primary", name="prepare_back")
+        Button(
+            primary, _("Back"), session.admin_close_prepare_board, "primary", name="prepare_back"
+        )
     )
     return out
 
@@ -47,12 +50,12 @@ def words(session: Session) -> tuple[str, theme.Colour]:
     """What the side panel says now, and in which colour."""
     prep = session.board_prep
     if prep.error:
-        return f"That did not work. {prep.error}", theme.PROBLEM
+        return _("That did not work. {error}").format(error=prep.error), theme.PROBLEM
     if prep.outcome:
         return prep.outcome, theme.GOOD
     if prep.busy:
-        return prep.stage or "Working…", theme.ACCENT
-    guide = " ".join(f"{label}: {what}" for _, label, what in CHOICES)
+        return prep.stage or _("Working…"), theme.ACCENT
+    guide = " ".join(f"{_(label)}: {_(what)}" for _role, label, what in CHOICES)
     return f"{prep.stage} {guide}", theme.TEXT_DIM
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pygame
 
+from kiosk.i18n import _
 from kiosk.microbit.link import LinkState
 from kiosk.session.session import Session
 from kiosk.ui import draw, theme
@@ -47,8 +48,8 @@ def needs_reconnect(session: Session) -> bool:
 def chrome_buttons(session: Session, frame: Frame, m: Metrics) -> list[Button]:
     if not needs_reconnect(session):
         return []
-    button_rect, _ = _split(banner_rect(frame, m), m)
-    return [Button(button_rect, "Connect again", session.reconnect, "primary", name="reconnect")]
+    button_rect = _split(banner_rect(frame, m), m)[0]
+    return [Button(button_rect, _("Connect again"), session.reconnect, "primary", name="reconnect")]
 
 
 def _split(rect: Rect, m: Metrics) -> tuple[Rect, Rect]:
@@ -113,7 +114,7 @@ def draw_idle_countdown(
     draw.wrapped(
         surface,
         cache,
-        "Are you still there?\nTouch the screen to keep going.",
+        _("Are you still there?\nTouch the screen to keep going."),
         m.title_px,
         theme.TEXT,
         Rect(area.x, area.y, area.width, area.height // 2),
@@ -129,7 +130,7 @@ def draw_idle_countdown(
         (area.centerx, area.centery + m.gap),
         "midtop",
     )
-    words = "Starting again for the next visitor in"
+    words = _("Starting again for the next visitor in")
     size = cache.fit_size(words, m.body_px, area.width)
     draw.text(
         surface, cache, words, size, theme.TEXT_DIM, (area.centerx, area.centery), "midbottom"

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kiosk.i18n import _
+
 if TYPE_CHECKING:
     from kiosk.session.session import Session
 
@@ -38,6 +40,7 @@ class DemoPlan:
     gap_s: float = 0.5
     diagonal_inches: float = 7.0
     moves: tuple[str, ...] = DEMO_MOVES
+    language: str = "en"  # staff's default, and the visitor taps it on the attract screen
 
 
 class DemoFailed(RuntimeError):
@@ -59,7 +62,7 @@ class DemoDriver:
     # ---- stepping ---------------------------------------------------------------
 
     def frames(self, n: int = 1) -> None:
-        for _ in range(n):
+        for _frame in range(n):
             self.app.step()
             self.app.clock.tick(60)
 
@@ -186,7 +189,7 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     store = Store.open(db_path)
-    settings = Settings(countdown_s=plan.countdown_s, gap_s=plan.gap_s)
+    settings = Settings(countdown_s=plan.countdown_s, gap_s=plan.gap_s, language=plan.language)
     session = Session(store, HardwareBoards(lambda: settings), settings)
     app = KioskApp(
         session,
@@ -237,6 +240,8 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     from kiosk.session.screens import Screen
 
     d.frames(5)
+    if d.app.button(f"language_{plan.language}") is not None:
+        d.tap(f"language_{plan.language}")
     d.shot("touch_to_start")
     d.tap_at((d.app.metrics.width // 2, d.app.metrics.height // 2))
     d.shot("empty_grid")
@@ -247,7 +252,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     d.until(lambda: s.screen is Screen.ACTIONS, 10, "the pretend micro:bit to connect")
     d.shot("nothing_picked")
     for move in plan.moves:
-        d.tap(f"choose_{move.lower()}")
+        d.tap(f"choose_{_(move).lower()}")  # a move is named in the language on screen
     d.shot("moves_picked")
     d.tap("next")
     d.shot("no_recordings")
@@ -273,7 +278,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     d.shot("fingerprints")
     # Button B on the micro:bit records too.
     before = s.data.n_recordings
-    for _ in range(3):  # a take a starved pretend board was too slow for is refused: again
+    for _attempt in range(3):  # a take a starved pretend board was too slow for is refused: again
         s.link.press_button("B")
         d.until(lambda: s.collecting.recorder.busy, 2, "button B to start a recording")
         d.until(lambda: not s.collecting.recorder.busy, 15, "the button-B recording")

@@ -54,6 +54,10 @@ def wrapped(
         if len(lines) * line_h <= rect.height or size <= cache.floor:
             break
         size -= 1
+    if cache.overflow is not None:  # a test is looking for copy too long for its room
+        font = cache.font(size)
+        if len(lines) * line_h > rect.height or any(font.size(w)[0] > rect.width for w in lines):
+            cache.overflow.append((words, size, rect.width))
     total = len(lines) * line_h
     y = rect.top if valign == "top" else rect.centery - total // 2
     for line in lines:

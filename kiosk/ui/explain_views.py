@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pygame
 
+from kiosk.i18n import N_, _, ngettext
 from kiosk.ml.compare import ComparisonPicture
 from kiosk.ml.explain import AVERAGE_CAPTION, SIMILAR_CAPTION, MapPicture, SimilarRecording
 from kiosk.ml.features import FILTER_NAMES
@@ -32,7 +33,7 @@ Rect = pygame.Rect
 Colour = tuple[int, int, int]
 
 N_FILTERS, N_AXES = 8, 3
-FILTER_LABELS = tuple(SHORT[name] for name in FILTER_NAMES)  # plain words, not max/std/zcr
+FILTER_LABELS = tuple(SHORT[name] for name in FILTER_NAMES)  # plain words (shown through _)
 AXIS_LABELS = ("x", "y", "z")
 PUSH_UP: Colour = (230, 159, 0)  # Okabe-Ito orange
 PUSH_DOWN: Colour = (86, 180, 233)  # Okabe-Ito sky blue
@@ -171,11 +172,12 @@ def _filter_labels(surface: pygame.Surface, text: TextCache, rect: Rect, size: i
     """Filter names under a fingerprint's columns, all at one size; none if they cannot fit."""
     cells = fingerprint_cell_rects(rect)
     room = min(cells[f * N_AXES].width for f in range(N_FILTERS)) - 3
-    widest = max(FILTER_LABELS, key=lambda label: text.font(size).size(label)[0])
+    labels = [_(label) for label in FILTER_LABELS]
+    widest = max(labels, key=lambda label: text.font(size).size(label)[0])
     size = text.fit_size(widest, size, room)
     if text.font(size).size(widest)[0] > room:
         return  # squeezed labels would overlap into nonsense; the screen shows them elsewhere
-    for f, name in enumerate(FILTER_LABELS):
+    for f, name in enumerate(labels):
         cell = cells[f * N_AXES + N_AXES - 1]
         _text(surface, text, name, size, theme.TEXT_DIM, (cell.centerx, rect.bottom + 3), "midtop")
 
@@ -212,7 +214,7 @@ def draw_saliency_fingerprint(
     _text(
         surface,
         text,
-        f"Why it says {action_name}",
+        _("Why it says {move}").format(move=action_name),
         size,
         theme.TEXT,
         title.midleft,
@@ -228,7 +230,7 @@ def draw_saliency_fingerprint(
         _text(
             surface,
             text,
-            "No square stands out: this looks like an average movement",
+            _("No square stands out: this looks like an average movement"),
             small,
             theme.TEXT_DIM,
             legend.midleft,
@@ -259,7 +261,7 @@ def _push_legend(
     surface: pygame.Surface, text: TextCache, rect: Rect, size: int, action_name: str
 ) -> None:
     """(up) for <action>, (down) against it: one text size, on one line."""
-    items = ((True, f"for {action_name}"), (False, "against it"))
+    items = ((True, _("for {move}").format(move=action_name)), (False, _("against it")))
     joined = "  ".join(words for _, words in items)
     size = text.fit_size(joined, size, max(1, rect.width - 2 * (size + 8) - size))
     x = rect.left
@@ -387,7 +389,7 @@ def draw_global_importance(
     _text(
         surface,
         text,
-        "Which squares each move needs (bright = needed a lot)",
+        _("Which squares each move needs (bright = needed a lot)"),
         size,
         theme.TEXT,
         title.midleft,
@@ -431,7 +433,7 @@ def draw_similar_recordings(
         width=title.width,
     )
     if not similar:
-        _text(surface, text, "No recordings yet", size, theme.TEXT_DIM, rest.center, "center")
+        _text(surface, text, _("No recordings yet"), size, theme.TEXT_DIM, rest.center, "center")
         return
     _fingerprint_rows(
         surface,
@@ -473,7 +475,7 @@ def draw_average_fingerprints(
         rest,
         text,
         size,
-        [f"average {n}" for n in class_names],
+        [_("average {move}").format(move=n) for n in class_names],
         range(len(class_names)),
         [values[c] for c in range(len(class_names))],
     )
@@ -496,9 +498,9 @@ def _legend_columns(rect: Rect, size: int, k: int) -> int:
 
 
 MAP_CAPTIONS = (
-    "Map of your recordings: close dots have similar fingerprints",
-    "Close dots: similar fingerprints",
-    "Close dots are alike",
+    N_("Map of your recordings: close dots have similar fingerprints"),
+    N_("Close dots: similar fingerprints"),
+    N_("Close dots are alike"),
 )
 
 
@@ -553,9 +555,9 @@ def draw_data_map_base(
     """
     size = _font_px(rect, 0.06, text.floor)
     small = max(text.floor, int(size * 0.8))
-    title, _ = _split_top(rect, int(size * 1.6))
+    title = _split_top(rect, int(size * 1.6))[0]
     # A narrow panel gets fewer words rather than words running into its neighbours.
-    words = _first_that_fits(text, size, title.width, MAP_CAPTIONS)
+    words = _first_that_fits(text, size, title.width, [_(c) for c in MAP_CAPTIONS])
     _text(surface, text, words, size, theme.TEXT, title.midleft, "midleft", width=title.width)
     plot = map_plot_rect(rect, text, picture)
     pygame.draw.rect(surface, theme.PANEL, plot, border_radius=8)
@@ -650,15 +652,16 @@ def _map_legend(
     if live_legend:  # the live point is only explained where there is one
         x += 3 * r
         _live_mark(surface, (x, y), max(2, r * 2 // 3))
-        words = _text(surface, text, "you, now", size, theme.TEXT, (x + 3 * r + 6, y), "midleft")
+        words = _text(surface, text, _("you, now"), size, theme.TEXT, (x + 3 * r + 6, y), "midleft")
         x = words.right + 24 + r
     _marker(surface, "circle", (x, y), r, theme.TEXT_DIM)
     _wrong_mark(surface, (x, y), r)
-    wide = rect.right - x > text.font(size).size("the model mixed this one up when tested")[0]
+    long_words = _("the model mixed this one up when tested")
+    wide = rect.right - x > text.font(size).size(long_words)[0]
     _text(
         surface,
         text,
-        "the model mixed this one up when tested" if wide else "mixed up when tested",
+        long_words if wide else _("mixed up when tested"),
         size,
         theme.TEXT,
         (x + 2 * r + 8, y),
@@ -695,7 +698,9 @@ def _comparison_side(
     _text(
         surface,
         text,
-        f"{side.n_recordings} recordings",
+        ngettext("{count} recording", "{count} recordings", side.n_recordings).format(
+            count=side.n_recordings
+        ),
         small,
         theme.TEXT_DIM,
         (rect.left, y),
@@ -707,7 +712,7 @@ def _comparison_side(
     _text(
         surface,
         text,
-        "right on new recordings",
+        _("right on new recordings"),
         small,
         theme.TEXT,
         (rect.left, y + big + 2),
@@ -755,7 +760,7 @@ def _confusion(
     _text(
         surface,
         text,
-        "rows: it was - columns: model said",
+        _("rows: it was - columns: model said"),
         size,
         theme.TEXT_DIM,
         (rect.left, rect.top),
@@ -817,11 +822,13 @@ def _live_answer(
     size: int,
 ) -> None:
     """The model's answer to the movement now, in words: "It says: Shake (97%)"."""
-    _text(surface, text, "Your movement now:", size, theme.TEXT, rect.topleft, width=rect.width)
+    _text(surface, text, _("Your movement now:"), size, theme.TEXT, rect.topleft, width=rect.width)
     if not len(live):
         return
     winner = int(np.argmax(live))
-    words = f"It says: {classes[winner]} ({round(100 * float(live[winner]))}%)"
+    words = _("It says: {move} ({percent}%)").format(
+        move=classes[winner], percent=round(100 * float(live[winner]))
+    )
     _text(
         surface,
         text,
@@ -844,7 +851,7 @@ def _live_bars(
     _text(
         surface,
         text,
-        "Your movement now:",
+        _("Your movement now:"),
         size,
         theme.TEXT,
         (rect.left, rect.top),
@@ -885,8 +892,8 @@ def square_at(rect: Rect, pos: tuple[int, int]) -> int | None:
 
 def draw_colour_scale(surface: pygame.Surface, rect: Rect, text: TextCache, size: int) -> None:
     """The fingerprint's colours from dark to bright, with "a little" and "a lot" at the ends."""
-    little = text.render("a little", size, theme.TEXT)
-    lot = text.render("a lot", size, theme.TEXT)
+    little = text.render(_("a little"), size, theme.TEXT)
+    lot = text.render(_("a lot"), size, theme.TEXT)
     bar = Rect(
         rect.left + little.get_width() + 8,
         rect.top,

@@ -18,7 +18,9 @@ class TextCache:
 
     The app sets ``floor`` to the screen's smallest readable size
     (``Metrics.min_px``); text that does not fit at it must be cut, not shrunk.
-    A test sets ``drawn`` to a list to record every text drawn (words, size).
+    A test sets ``drawn`` to a list to record every text drawn (words, size), and
+    ``overflow`` to a list to record every text that does not fit its room even at
+    the floor (words, size, room): copy too long for the screen, in some language.
     """
 
     def __init__(self, floor: int = 18) -> None:
@@ -26,6 +28,10 @@ class TextCache:
         self._surfaces: dict[tuple[str, int, tuple[int, int, int], bool], pygame.Surface] = {}
         self.floor = floor
         self.drawn: list[tuple[str, int]] | None = None
+        self.overflow: list[tuple[str, int, int]] | None = None
+        # (text, size) -> room, for texts that did not fit: drawn anyway, they overflow
+        # (a fit only tried, to choose shorter words, is not an overflow).
+        self._unfit: dict[tuple[str, int], int] = {}
 
     def font(self, size: int, bold: bool = True) -> pygame.font.Font:
         key = (size, bold)
@@ -43,6 +49,8 @@ class TextCache:
         key = (text, size, colour, bold)
         if self.drawn is not None and text.strip():
             self.drawn.append((text, size))
+        if self.overflow is not None and (text, size) in self._unfit:
+            self.overflow.append((text, size, self._unfit[(text, size)]))
         surface = self._surfaces.get(key)
         if surface is None:
             if len(self._surfaces) > _MAX_ENTRIES:
@@ -72,4 +80,9 @@ class TextCache:
         minimum = self.floor if minimum is None else max(minimum, self.floor)
         while size > minimum and self.font(size).size(text)[0] > width:
             size -= 1
+        if self.overflow is not None:
+            if self.font(size).size(text)[0] > width:
+                self._unfit[(text, size)] = width
+            else:
+                self._unfit.pop((text, size), None)
         return size

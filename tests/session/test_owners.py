@@ -33,6 +33,7 @@ OWNERS = (
     "own_move",
     "usb",
     "take_home",
+    "language",
 )
 # Shared resources an owner is handed, not state it keeps for a visitor.
 _RESOURCES = {"store", "window", "_store", "_clock"}
@@ -104,6 +105,7 @@ def _a_whole_visit(journey: Journey) -> None:
     assert s.learning.tester is not None and s.learning.trained is not None
     s.put_model_on_microbit()  # no board comes: the job is still waiting at the reset
     assert s.take_home.busy
+    s.choose_language("de")  # the visitor's language, which the next visitor must not inherit
 
 
 def test_a_visitor_reset_leaves_no_visitor_state_in_any_owner(make_journey) -> None:

@@ -143,14 +143,21 @@ def test_a_process_hung_during_the_task_fails_the_job_and_is_replaced() -> None:
 
 
 def test_processes_that_never_get_ready_are_not_started_for_ever() -> None:
-    workers = SpareWorker(partial(WorkerRun, warm_timeout_s=0.001))  # never ready in time
+    warm_s = [0.001]  # never ready in time, until the job below
+
+    def make_run(**kwargs: object) -> WorkerRun:
+        return WorkerRun(warm_timeout_s=warm_s[0], **kwargs)  # type: ignore[arg-type]
+
+    workers = SpareWorker(make_run)
     try:
         workers.prepare()
         _until(lambda: workers.faults >= MAX_FAILED_STARTS, "the failed starts")
         _until(lambda: workers.spare is None, "the last one to be stopped")
         time.sleep(0.5)  # nothing more is started; a restart loop would have raised faults
         assert workers.faults == MAX_FAILED_STARTS and workers.spare is None
-        # Train still starts a process of its own (bounded by the time to its first answer).
+        # Train still starts a process of its own (bounded by the time to its first answer;
+        # one that may take its time to get ready, or the 1 ms would race the hand-over).
+        warm_s[0] = 120.0
         samples, labels = _recordings()
         job = TrainingJob(samples, labels, MOVES, CURRENT_WINDOW, workers=workers).start()
         assert job.wait(DEADLINE_S) and job.error is None, job.error

@@ -1,4 +1,5 @@
-"""Every screen at 800x480, 1280x720 and 720x1280: finger-sized targets, on screen, no overlaps.
+"""Every screen at 800x480, 1280x720 and 720x1280, in every language: finger-sized targets,
+on screen, no overlaps.
 
 One session is taken through every state once (with the real trainer), then
 drawn at each size; each state's screenshot must not be blank and must
@@ -15,6 +16,7 @@ import numpy as np
 import pygame
 import pytest
 
+from kiosk import i18n
 from kiosk.session.own_move import Step
 from kiosk.session.screens import Screen
 from kiosk.session.usb_desk import UsbDesk
@@ -184,6 +186,11 @@ def _states(j: Journey):
         assert s.learning.explanation is not None
 
     def usb():
+        # Teacher mode ends here, back on the network: the next walk of these states (the
+        # text-size test walks them once per language) starts as the first one did.
+        s.screen = Screen.TRAIN
+        learn("nn")
+        s.settings = s.settings.changed("teacher_mode", False)
         s.open_admin()
         for digit in "1234":
             s.enter_pin_digit(digit)
@@ -249,14 +256,16 @@ def _check_targets(app: KioskApp, state: str) -> None:
 
 
 @pytest.mark.slow  # every state drawn at every size; the text-size test covers the fast tier
+@pytest.mark.parametrize("language", list(i18n.LANGUAGES))
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_every_state_at_every_size(trained, size, tmp_path) -> None:
-    # KIOSK_UI_SHOTS=DIR keeps the screenshots for a person to look at.
+def test_every_state_at_every_size(trained, size, language, tmp_path) -> None:
+    # KIOSK_UI_SHOTS=DIR keeps the screenshots for a person to look at (DIR/de/800x480/...).
     keep = os.environ.get("KIOSK_UI_SHOTS")
-    out = Path(keep) / f"{size[0]}x{size[1]}" if keep else tmp_path
+    out = Path(keep) / language / f"{size[0]}x{size[1]}" if keep else tmp_path
     out.mkdir(parents=True, exist_ok=True)
     app = KioskApp(trained.session, AppOptions(size=size, fullscreen=False))
     try:
+        assert i18n.set_language(language), f"no catalog for {language}"
         previous = None
         for state, go in _states(trained):
             go()
@@ -276,3 +285,4 @@ def test_every_state_at_every_size(trained, size, tmp_path) -> None:
         trained.advance(3.5)
     finally:
         app.close()
+        i18n.set_language(i18n.SOURCE_LANGUAGE)

@@ -14,7 +14,7 @@ from functools import partial
 
 import pygame
 
-from kiosk.i18n import _
+from kiosk.i18n import N_, _
 from kiosk.session.presets import MAX_ACTIONS, MIN_ACTIONS
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
@@ -40,7 +40,7 @@ def best_grid(n: int, area: Rect, gap: int) -> tuple[int, int]:
 
 class ActionsScene(Scene):
     screen = Screen.ACTIONS
-    title = "Pick 2 to 5 moves to teach"
+    title = N_("Pick 2 to 5 moves to teach")
 
     def static_key(self, session: Session):
         return (
@@ -95,7 +95,7 @@ class ActionsScene(Scene):
         out.append(
             Button(
                 self.frame.primary,
-                "Next: record",
+                _("Next: record"),
                 session.actions_done,  # not ready: the session says how many to pick
                 "primary",
                 name="next",
@@ -108,13 +108,17 @@ class ActionsScene(Scene):
         m = self.m
         n = len(session.data.actions)
         if n < MIN_ACTIONS:
-            words = f"Tap the moves you want the computer to learn. Pick at least {MIN_ACTIONS}."
+            words = _(
+                "Tap the moves you want the computer to learn. Pick at least {count}."
+            ).format(count=MIN_ACTIONS)
             colour = theme.TEXT
         elif n < MAX_ACTIONS:
-            words = f"{n} moves picked. Tap Next, or pick more (up to {MAX_ACTIONS})."
+            words = _("{count} moves picked. Tap Next, or pick more (up to {most}).").format(
+                count=n, most=MAX_ACTIONS
+            )
             colour = theme.GOOD
         else:
-            words = f"{n} moves: that's the most. Tap Next!"
+            words = _("{count} moves: that's the most. Tap Next!").format(count=n)
             colour = theme.GOOD
         draw.panel(surface, self.frame.side)
         draw.wrapped(

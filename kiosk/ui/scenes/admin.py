@@ -18,7 +18,8 @@ from functools import partial
 
 import pygame
 
-from kiosk.i18n import _, ngettext
+from kiosk import i18n
+from kiosk.i18n import N_, _, ngettext
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.session.staff_lock import MAX_DIGITS
@@ -47,14 +48,14 @@ class AdminScene(Scene):
         if not session.staff.unlocked:
             return session.staff.pin.prompt
         if session.staff.compare.open:
-            return "Compare two sets of recordings"
+            return _("Compare two sets of recordings")
         if session.board_prep.open:
-            return board_prep_view.TITLE
+            return _(board_prep_view.TITLE)
         if session.usb.open:
             return _("USB stick")
-        return "Add a move name" if session.staff.keyboard_open else "Kiosk settings (staff)"
+        return _("Add a move name") if session.staff.keyboard_open else _("Kiosk settings (staff)")
 
-    title = "Kiosk settings"
+    title = N_("Kiosk settings")
 
     def arrange(self) -> None:
         m, f = self.m, self.frame
@@ -122,9 +123,9 @@ class AdminScene(Scene):
 
     def scene_buttons(self, session: Session) -> list[Button]:
         if not session.staff.unlocked:
-            labels = [*"123456789", "Clear", "0", "OK"]
+            labels = [*"123456789", N_("Clear"), "0", N_("OK")]
             out = [
-                Button(self.pin_back_rect, "Back", session.close_admin, "quiet", name="pin_back")
+                Button(self.pin_back_rect, _("Back"), session.close_admin, "quiet", name="pin_back")
             ]
             for label, cell in zip(labels, self.pad_cells, strict=True):
                 if label == "Clear":
@@ -136,7 +137,7 @@ class AdminScene(Scene):
                 out.append(
                     Button(
                         cell,
-                        label,
+                        label if label.isdigit() else _(label),
                         action,
                         "primary" if label == "OK" else "normal" if label.isdigit() else "quiet",
                         name=f"pin_{label.lower()}",
@@ -151,10 +152,10 @@ class AdminScene(Scene):
                 *control_buttons(
                     self.keyboard,
                     (
-                        ("space", "Space", lambda: session.admin_type("space"), "quiet"),
-                        ("delete", "Delete", lambda: session.admin_type("back"), "quiet"),
-                        ("cancel", "Cancel", session.admin_close_keyboard, "quiet"),
-                        ("add", "Add", session.admin_add_custom_action, "primary"),
+                        ("space", _("Space"), lambda: session.admin_type("space"), "quiet"),
+                        ("delete", _("Delete"), lambda: session.admin_type("back"), "quiet"),
+                        ("cancel", _("Cancel"), session.admin_close_keyboard, "quiet"),
+                        ("add", _("Add"), session.admin_add_custom_action, "primary"),
                     ),
                 ),
                 Button(
@@ -173,49 +174,56 @@ class AdminScene(Scene):
         if session.usb.open:
             return self._usb_buttons(session)
         s = session.settings
-        keep = "Yes" if s.keep_data_between_visitors else "No"
-        sound = "On" if s.sound_enabled else "Off"
+        keep = _("Yes") if s.keep_data_between_visitors else _("No")
+        sound = _("On") if s.sound_enabled else _("Off")
         fixed = (
             Button(
                 self.settings_cells[5],
-                f"Forget fixed board\n({s.fixed_pattern})",
+                _("Forget fixed board\n({pattern})").format(pattern=s.fixed_pattern),
                 session.admin_forget_fixed_board,
                 name="forget_board",
             )
             if s.fixed_pattern
             else Button(
                 self.settings_cells[5],
-                "Pair a fixed\nmicro:bit",
+                _("Pair a fixed\nmicro:bit"),
                 session.admin_pair_fixed_board,
                 name="pair_fixed",
             )
         )
         rotate_label, rotate_style = confirming(
-            session, "rotate", f"Screen rotation:\n{s.rotation} degrees", "normal"
+            session,
+            "rotate",
+            _("Screen rotation:\n{degrees} degrees").format(degrees=s.rotation),
+            "normal",
         )
         wipe_label, wipe_style = confirming(
             session,
             "delete_all",
-            f"Delete all {session.data.n_recordings}\nrecordings now",
+            ngettext(
+                "Delete all {count}\nrecording now",
+                "Delete all {count}\nrecordings now",
+                session.data.n_recordings,
+            ).format(count=session.data.n_recordings),
             "danger",
         )
-        exit_label, exit_style = confirming(session, "exit_shell", "Exit to shell", "danger")
+        exit_label, exit_style = confirming(session, "exit_shell", _("Exit to shell"), "danger")
         return [
             Button(
                 self.settings_cells[0],
-                f"Keep data between\nvisitors: {keep}",
+                _("Keep data between\nvisitors: {answer}").format(answer=keep),
                 lambda: session.admin_set_keep_data(not s.keep_data_between_visitors),
                 name="keep_data",
             ),
             Button(
                 self.settings_cells[1],
-                f"Reset after no use:\n{int(s.idle_timeout_s)} s",
+                _("Reset after no use:\n{seconds} s").format(seconds=int(s.idle_timeout_s)),
                 session.admin_cycle_idle_timeout,
                 name="idle_timeout",
             ),
             Button(
                 self.settings_cells[2],
-                f"Sound: {sound}",
+                _("Sound: {answer}").format(answer=sound),
                 lambda: session.admin_set_sound(not s.sound_enabled),
                 name="sound",
             ),
@@ -236,7 +244,7 @@ class AdminScene(Scene):
             fixed,
             Button(
                 self.settings_cells[6],
-                "Add a move name",
+                _("Add a move name"),
                 session.admin_open_keyboard,
                 name="keyboard",
             ),
@@ -263,23 +271,32 @@ class AdminScene(Scene):
             ),
             Button(
                 self.snapshot_cells[0],
-                "Save these\nrecordings",
+                _("Save these\nrecordings"),
                 session.admin_save_snapshot if session.data.n_recordings else None,
                 name="save_snapshot",
             ),
             Button(
                 self.snapshot_cells[1],
-                "Compare\nsets",
+                _("Compare\nsets"),
                 session.admin_open_compare,
                 name="compare",
             ),
             Button(
                 self.snapshot_cells[2],
-                "Prepare a\nmicro:bit",
+                _("Prepare a\nmicro:bit"),
                 session.admin_prepare_board,
                 name="prepare_board",
             ),
-            Button(self.frame.primary, "Close", session.close_admin, "primary", name="close_admin"),
+            Button(
+                self.frame.primary, _("Close"), session.close_admin, "primary", name="close_admin"
+            ),
+            # The language each visitor starts in, where "Start again" is on other screens.
+            Button(
+                self.frame.start_again,
+                _("Language:\n{name}").format(name=i18n.language_name(s.language)),
+                session.admin_cycle_language,
+                name="language_default",
+            ),
         ]
 
     def _usb_buttons(self, session: Session) -> list[Button]:
@@ -363,7 +380,7 @@ class AdminScene(Scene):
         out = [
             Button(
                 self.frame.primary,
-                "Back",
+                _("Back"),
                 session.admin_close_compare,
                 "primary",
                 name="compare_back",
@@ -374,7 +391,7 @@ class AdminScene(Scene):
             out.append(
                 Button(
                     self.learn_rect,
-                    "Pick again",
+                    _("Pick again"),
                     lambda: session.admin_compare_pick(again),
                     name="compare_again",
                 )
@@ -384,7 +401,9 @@ class AdminScene(Scene):
             out.append(
                 Button(
                     cell,
-                    f"{choice.name}\n{choice.recordings} recordings",
+                    ngettext(
+                        "{name}\n{count} recording", "{name}\n{count} recordings", choice.recordings
+                    ).format(name=choice.name, count=choice.recordings),
                     None if compare.busy else partial(session.admin_compare_pick, choice.id),
                     "selected" if choice.id in compare.picked else "normal",
                     name=f"set_{choice.id}",
@@ -394,7 +413,7 @@ class AdminScene(Scene):
         out.append(
             Button(
                 self.learn_rect,
-                "Learn both",
+                _("Learn both"),
                 session.admin_compare_start if ready else None,
                 "primary",
                 name="compare_start",
@@ -403,7 +422,7 @@ class AdminScene(Scene):
         return out
 
     def draw_title(self, surface: pygame.Surface, words: str) -> None:
-        if words != "Add a move name":  # the keyboard needs the whole screen; its field says it
+        if words != _("Add a move name"):  # the keyboard needs the whole screen; its field says it
             super().draw_title(surface, words)
 
     def draw_background(self, surface: pygame.Surface, session: Session) -> None:
@@ -417,7 +436,7 @@ class AdminScene(Scene):
             )
             return
         if session.staff.keyboard_open:
-            shown = f"New move name: {session.staff.keyboard_text}_"
+            shown = _("New move name: {name}").format(name=session.staff.keyboard_text) + "_"
             draw_field(surface, self.cache, self.keyboard.field, shown, m.title_px)
             return
         if session.staff.compare.open:
@@ -431,23 +450,29 @@ class AdminScene(Scene):
         if session.usb.open:
             self._draw_usb(surface, session)
             return
-        link = session.link.description if session.link is not None else "no micro:bit connected"
-        counts = f"{len(session.data.actions)} moves, {session.data.n_recordings} recordings"
+        link = session.link.description if session.link is not None else _("no micro:bit connected")
+        counts = ngettext("{count} move", "{count} moves", len(session.data.actions)).format(
+            count=len(session.data.actions)
+        ) + ngettext(
+            ", {count} recording", ", {count} recordings", session.data.n_recordings
+        ).format(count=session.data.n_recordings)
         where = session.settings_file.path
         if where is None:
-            kept = "Changes last until the next restart (no settings file in this mode)."
+            kept = _("Changes last until the next restart (no settings file in this mode).")
         elif session.settings_file.writable():
-            kept = f"Changes are saved in {where.name}."
+            kept = _("Changes are saved in {file}.").format(file=where.name)
         else:
-            kept = f"Changes last until the next restart ({where.name} cannot be written)."
-        info = f"{counts}. Board: {link}. {kept}"
+            kept = _("Changes last until the next restart ({file} cannot be written).").format(
+                file=where.name
+            )
+        info = _("{counts}. Board: {board}. {kept}").format(counts=counts, board=link, kept=kept)
         startup = session.startup
         colour = theme.TEXT_DIM
         if startup is not None and not startup.clean:  # staff must see this first
-            info = f"At start-up: {startup.summary}. {info}"
+            info = _("At start-up: {summary}.").format(summary=startup.summary_shown) + " " + info
             colour = theme.PROBLEM
         if session.faults.faults:  # first: it is what staff came to read (also in the log)
-            info = f"Fault: {session.faults.faults[0]} {info}"
+            info = _("Fault: {detail}").format(detail=session.faults.faults[0]) + " " + info
         draw.panel(surface, self.info_rect)
         draw.wrapped(
             surface, self.cache, info, m.small_px, colour, inset(self.info_rect, m.gap * 2)
@@ -459,17 +484,19 @@ class AdminScene(Scene):
             words, colour = compare.error, theme.PROBLEM
         elif compare.comparison is not None:
             words, colour = (
-                "Move the micro:bit: both models answer the same movement.",
+                _("Move the micro:bit: both models answer the same movement."),
                 theme.TEXT_DIM,
             )
         elif len(compare.choices) < 2:
             words, colour = (
-                "Only one set so far. Go back and tap \u201cSave these recordings\u201d, "
-                "record more, then compare.",
+                _(
+                    "Only one set so far. Go back and tap \u201cSave these recordings\u201d, "
+                    "record more, then compare."
+                ),
                 theme.TEXT_DIM,
             )
         else:
-            words, colour = "Pick two sets, then tap \u201cLearn both\u201d.", theme.TEXT_DIM
+            words, colour = _("Pick two sets, then tap \u201cLearn both\u201d."), theme.TEXT_DIM
         draw.panel(surface, self.compare_note)
         draw.wrapped(
             surface, self.cache, words, m.small_px, colour, inset(self.compare_note, m.gap * 2)

@@ -12,19 +12,21 @@ import math
 import numpy as np
 import pygame
 
+from kiosk import i18n
+from kiosk.i18n import N_, _
 from kiosk.session.presets import PRESETS
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
-from kiosk.ui import draw, theme
-from kiosk.ui.geometry import Rect, columns, inset, take_bottom, take_top
+from kiosk.ui import draw, language_picker, theme
+from kiosk.ui.geometry import Rect, columns, inset, take_bottom, take_right, take_top
 from kiosk.ui.scenes.base import Scene
 from kiosk.ui.widgets import Button
 
 STEPS = (
-    ("circle", "1. Connect\na micro:bit"),
-    ("shake", "2. Record\nyour moves"),
-    ("heart", "3. The computer\nlearns them"),
-    ("smile", "4. Test it\nlive!"),
+    ("circle", N_("1. Connect\na micro:bit")),
+    ("shake", N_("2. Record\nyour moves")),
+    ("heart", N_("3. The computer\nlearns them")),
+    ("smile", N_("4. Test it\nlive!")),
 )
 
 
@@ -37,6 +39,13 @@ class AttractScene(Scene):
         area = inset(Rect(0, 0, m.width, m.height), m.gap * 2)
         self.headline, rest = take_top(area, int(m.title_px * 3.2), m.gap)
         self.touch_rect, rest = take_bottom(rest, int(m.unit * 1.3), m.gap)
+        # The language buttons: beside "Touch to start" when wide, in a row above it when not.
+        languages = len(i18n.available())
+        if m.portrait:
+            self.language_rect, rest = take_bottom(rest, m.unit, m.gap)
+        else:
+            width = language_picker.row_width(m, languages)
+            self.language_rect, self.touch_rect = take_right(self.touch_rect, width, m.gap)
         self.wave_rect, rest = take_bottom(rest, max(30, rest.height // 5), m.gap)
         portrait = m.portrait
         n_cols = 2 if portrait else 4
@@ -55,15 +64,18 @@ class AttractScene(Scene):
         whole = Button(
             Rect(0, 0, self.m.width, self.m.height), "", session.start, name="touch_to_start"
         )
-        return [whole]
+        # The language buttons lie on top of it (later buttons are hit first).
+        return [whole, *language_picker.language_buttons(session, self.language_rect, self.m)]
 
     def draw_static(self, surface: pygame.Surface, session: Session, buttons: list[Button]) -> None:
         surface.fill(theme.BACKGROUND)
         m = self.m
+        for b in buttons[1:]:  # the language buttons (the whole-screen one is not drawn)
+            draw.button(surface, self.cache, b, m.body_px)
         draw.wrapped(
             surface,
             self.cache,
-            "Teach a computer to recognise your moves!",
+            _("Teach a computer to recognise your moves!"),
             int(m.title_px * 1.25),
             theme.ACCENT,
             self.headline,
@@ -79,7 +91,7 @@ class AttractScene(Scene):
             square.center = picture.center
             draw.led_icon(surface, square, icon)
             draw.wrapped(
-                surface, self.cache, words, m.body_px, theme.TEXT, label_rect, "center", "center"
+                surface, self.cache, _(words), m.body_px, theme.TEXT, label_rect, "center", "center"
             )
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
@@ -93,10 +105,9 @@ class AttractScene(Scene):
         rect.center = self.touch_rect.center
         pygame.draw.rect(surface, theme.BACKGROUND, self.touch_rect)
         pygame.draw.rect(surface, theme.ACCENT, rect, border_radius=rect.height // 3)
-        size = self.cache.fit_size("Touch to start", int(m.title_px * 1.2), rect.width - 20)
-        draw.text(
-            surface, self.cache, "Touch to start", size, theme.ACCENT_TEXT, rect.center, "center"
-        )
+        words = _("Touch to start")
+        size = self.cache.fit_size(words, int(m.title_px * 1.2), rect.width - 20)
+        draw.text(surface, self.cache, words, size, theme.ACCENT_TEXT, rect.center, "center")
         # A moving x/y/z trace, like a micro:bit being waved.
         r = self.wave_rect
         pygame.draw.rect(surface, theme.BACKGROUND, r)
@@ -111,7 +122,7 @@ class AttractScene(Scene):
         # The pretend micro:bit in the "record" step cycles through actions.
         icon = PRESETS[int(now) % len(PRESETS)].icon
         step = self.step_rects[1].inflate(-m.gap * 2, -m.gap * 2)
-        _, picture = take_bottom(step, int(m.body_px * 2.6), m.gap)
+        picture = take_bottom(step, int(m.body_px * 2.6), m.gap)[1]
         side = min(picture.width, picture.height)
         square = Rect(0, 0, side, side)
         square.center = picture.center

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import pygame
 
+from kiosk.i18n import _
 from kiosk.session.screens import Screen
 from kiosk.session.session import Session
 from kiosk.ui import draw, theme
@@ -80,7 +81,7 @@ class Scene:
     """One screen; subclasses fill in the hooks below."""
 
     screen: Screen
-    title = ""
+    title = ""  # marked with N_ by each scene, shown through _
     # Scenes paint their live parts every frame unless they say they repaint only what
     # changed (the test screen, through ``self.redraw``); the app turns the canvas for a
     # rotated display only on frames that changed it.
@@ -141,7 +142,7 @@ class Scene:
             out.append(
                 Button(
                     self.frame.start_again,
-                    asking.words if asking else "Start again",
+                    asking.words if asking else _("Start again"),
                     session.ask_start_again,
                     "danger" if asking else "quiet",
                     name="start_again",
@@ -165,7 +166,7 @@ class Scene:
             pygame.draw.circle(surface, theme.PROBLEM, (6, 6), 5)
 
     def title_for(self, session: Session) -> str:
-        return self.title
+        return _(self.title)
 
     def draw_title(self, surface: pygame.Surface, words: str) -> None:
         rect = self.frame.title

@@ -15,7 +15,7 @@ from functools import partial
 
 import pygame
 
-from kiosk.i18n import _
+from kiosk.i18n import N_, _
 from kiosk.microbit.icons import ICON_WORDS
 from kiosk.session.own_move import Step
 from kiosk.session.screens import Screen
@@ -30,7 +30,7 @@ from kiosk.ui.widgets import Button
 
 class MakeMoveScene(Scene):
     screen = Screen.MAKE_MOVE
-    title = "Pick a picture"
+    title = N_("Pick a picture")
 
     def arrange(self) -> None:
         m, f = self.m, self.frame

@@ -15,6 +15,7 @@ from functools import partial
 
 import pygame
 
+from kiosk.i18n import N_, _
 from kiosk.session.faults import visitor_words
 from kiosk.session.pairing import COLUMNS, ROWS
 from kiosk.session.screens import Screen
@@ -27,14 +28,14 @@ from kiosk.ui.widgets import Button
 
 class PairScene(Scene):
     screen = Screen.PAIR
-    title = "Connect your micro:bit"
+    title = N_("Connect your micro:bit")
     portrait_side_share = 0.3  # the grid needs five finger-sized rows
 
     def title_for(self, session: Session) -> str:
         return (
-            "Pair the kiosk's own micro:bit"
+            _("Pair the kiosk's own micro:bit")
             if session.connection.pairing_fixed_board
-            else self.title
+            else _(self.title)
         )
 
     def arrange(self) -> None:
@@ -78,26 +79,26 @@ class PairScene(Scene):
             )
         status = session.connection.status
         if status == PairStatus.CONNECTING:
-            primary = Button(self.frame.primary, "Connecting…", None, "primary", name="connect")
+            primary = Button(self.frame.primary, _("Connecting…"), None, "primary", name="connect")
         elif status == PairStatus.FAILED and self._staff_fault(session):
             # "Try again" cannot help: the way forward is the pretend board.
             pretend_ok = not session.connection.pairing_fixed_board
             primary = Button(
                 self.frame.primary,
-                "Use the pretend\nmicro:bit" if pretend_ok else "Try again",
+                _("Use the pretend\nmicro:bit") if pretend_ok else _("Try again"),
                 session.use_simulated_board if pretend_ok else session.pair,
                 "primary",
                 name="connect",
             )
         elif status == PairStatus.FAILED:
             primary = Button(
-                self.frame.primary, "Try again", session.pair, "primary", name="connect"
+                self.frame.primary, _("Try again"), session.pair, "primary", name="connect"
             )
         else:
             ready = session.connection.grid.complete
             primary = Button(
                 self.frame.primary,
-                "Connect",
+                _("Connect"),
                 session.pair,  # not ready: the session says which columns are missing
                 "primary",
                 name="connect",
@@ -108,7 +109,10 @@ class PairScene(Scene):
         if session.connection.usb_present:
             out.append(
                 Button(
-                    first, "micro:bit plugged in:\nuse it", session.use_usb_board, name="use_usb"
+                    first,
+                    _("micro:bit plugged in:\nuse it"),
+                    session.use_usb_board,
+                    name="use_usb",
                 )
             )
         if not session.connection.pairing_fixed_board and (
@@ -117,7 +121,7 @@ class PairScene(Scene):
             out.append(
                 Button(
                     second if session.connection.usb_present else first,
-                    "Pretend micro:bit\n(demo)",
+                    _("Pretend micro:bit\n(demo)"),
                     session.use_simulated_board,
                     "quiet",
                     name="pretend",
@@ -138,12 +142,12 @@ class PairScene(Scene):
             pygame.draw.rect(surface, theme.LED_OFF, cell, border_radius=8)
             radius = int(min(cell.width, cell.height) * 0.32)
             pygame.draw.circle(surface, theme.LED_ON if lit else (90, 50, 56), cell.center, radius)
-        steps = (
+        steps = _(
             "Copy the lights on your micro:bit: tap the top light of each column.\n"
             "No lights? Press the button on its back."
         )
         if session.connection.usb_present:
-            steps = "A micro:bit is plugged in: tap “use it”. Or copy another one's lights."
+            steps = _("A micro:bit is plugged in: tap “use it”. Or copy another one's lights.")
         bottom = draw.wrapped(surface, self.cache, steps, m.body_px, theme.TEXT, self.info)
         status_rect = Rect(
             self.info.left,
@@ -157,15 +161,15 @@ class PairScene(Scene):
         elif status == PairStatus.CONNECTING:
             colour, words = (
                 theme.ACCENT,
-                session.connection.message or "Looking for your micro:bit…",
+                session.connection.message or _("Looking for your micro:bit…"),
             )
         elif status == PairStatus.CONNECTED:
-            colour, words = theme.GOOD, "Connected!"
+            colour, words = theme.GOOD, _("Connected!")
         elif not session.connection.grid.complete:
             done = sum(1 for h in session.connection.grid.heights if h)
-            colour, words = theme.TEXT_DIM, f"{done} of 5 columns set."
+            colour, words = theme.TEXT_DIM, _("{done} of 5 columns set.").format(done=done)
         else:
-            colour, words = theme.GOOD, "All 5 columns set. Tap Connect!"
+            colour, words = theme.GOOD, _("All 5 columns set. Tap Connect!")
         if status_rect.height > m.body_px:
             draw.wrapped(surface, self.cache, words, m.body_px, colour, status_rect)
 

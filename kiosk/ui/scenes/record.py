@@ -18,6 +18,7 @@ from functools import partial
 import numpy as np
 import pygame
 
+from kiosk.i18n import N_, _, ngettext
 from kiosk.ml.features import FILTER_NAMES
 from kiosk.session.fingerprint_words import BRIGHT, INTRO, short_name
 from kiosk.session.recorder import Phase
@@ -47,7 +48,7 @@ GRAPH_SPAN_S = 3.0
 
 class RecordScene(Scene):
     screen = Screen.RECORD
-    title = "Record each move"
+    title = N_("Record each move")
 
     def __init__(self, cache: TextCache, metrics: Metrics, redraw: Redraw | None = None) -> None:
         self._tiles: dict[tuple[str, tuple[int, int]], pygame.Surface] = {}
@@ -58,11 +59,13 @@ class RecordScene(Scene):
         viewing = session.collecting.viewing_recording
         found = session.data.find_recording(viewing) if viewing is not None else None
         if found is not None:
-            return f"One recording of {session.data.actions[found[0]].name}"
+            return _("One recording of {move}").format(move=session.data.actions[found[0]].name)
         need = session.settings.min_recordings_per_action
         if session.can_train:
-            return "Record more, or tap Train"
-        return f"Record each move {need} times"
+            return _("Record more, or tap Train")
+        return ngettext(
+            "Record each move {count} time", "Record each move {count} times", need
+        ).format(count=need)
 
     # ---- layout -----------------------------------------------------------------------
 
@@ -169,7 +172,7 @@ class RecordScene(Scene):
 
     def scene_buttons(self, session: Session) -> list[Button]:
         if session.collecting.viewing_recording is not None:
-            fp, _, delete, close = self.viewer_parts()
+            fp, _graph, delete, close = self.viewer_parts()
             rid = session.collecting.viewing_recording
             return [
                 Button(
@@ -182,12 +185,14 @@ class RecordScene(Scene):
                 ),
                 Button(
                     delete,
-                    "Delete it",
+                    _("Delete it"),
                     lambda: session.delete_recording(rid),
                     "danger",
                     name="delete_recording",
                 ),
-                Button(close, "Keep it", session.close_recording, "normal", name="close_recording"),
+                Button(
+                    close, _("Keep it"), session.close_recording, "normal", name="close_recording"
+                ),
             ]
         out: list[Button] = []
         busy = session.collecting.recorder.busy
@@ -197,7 +202,11 @@ class RecordScene(Scene):
         ):
             name_rect, slots = self.row_parts(row)
             have = len(action.recordings)
-            label = f"{action.name}\n{have} of {need}" if have <= need else f"{action.name}\n{have}"
+            label = (
+                _("{move}\n{have} of {need}").format(move=action.name, have=have, need=need)
+                if have <= need
+                else f"{action.name}\n{have}"
+            )
             style = "selected" if i == session.collecting.selected_action else "normal"
             out.append(
                 Button(
@@ -232,10 +241,10 @@ class RecordScene(Scene):
                     )
                 )
         if session.confirm.undoable is not None and not busy:
-            out.append(Button(self.undo_rect(), "Undo", session.undo, "primary", name="undo"))
+            out.append(Button(self.undo_rect(), _("Undo"), session.undo, "primary", name="undo"))
         if busy:
             out.append(
-                Button(self.stop_rect, "Stop", session.cancel_recording, "danger", name="stop")
+                Button(self.stop_rect, _("Stop"), session.cancel_recording, "danger", name="stop")
             )
         else:
             # Not connected: the buttons still answer, with the session saying why.
@@ -245,7 +254,7 @@ class RecordScene(Scene):
             out.append(
                 Button(
                     self.record_rect,
-                    f"Record\n{picked}",
+                    _("Record\n{move}").format(move=picked),
                     session.record,
                     "primary",
                     name="record",
@@ -255,7 +264,7 @@ class RecordScene(Scene):
             out.append(
                 Button(
                     self.many_rect,
-                    "5 in\na row",
+                    _("5 in\na row"),
                     partial(session.record_many, None, 5),
                     "normal",
                     name="record_5",
@@ -265,7 +274,7 @@ class RecordScene(Scene):
         out.append(
             Button(
                 self.change_rect,
-                "Change moves",
+                _("Change moves"),
                 None if busy else session.edit_actions,
                 "quiet",
                 name="change_moves",
@@ -274,7 +283,7 @@ class RecordScene(Scene):
         out.append(
             Button(
                 self.frame.primary,
-                "Train",
+                _("Train"),
                 None if busy else session.train,  # not ready: the session says what is missing
                 "primary",
                 name="train",
@@ -299,7 +308,8 @@ class RecordScene(Scene):
         pages = -(-len(recordings) // per_page)
         page = self._pages.get(action_id, 0) % pages
         end = len(recordings) - page * per_page
-        return recordings[max(0, end - per_page) : end], f"More\n{page + 1}/{pages}"
+        more = _("More\n{page}/{pages}").format(page=page + 1, pages=pages)
+        return recordings[max(0, end - per_page) : end], more
 
     def _next_page(self, action_id: str, n: int) -> None:
         self._pages[action_id] = self._pages.get(action_id, 0) + 1
@@ -328,7 +338,7 @@ class RecordScene(Scene):
         for action, row in zip(
             session.data.actions, self.row_rects(len(session.data.actions)), strict=False
         ):
-            _, slots = self.row_parts(row)
+            _name, slots = self.row_parts(row)
             shown, paging = self._page(action.id, action.recordings, len(slots))
             if paging is not None:
                 slots = slots[1:]
@@ -336,7 +346,7 @@ class RecordScene(Scene):
                 tile = inset(slot, m.gap)
                 surface.blit(self._tile(entry, tile.size), tile)
             if not action.recordings:
-                hint = "None yet"
+                hint = _("None yet")
                 draw.text(
                     surface,
                     self.cache,
@@ -379,9 +389,9 @@ class RecordScene(Scene):
         line = self.cache.font(size).get_linesize()
         scale_h = max(line, m.unit // 4)
         words = Rect(inner.x, inner.y, inner.width, inner.height - scale_h - m.gap)
-        sentence = f"{INTRO} {BRIGHT}"
+        sentence = f"{_(INTRO)} {_(BRIGHT)}"
         if len(self.cache.wrap(sentence, size, words.width)) * line > words.height:
-            sentence = INTRO  # short of room: the scale's ends say what bright means
+            sentence = _(INTRO)  # short of room: the scale's ends say what bright means
         draw.wrapped(surface, self.cache, sentence, size, theme.TEXT, words)
         scale = Rect(inner.x, inner.bottom - scale_h, min(inner.width, m.unit * 6), scale_h)
         explain_views.draw_colour_scale(surface, scale, self.cache, size)
@@ -404,7 +414,7 @@ class RecordScene(Scene):
         index, entry = found
         m = self.m
         draw.panel(surface, self.viewer, theme.PANEL)
-        fp, graph_rect, _, _ = self.viewer_parts()
+        fp, graph_rect, _delete, _close = self.viewer_parts()
         draw.fingerprint(surface, fp, entry.fingerprint)
         cell_w = fp.width / 8
         names = [short_name(i) for i in range(len(FILTER_NAMES))]
@@ -449,9 +459,9 @@ class RecordScene(Scene):
         draw.text(
             surface,
             self.cache,
-            f"{action.name}: tap a square to find out what it means",
+            _("{move}: tap a square to find out what it means").format(move=action.name),
             self.cache.fit_size(
-                f"{action.name}: tap a square to find out what it means",
+                _("{move}: tap a square to find out what it means").format(move=action.name),
                 m.small_px,
                 graph_rect.width - 12,
             ),
@@ -475,7 +485,7 @@ class RecordScene(Scene):
         link = session.link
         self._graph.update(link.samples if link is not None else None)
         self._graph.blit(surface, rect)
-        label = "Press B to record" if session.connected else "Live movement"
+        label = _("Press B to record") if session.connected else _("Live movement")
         draw.text(
             surface,
             self.cache,
@@ -488,7 +498,7 @@ class RecordScene(Scene):
             draw.text(
                 surface,
                 self.cache,
-                "Nothing yet",
+                _("Nothing yet"),
                 self.m.small_px,
                 theme.TEXT_DIM,
                 rect.center,
@@ -506,9 +516,13 @@ class RecordScene(Scene):
         icon = Rect(0, 0, icon_side, icon_side)
         icon.midtop = (area.centerx, area.top + m.gap * 2)
         draw.led_icon(surface, icon, action.icon)
-        series = f" ({rec.take_number} of {rec.total})" if rec.total > 1 else ""
+        series = (
+            " " + _("({number} of {total})").format(number=rec.take_number, total=rec.total)
+            if rec.total > 1
+            else ""
+        )
         if rec.phase is Phase.COUNTDOWN:
-            headline = f"Get ready: {action.name}{series}"
+            headline = _("Get ready: {move}").format(move=action.name) + series
             number = str(rec.countdown_number(now))
             draw.text(
                 surface,
@@ -520,9 +534,9 @@ class RecordScene(Scene):
                 "midtop",
             )
         elif rec.phase is Phase.GAP:
-            headline = f"Well done! Next one…{series}"
+            headline = _("Well done! Next one…") + series
         else:
-            headline = f"{action.name} now!{series}"
+            headline = _("{move} now!").format(move=action.name) + series
             bar_rect = Rect(0, 0, int(area.width * 0.8), max(24, m.unit // 3))
             bar_rect.midtop = (area.centerx, icon.bottom + m.gap * 3)
             draw.bar(surface, bar_rect, rec.progress(now), theme.ACCENT)

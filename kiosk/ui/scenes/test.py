@@ -18,6 +18,7 @@ from functools import partial
 
 import pygame
 
+from kiosk.i18n import N_, _
 from kiosk.ml.explain import SIMILAR_CAPTION
 from kiosk.session.board_prep import board_words
 from kiosk.session.explore import WhyView
@@ -47,7 +48,7 @@ BAR_ROW_UNITS = 1.1  # a bar row: its label line and a finger-sized slider
 
 class TestScene(Scene):
     screen = Screen.TEST
-    title = "Test it: do a move!"
+    title = N_("Test it: do a move!")
     repaints_only_changes = True  # through self.redraw: see draw_dynamic
 
     def arrange(self) -> None:
@@ -188,7 +189,7 @@ class TestScene(Scene):
         prediction = tester.latest if tester is not None else None
         detected = tester.detected if tester is not None else None
         out = []
-        for i, (action, (_, slider, _)) in enumerate(
+        for i, (action, (_label, slider, _pretend)) in enumerate(
             zip(
                 session.data.actions,
                 self.bar_rows(len(session.data.actions), session.simulated),
@@ -204,7 +205,7 @@ class TestScene(Scene):
 
     def scene_buttons(self, session: Session) -> list[Button]:
         out = []
-        for i, (_, slider, pretend) in enumerate(
+        for i, (_label, slider, pretend) in enumerate(
             self.bar_rows(len(session.data.actions), session.simulated)
         ):
             track = self.track(slider)
@@ -224,16 +225,16 @@ class TestScene(Scene):
                 out.append(
                     Button(
                         pretend,
-                        "act\nit out",
+                        _("act\nit out"),
                         partial(session.set_pretend_gesture, gesture),
                         style,
                         name=f"pretend_{i}",
                     )
                 )
         if session.learning.showing_why:
-            tabs, _ = self.why_layout(session)
+            tabs = self.why_layout(session)[0]
             for (view, label), rect in zip(
-                ((WhyView.SQUARES, "Squares"), (WhyView.MAP, "Map")), tabs, strict=True
+                ((WhyView.SQUARES, _("Squares")), (WhyView.MAP, _("Map"))), tabs, strict=True
             ):
                 out.append(
                     Button(
@@ -244,7 +245,9 @@ class TestScene(Scene):
                         name=f"why_{view}",
                     )
                 )
-            out.append(Button(self.hide_rect, "Hide why", session.toggle_why, "normal", name="why"))
+            out.append(
+                Button(self.hide_rect, _("Hide why"), session.toggle_why, "normal", name="why")
+            )
             if session.learning.why_view == WhyView.SQUARES and not shows_banner(session):
                 top = self._why_squares_rect(session)
                 tile = explain_views.saliency_tile(top, self.cache)
@@ -259,7 +262,7 @@ class TestScene(Scene):
                     )
                 )
         else:
-            out.append(Button(self.why_rect, "Why?", session.toggle_why, "normal", name="why"))
+            out.append(Button(self.why_rect, _("Why?"), session.toggle_why, "normal", name="why"))
             if not shows_banner(session):  # the banner covers the live view
                 out.append(
                     Button(
@@ -275,7 +278,7 @@ class TestScene(Scene):
         out.append(
             Button(
                 self.more_rect,
-                "Record more",
+                _("Record more"),
                 session.add_more_recordings,
                 "normal",
                 name="record_more",
@@ -309,13 +312,13 @@ class TestScene(Scene):
         # first recognises the move (a few ms each: a dropped frame on a Pi).
         for detected in (None, *range(len(session.data.actions))):
             self._recognised_panel(session, detected)
-        for action, (label, _, _) in zip(
+        for action, (label, _bar, _pretend) in zip(
             session.data.actions,
             self.bar_rows(len(session.data.actions), session.simulated),
             strict=False,
         ):
             # The move's name, and its own threshold at the right of its own bar.
-            need = f"needs {round(action.threshold * 100)}%"
+            need = _("needs {percent}%").format(percent=round(action.threshold * 100))
             need_w = self.cache.font(m.small_px).size(need)[0]
             draw.text(
                 surface, self.cache, need, m.small_px, theme.TEXT_DIM, label.topright, "topright"
@@ -323,11 +326,11 @@ class TestScene(Scene):
             size = self.cache.fit_size(action.name, m.small_px, label.width - need_w - 8)
             draw.text(surface, self.cache, action.name, size, theme.TEXT, label.topleft)
         # A board whose program shows no icons is said here: nothing is lost.
-        graph_words = board_words(session.link, short=True) or "Live movement"
+        graph_words = board_words(session.link, short=True) or _("Live movement")
         size = self.cache.fit_size(graph_words, m.small_px, self.graph_label.width)
         draw.text(surface, self.cache, graph_words, size, theme.TEXT_DIM, self.graph_label.topleft)
         if not session.learning.showing_why:
-            words = "Its fingerprint: tap a square"
+            words = _("Its fingerprint: tap a square")
             size = self.cache.fit_size(words, m.small_px, self.fp_label.width)
             draw.text(surface, self.cache, words, size, theme.TEXT_DIM, self.fp_label.topleft)
 
@@ -410,7 +413,7 @@ class TestScene(Scene):
                 draw.wrapped(
                     surface,
                     self.cache,
-                    "Move the micro:bit…",
+                    _("Move the micro:bit…"),
                     self.m.body_px,
                     theme.TEXT_DIM,
                     area,
@@ -489,7 +492,7 @@ class TestScene(Scene):
             draw.wrapped(
                 panel,
                 self.cache,
-                "Not sure yet…",
+                _("Not sure yet…"),
                 m.body_px,
                 theme.TEXT_DIM,
                 big,

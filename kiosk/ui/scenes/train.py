@@ -28,7 +28,7 @@ from functools import partial
 import numpy as np
 import pygame
 
-from kiosk.i18n import N_, _
+from kiosk.i18n import N_, _, ngettext
 from kiosk.ml.train_worker import Stage
 from kiosk.session.advice import confusion_advice
 from kiosk.session.explore import ExploreView
@@ -43,10 +43,10 @@ from kiosk.ui.text import TextCache
 from kiosk.ui.widgets import Button
 
 TABS = (
-    (None, "Score"),
-    (ExploreView.MAP, "Map"),
-    (ExploreView.SQUARES, "Squares"),
-    (ExploreView.AVERAGES, "Averages"),
+    (None, N_("Score")),
+    (ExploreView.MAP, N_("Map")),
+    (ExploreView.SQUARES, N_("Squares")),
+    (ExploreView.AVERAGES, N_("Averages")),
 )
 
 
@@ -81,21 +81,25 @@ def stage_rows(job: TrainingJob | None, scoring: bool) -> list[tuple[str, str]]:
 
 def accuracy_sentence(correct: int, total: int) -> str:
     """The honest score in words a child reads: N of M recordings the model had not seen."""
-    return f"It got {correct} of {total} right on recordings it had not seen."
+    return ngettext(
+        "It got {correct} of {total} right on recordings it had not seen.",
+        "It got {correct} of {total} right on recordings it had not seen.",
+        total,
+    ).format(correct=correct, total=total)
 
 
 class TrainScene(Scene):
     screen = Screen.TRAIN
-    title = "The computer is learning"
+    title = N_("The computer is learning")
 
     def title_for(self, session: Session) -> str:
         if session.learning.scoring and session.learning.training is None:
             return _("It has learned your moves")
         if session.learning.trained is not None and session.learning.training is None:
             if session.learning.explore.view is not None:
-                return "What did it learn?"
-            return "How well did it learn?"
-        return self.title
+                return _("What did it learn?")
+            return _("How well did it learn?")
+        return _(self.title)
 
     def arrange(self) -> None:
         m, f = self.m, self.frame
@@ -161,7 +165,7 @@ class TrainScene(Scene):
                 out.append(
                     Button(
                         rect,
-                        label,
+                        _(label),
                         tap,
                         "selected" if chosen else "quiet",
                         name=f"tab_{label.lower()}",
@@ -182,7 +186,7 @@ class TrainScene(Scene):
         out += [
             Button(
                 self.more_rect,
-                "Record more",
+                _("Record more"),
                 None if busy else session.add_more_recordings,
                 "normal",
                 name="record_more",
@@ -191,7 +195,11 @@ class TrainScene(Scene):
         if session.learning.training_error and not busy:
             out.append(
                 Button(
-                    self.frame.primary, "Try again", session.train, "primary", name="train_again"
+                    self.frame.primary,
+                    _("Try again"),
+                    session.train,
+                    "primary",
+                    name="train_again",
                 )
             )
         else:
@@ -199,7 +207,7 @@ class TrainScene(Scene):
             out.append(
                 Button(
                     self.frame.primary,
-                    "Test it",
+                    _("Test it"),
                     session.test,  # still learning: the session says so
                     "primary",
                     name="test",
@@ -252,7 +260,7 @@ class TrainScene(Scene):
     def draw_background(self, surface: pygame.Surface, session: Session) -> None:
         m = self.m
         if session.learning.training is not None:
-            note = "It is looking for what makes each of your moves different."
+            note = _("It is looking for what makes each of your moves different.")
             draw.wrapped(
                 surface, self.cache, note, m.body_px, theme.TEXT_DIM, self._note_rect(session)
             )
@@ -295,7 +303,7 @@ class TrainScene(Scene):
         draw.wrapped(surface, self.cache, headline, m.body_px, colour, self.headline)
         self._draw_matrix(surface, session, confusion)
         advice = confusion_advice(confusion, [a.name for a in session.data.actions])
-        note = advice or "Green squares: right guesses."
+        note = advice or _("Green squares: right guesses.")
         if self._choosing(session) and not advice:
             note = model_sentence(result.model.kind)
         draw.wrapped(
@@ -314,21 +322,21 @@ class TrainScene(Scene):
         names = found.class_names if found is not None else ()
         if found is None or (view == ExploreView.SQUARES and found.importance is None):
             waiting = (
-                "Working out which squares each move needs…"
+                _("Working out which squares each move needs…")
                 if explore.busy
-                else "These pictures are not ready. Train again to see them."
+                else _("These pictures are not ready. Train again to see them.")
             )
             draw.wrapped(surface, self.cache, waiting, m.body_px, theme.TEXT_DIM, area)
             return
         if view == ExploreView.MAP:
             explain_views.draw_data_map(surface, area, self.cache, found.map_picture)
-            note = (
+            note = _(
                 "Each dot is one of your recordings. Dots close together have similar "
                 "fingerprints. A cross: the computer got that one wrong when tested."
             )
         elif view == ExploreView.SQUARES and found.importance is not None:  # checked above
             explain_views.draw_global_importance(surface, area, self.cache, found.importance, names)
-            note = (
+            note = _(
                 "Bright squares: the computer gets that move wrong if it cannot see them. "
                 "Dark squares hardly matter."
             )
@@ -336,7 +344,7 @@ class TrainScene(Scene):
             explain_views.draw_average_fingerprints(
                 surface, area, self.cache, found.averages, names
             )
-            note = (
+            note = _(
                 "The average of each move's recordings. The computer never sees an "
                 "average: it learns from every single recording."
             )
@@ -363,13 +371,15 @@ class TrainScene(Scene):
         draw.text(
             surface,
             self.cache,
-            "it guessed",
+            _("it guessed"),
             m.small_px,
             theme.TEXT_DIM,
             (grid.centerx, box.top),
             "midtop",
         )
-        did = pygame.transform.rotate(self.cache.render("you did", m.small_px, theme.TEXT_DIM), 90)
+        did = pygame.transform.rotate(
+            self.cache.render(_("you did"), m.small_px, theme.TEXT_DIM), 90
+        )
         surface.blit(did, did.get_rect(midleft=(box.left, grid.centery)))
         row_totals = confusion.sum(axis=1)
         for i in range(k):
@@ -437,6 +447,7 @@ class TrainScene(Scene):
                 pygame.draw.circle(surface, theme.ACCENT, dot, max(3, radius))
             else:
                 pygame.draw.circle(surface, theme.PANEL_LIGHT, dot, line // 3, 2)
+            words = _(words)
             size = self.cache.fit_size(words, m.body_px, area.width - line - m.gap)
             draw.text(surface, self.cache, words, size, colour, (area.left + line + m.gap, y))
             y += line
