@@ -340,7 +340,13 @@ copy_file "$SRC/services/$APP-console.service" "$UNIT_DIR/$APP-console.service" 
 copy_file "$SRC/deploy/microbit-drive.rules" /etc/udev/rules.d/70-microbit-kiosk-drive.rules 0644
 copy_file "$SRC/deploy/media-microbit.mount" "$UNIT_DIR/media-microbit.mount" 0644
 run mkdir -p /media/microbit
-run udevadm control --reload
+# A running udevd is told to read the new rule; in a chroot or an image being
+# built there is no udevd (nothing to tell), and the rule applies from the next boot.
+if [ "$DRY_RUN" -eq 1 ] || [ -S /run/udev/control ]; then
+    run udevadm control --reload
+else
+    note "udev is not running here: the micro:bit drive rule applies from the next boot"
+fi
 run "$VENV/bin/kiosk" firmware build --source "$SRC/firmware"
 run systemctl daemon-reload
 run systemctl enable "$APP.service" "$APP-console.service"
