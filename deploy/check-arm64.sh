@@ -4,8 +4,9 @@
 # in, runs deploy/install.sh for real inside it, then inside it runs
 # `kiosk doctor`, `kiosk train` on real recordings, `kiosk predict` through the
 # arm64 TFLite runtime and the headless demo, and checks the installed systemd
-# units with the arm64 system's own systemd-analyze. See deploy/README.md
-# ("What the arm64 check proves").
+# units with the arm64 system's own systemd-analyze; with --boot it then boots
+# that system (qemu-system-aarch64) and watches the service. See
+# deploy/README.md ("What the arm64 check proves").
 #
 #   sudo deploy/check-arm64.sh bookworm     # Python 3.11, tflite-runtime, numpy < 2
 #   sudo deploy/check-arm64.sh trixie       # Python 3.13, ai-edge-litert
@@ -50,7 +51,8 @@ Usage: sudo $0 [options] bookworm|trixie
   --reduced     build/reuse the root and prove arm64 Python, numpy and the
                 TFLite runtime run in it, without the full install (for CI)
   --boot        then boot the installed system in qemu-system-aarch64 (TCG) and
-                check the service: READY, restarted by the watchdog when hung
+                check the service: READY, restarted by the watchdog when hung,
+                down for good after "Exit to shell" (tapped on a uinput panel)
   -h, --help    this text
 EOF
 }
