@@ -4,8 +4,9 @@
 # in, runs deploy/install.sh for real inside it, then inside it runs
 # `kiosk doctor`, `kiosk train` on real recordings, `kiosk predict` through the
 # arm64 TFLite runtime and the headless demo, and checks the installed systemd
-# units with the arm64 system's own systemd-analyze. See deploy/README.md
-# ("What the arm64 check proves").
+# units with the arm64 system's own systemd-analyze; with --boot it then boots
+# that system (qemu-system-aarch64) and watches the service. See
+# deploy/README.md ("What the arm64 check proves").
 #
 #   sudo deploy/check-arm64.sh bookworm     # Python 3.11, tflite-runtime, numpy < 2
 #   sudo deploy/check-arm64.sh trixie       # Python 3.13, ai-edge-litert
@@ -50,7 +51,8 @@ Usage: sudo $0 [options] bookworm|trixie
   --reduced     build/reuse the root and prove arm64 Python, numpy and the
                 TFLite runtime run in it, without the full install (for CI)
   --boot        then boot the installed system in qemu-system-aarch64 (TCG) and
-                check the service: READY, restarted by the watchdog when hung
+                check the service: READY, restarted by the watchdog when hung,
+                down for good after "Exit to shell" (tapped on a uinput panel)
   -h, --help    this text
 EOF
 }
@@ -393,6 +395,9 @@ run_units() {
 
 # Only for this emulated machine: TCG runs the app far slower than a Pi, so
 # starting may take longer than the unit's 120 s. The watchdog is unchanged.
+# The booted machine's screen: the Pi's 7" panel. Its PIN for the admin screen.
+VM_SCREEN=800x480
+VM_PIN=2580
 VM_DROPIN='[Service]
 TimeoutStartSec=30min'
 VM_UNIT='[Unit]
@@ -410,9 +415,28 @@ run_boot() {
     command -v qemu-system-aarch64 >/dev/null \
         || die "no qemu-system-aarch64: apt-get install qemu-system-arm (scripts/setup.sh does)"
     # Debian's arm64 kernel; the Pi has its own, so this is the closest here.
+    # Its initramfs needs only what mounts this machine's root (virtio disk,
+    # ext4): MODULES=most made mkinitramfs run modprobe for thousands of
+    # modules through qemu-user, which took over 15 minutes.
+    mkdir -p "$ROOT/etc/initramfs-tools/conf.d" "$ROOT/usr/share/initramfs-tools/modules.d"
+    printf 'MODULES=list\n' > "$ROOT/etc/initramfs-tools/conf.d/kiosk-vm.conf"
+    printf '%s\n' virtio_pci virtio_blk ext4 crc32c_generic \
+        > "$ROOT/usr/share/initramfs-tools/modules.d/kiosk-vm"
     timed boot_kernel env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
         --no-install-recommends linux-image-arm64 initramfs-tools
     install -D -m 0755 "$SRC/deploy/arm64-vm-scenario.sh" "$ROOT/usr/local/sbin/kiosk-vm-scenario"
+    install -D -m 0755 "$SRC/deploy/arm64-vm-touch.py" "$ROOT/usr/local/sbin/kiosk-vm-touch"
+    # Staff's PIN, set as the technician does (README, "Set the admin PIN"), and
+    # where the installed app puts the PIN keys and "Exit to shell" on this screen.
+    printf '%s\n%s\n' "$VM_PIN" "$VM_PIN" | inside "$VENV/bin/kiosk" set-pin --write > "$OUT/set-pin.log" 2>&1 \
+        || { cat "$OUT/set-pin.log" >&2; die "kiosk set-pin --write failed in the root"; }
+    mkdir -p "$ROOT/usr/local/share/kiosk-vm"
+    printf '%s\n' "$VM_PIN" > "$ROOT/usr/local/share/kiosk-vm/pin"
+    cp "$SRC/deploy/vm_touch_plan.py" "$ROOT$INSIDE_OUT/"
+    inside env KIOSK_CONFIG=/etc/microbit-kiosk/kiosk.toml "$VENV/bin/python" \
+        "$INSIDE_OUT/vm_touch_plan.py" "$VM_SCREEN" > "$OUT/touch-plan.txt" 2> "$OUT/touch-plan.err" \
+        || { cat "$OUT/touch-plan.err" >&2; die "deploy/vm_touch_plan.py failed in the root"; }
+    cp "$OUT/touch-plan.txt" "$ROOT/usr/local/share/kiosk-vm/touch-plan.txt"
     printf '%s\n' "$VM_UNIT" > "$ROOT/etc/systemd/system/kiosk-vm-scenario.service"
     inside systemctl enable kiosk-vm-scenario.service >/dev/null 2>&1
     mkdir -p "$ROOT/etc/systemd/system/microbit-kiosk.service.d"
@@ -436,7 +460,7 @@ run_boot() {
         -kernel "$RUN/$(basename "$kernel")" -initrd "$RUN/$(basename "$initrd")" \
         -append "root=/dev/vda rw console=ttyAMA0" \
         -drive "file=$image,format=raw,if=virtio" \
-        -device virtio-gpu-pci -device virtio-keyboard-pci -device virtio-tablet-pci \
+        -device "virtio-gpu-pci,xres=${VM_SCREEN%x*},yres=${VM_SCREEN#*x}" -device virtio-keyboard-pci \
         -nic none > "$OUT/qemu.log" 2>&1 || rc=$?
     figure boot_run_s "$(since "$started")"
     if [ "$rc" -ne 0 ]; then
@@ -444,15 +468,17 @@ run_boot() {
         die "qemu-system-aarch64 ended with $rc (console: $OUT/boot-console.log)"
     fi
     debugfs -R "cat /root/vm-check.txt" "$image" > "$OUT/vm-check.txt" 2>/dev/null
+    debugfs -R "cat /root/vm-touch.log" "$image" > "$OUT/vm-touch.log" 2>/dev/null || true
     [ -s "$OUT/vm-check.txt" ] \
         || die "the booted machine left no /root/vm-check.txt (console: $OUT/boot-console.log)"
     sed 's/^/    | /' "$OUT/vm-check.txt"
     local key
-    for key in booted_s ready watchdog_restart; do
+    for key in booted_s display_mode ready watchdog_restart exit_to_shell exit_to_shell_s; do
         figure "vm_$key" "$(awk -F'\t' -v k="$key" '$1 == k { print $2 }' "$OUT/vm-check.txt")"
     done
     grep -q $'^ready\tyes' "$OUT/vm-check.txt" || die "the service did not report READY in the booted machine"
     grep -q $'^watchdog_restart\tyes' "$OUT/vm-check.txt" || die "the watchdog did not restart the hung app"
+    grep -q $'^exit_to_shell\tyes' "$OUT/vm-check.txt" || die "\"Exit to shell\" did not stop the service for good"
 }
 
 # --- Main ------------------------------------------------------------------------------

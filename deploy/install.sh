@@ -351,7 +351,13 @@ run mkdir -p /media/microbit
 # user (the admin screen imports and exports there); the unit may write only there.
 copy_file "$SRC/deploy/usb-stick.rules" /etc/udev/rules.d/71-microbit-kiosk-usb-stick.rules 0644
 run mkdir -p /media/usb-stick
-run udevadm control --reload
+# A running udevd is told to read the new rule; in a chroot or an image being
+# built there is no udevd (nothing to tell), and the rule applies from the next boot.
+if [ "$DRY_RUN" -eq 1 ] || [ -S /run/udev/control ]; then
+    run udevadm control --reload
+else
+    note "udev is not running here: the micro:bit drive and USB stick rules apply from the next boot"
+fi
 run "$VENV/bin/kiosk" firmware build --source "$SRC/firmware"
 run systemctl daemon-reload
 run systemctl enable "$APP.service" "$APP-console.service"

@@ -9,7 +9,11 @@ arrival, so windows must be cut by time exactly as with a real board.
 Two ways to run it:
 
 * ``realtime=True`` and ``connect()``: an I/O thread delivers samples at the
-  pace of the wall clock, like a real board (the demo).
+  pace of the link's clock (the monotonic clock unless a test passes a fake
+  one), like a real board (the demo). The board keeps its own time: every
+  sample it took is delivered, stamped with its arrival time on the board's
+  schedule, even when the thread is starved (a loaded or emulated CPU) and
+  catches up late; a slow kiosk never loses samples of the pretend board.
 * ``realtime=False``: ``run_for(seconds)`` generates that many seconds of
   samples synchronously with virtual arrival times (tests); ``connect()`` then
   streams as fast as the thread can go.
@@ -133,7 +137,7 @@ class SimulatedLink(Link):
         self.realtime = realtime
         self.rate_hz = float(rate_hz)
         self._schedule = BleArrivalSchedule(np.random.default_rng([seed, 1]), 1.0 / rate_hz)
-        self._origin = time.monotonic() if start_time is None else float(start_time)
+        self._origin = self._clock.now() if start_time is None else float(start_time)
         self._virtual_now = 0.0  # virtual seconds generated so far
         self._drop_until = -1.0  # virtual time the current drop-out ends
         self._pending_drop = 0.0
@@ -193,18 +197,17 @@ class SimulatedLink(Link):
         if self.realtime:
             with self._lock:
                 # continue from where virtual time is, anchored to now
-                self._origin = time.monotonic() - self._virtual_now
+                self._origin = self._clock.now() - self._virtual_now
         self._set_state(LinkState.CONNECTED, CONNECTED_REASON)
         step = 0.01 if self.realtime else 0.5
         while not stop.is_set():
             self._show_queued_icon()
             if self.realtime:
-                target = time.monotonic() - self._origin
-                if target - self._virtual_now > 0.5:
-                    # the thread was starved (a busy machine): skip, as a board's lost packets
-                    self._skip_to(target - 0.02)
-                self._advance(target)
-                stop.wait(step)
+                # Everything the board sent up to now, however late this thread
+                # runs: a starved thread catches up (each sample keeps the arrival
+                # time the board's schedule gave it), it never skips samples.
+                self._advance(self._clock.now() - self._origin)
+                self._clock.wait(stop, step)
             else:
                 self._advance(self._virtual_now + step)
                 time.sleep(0)  # let other threads run between bursts

@@ -3,6 +3,13 @@
 "Record 5 in a row" repeats the recording with a short pause between takes,
 so a visitor can make many examples quickly. A take with too few samples
 (the board dropped out or stopped sending) is refused, never stored.
+
+A take is cut once the buffer holds a sample stamped at or after the end of
+its second, not merely when the clock says the second is over: the link's
+I/O thread may not have delivered the last samples yet (a loaded CPU, a
+Bluetooth burst still on its way), and cutting then would lose them. If
+nothing more comes within ``LATE_SAMPLES_GRACE_S`` the take is cut with what
+arrived (and refused if that is too little).
 """
 
 from __future__ import annotations
@@ -15,6 +22,12 @@ from kiosk.dataset import Recording
 from kiosk.errors import WindowTooShortError
 from kiosk.i18n import _
 from kiosk.signal import SampleBuffer
+
+# How long after a take's second a recording waits for samples stamped inside
+# it (at most; usually one Bluetooth connection event, under 50 ms). Long enough
+# for a starved I/O thread to catch up, short enough that a board that stopped
+# sending is reported promptly.
+LATE_SAMPLES_GRACE_S = 1.5
 
 
 class Phase(enum.Enum):
@@ -94,7 +107,7 @@ class Recorder:
             self.phase is Phase.GAP and elapsed >= self.gap_s
         ):
             self._enter(Phase.RECORDING, now)
-        elif self.phase is Phase.RECORDING and elapsed >= self.record_s:
+        elif self.phase is Phase.RECORDING and self._window_complete(elapsed, buffer):
             take = self._cut(buffer, self._phase_started, now)
             self.remaining -= 1
             if self.remaining > 0 and take.recording is not None:
@@ -103,6 +116,15 @@ class Recorder:
                 self.phase = None
             return take
         return None
+
+    def _window_complete(self, elapsed: float, buffer: SampleBuffer) -> bool:
+        """The take's second is over and its samples are in (or have stopped coming)."""
+        if elapsed < self.record_s:
+            return False
+        if elapsed >= self.record_s + LATE_SAMPLES_GRACE_S:
+            return True
+        newest = buffer.latest(1).t
+        return len(newest) > 0 and float(newest[-1]) >= self._phase_started + self.record_s
 
     def _enter(self, phase: Phase, now: float) -> None:
         self.phase = phase

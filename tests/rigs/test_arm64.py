@@ -24,7 +24,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "deploy" / "check-arm64.sh"
 DATASET = REPO.parent / "shared" / "data" / "createai" / "dataset.json"
-# A cold run builds the root first (about 5 minutes here); a cached one takes ~3.
+# A cold run builds the root first (5 to 7 minutes here); the steps after it take ~3.
 TIMEOUT_S = 30 * 60
 
 

@@ -95,7 +95,15 @@ def test_live_parts_are_repainted_only_when_a_sample_arrives(make_driver) -> Non
     for _ in range(3):
         d.app.step()  # the board sent nothing: nothing live to repaint
     assert [tuple(d.app.canvas.get_at(spot))[:3] for spot in spots] == [marker, marker]
-    d.frames(1)  # a sample arrives: a new graph and a new prediction
+    # Step to the board's next Bluetooth burst (every 30-48 ms, so not every 20 ms frame
+    # has one): the frame it arrives in paints a new graph and a new prediction.
+    samples = s.link.samples
+    before = samples.sequence
+    for _ in range(10):
+        d.frames(1)
+        if samples.sequence > before:
+            break
+    assert samples.sequence > before, "the pretend board sent nothing for 10 frames"
     assert all(tuple(d.app.canvas.get_at(spot))[:3] != marker for spot in spots)
 
 
