@@ -96,7 +96,7 @@ class BluepyLike:
 
         self.Peripheral = Peripheral
 
-    def Scanner(self, iface: int = 0) -> Any:  # noqa: N802  # bluepy's class name
+    def Scanner(self, iface: int = 0) -> Any:  # bluepy's class name
         return self.radio.scanner_factory()
 
     def answers(self, addr: str) -> bool:
@@ -193,6 +193,7 @@ def test_a_connect_to_a_board_that_is_away_gives_up_within_its_time(bluepy: Any)
         assert wait_for(lambda: len(link.samples) >= 100)
         kept = len(link.samples)
         drop_once(module, lambda: module.radio.boards.clear())  # the battery is pulled
+
         # Each connect to the static address is held (nobody there) and then let go,
         # its helper killed and reaped; after two the link scans by name again.
         def let_go() -> list[FakeHelper]:
