@@ -63,6 +63,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument(
         "--test-seconds", type=float, default=3.0, metavar="S", help="live test time per move"
     )
+    demo.add_argument(
+        "--board",
+        choices=("pretend", "ble-emulated"),
+        default="pretend",
+        help="pretend: the simulated board (default); ble-emulated: over Bluetooth to the "
+        "BlueZ test rig's emulated micro:bit",
+    )
+    demo.add_argument(
+        "--board-control",
+        type=Path,
+        default=Path("/run/ble-board/control.sock"),
+        metavar="SOCKET",
+        help="the emulated board's control socket (with --board ble-emulated)",
+    )
     demo.set_defaults(func=run_demo_command)
 
 
@@ -71,12 +85,13 @@ def run_demo_command(args: argparse.Namespace) -> int:
         os.environ["SDL_VIDEODRIVER"] = "dummy"
         os.environ["SDL_AUDIODRIVER"] = "dummy"
     from kiosk.ui.demo import DemoFailed, DemoPlan, run_demo
+    from kiosk.ui.demo_boards import open_demo_board
 
     plan = DemoPlan(
         size=args.size, recordings_per_move=max(3, args.per_move), test_seconds=args.test_seconds
     )
     try:
-        summary = run_demo(args.out, plan)
+        summary = run_demo(args.out, plan, open_demo_board(args.board, args.board_control))
     except DemoFailed as error:
         raise KioskError(f"the demo stopped: {error}") from None
     print(json.dumps(summary, indent=1))
@@ -101,7 +116,13 @@ def run_app(args: argparse.Namespace) -> int:
         )
         return run_demo_command(
             argparse.Namespace(
-                headless=True, out=Path("demo-out"), size=(800, 480), per_move=5, test_seconds=3.0
+                headless=True,
+                out=Path("demo-out"),
+                size=(800, 480),
+                per_move=5,
+                test_seconds=3.0,
+                board="pretend",
+                board_control=None,
             )
         )
     # The admin screen's changes live beside the database (see load_config).

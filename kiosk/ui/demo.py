@@ -23,6 +23,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from kiosk.session.session import Session
+    from kiosk.ui.demo_boards import DemoBoard
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,10 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
-    """Run the whole journey headless; returns (and writes) the summary."""
+def run_demo(
+    out_dir: Path, plan: DemoPlan = DemoPlan(), board: DemoBoard | None = None
+) -> dict[str, object]:
+    """Run the whole journey headless with ``board`` (default the pretend one); the summary."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     from kiosk.session.boards import HardwareBoards
@@ -177,7 +180,9 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
     from kiosk.settings import Settings
     from kiosk.store.database import Store
     from kiosk.ui.app import AppOptions, KioskApp
+    from kiosk.ui.demo_boards import SimulatedDemoBoard
 
+    board = board or SimulatedDemoBoard()
     baseline_rss = rss_mb()
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.png"):
@@ -201,7 +206,7 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
     d = DemoDriver(app, out_dir)
     started = time.monotonic()
     try:
-        summary = _journey(d, plan)
+        summary = _journey(d, plan, board)
         summary["rss_mb"] = round(rss_mb(), 1)
         summary["baseline_rss_mb"] = round(baseline_rss, 1)  # after imports, before the app
     finally:
@@ -209,6 +214,7 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
             session.link.close()
         app.close()
         store.close()
+        board.close()
     frame_ms = np.asarray(app.frame_ms)
     summary.update(
         size=f"{plan.size[0]}x{plan.size[1]}",
@@ -231,7 +237,7 @@ def _recording_under_way(s: Session) -> Callable[[], bool]:
     return lambda: s.collecting.recorder.progress(time.monotonic()) > 0.4
 
 
-def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
+def _journey(d: DemoDriver, plan: DemoPlan, board: DemoBoard) -> dict[str, object]:
     s = d.session
     from kiosk.session.screens import Screen
 
@@ -242,15 +248,17 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     for column, height in enumerate((3, 1, 5, 2, 4)):
         d.tap(f"cell_{column}_{height}")
     d.shot("pattern_copied")
-    d.tap("pretend")
-    d.until(lambda: s.screen is Screen.ACTIONS, 10, "the pretend micro:bit to connect")
+    board.pair(d)
+    d.until(lambda: s.screen is Screen.ACTIONS, 10, "the micro:bit to connect")
+    link = s.link.description if s.link is not None else None
     d.shot("nothing_picked")
     for move in plan.moves:
         d.tap(f"choose_{move.lower()}")
     d.shot("moves_picked")
     d.tap("next")
     d.shot("no_recordings")
-    for index, _move in enumerate(plan.moves):
+    for index, move in enumerate(plan.moves):
+        board.record_move(s, move)
         d.tap(f"action_{index}")
         d.tap("record_5" if plan.recordings_per_move >= 5 else "record")
         d.until(lambda: s.collecting.recorder.busy, 2, "the countdown")
@@ -273,7 +281,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     # Button B on the micro:bit records too.
     before = s.data.n_recordings
     for _ in range(3):  # a take a starved pretend board was too slow for is refused: again
-        s.link.press_button("B")
+        board.press_b(s)
         d.until(lambda: s.collecting.recorder.busy, 2, "button B to start a recording")
         d.until(lambda: not s.collecting.recorder.busy, 15, "the button-B recording")
         if s.data.n_recordings > before:
@@ -293,7 +301,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
         raise DemoFailed("undo did not put the deleted recording back")
     # The board drops out for a moment: the visitor is told what to do, nothing is lost.
     kept = s.data.n_recordings
-    s.link.drop_out(3.0)
+    board.drop_out(s, 3.0)
     d.until(lambda: s.connection.problem is not None, 5, "the lost-link banner")
     d.shot("micro_bit_lost")
     d.until(lambda: s.connection.problem is None, 10, "the board to come back")
@@ -325,7 +333,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     predictions_before = s.learning.tester.predictions
     test_started = time.monotonic()
     for index, move in enumerate(plan.moves):
-        d.tap(f"pretend_{index}")
+        board.test_move(d, index, move)
         d.run_for(plan.test_seconds * 0.4)  # the window fills with the new move
         hits = frames = 0
         deadline = time.monotonic() + plan.test_seconds * 0.6
@@ -384,7 +392,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     )
     if s.staff.compare.comparison is None:
         raise DemoFailed(f"the comparison failed: {s.staff.compare.error}")
-    s.link.set_gesture("shake")
+    board.set_gesture(s, "shake")
     d.run_for(1.5)
     d.shot("compare")
     d.tap("compare_back")
@@ -396,6 +404,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     d.tap("close_admin")
     # Nobody touches anything: a countdown, then the kiosk resets for the next visitor.
     # (A long countdown for its picture, then a short one: no frame can miss it.)
+    board.put_down(s)
     s.idle.timeout_s, s.idle.countdown_s = 1.0, 600.0
     d.until(lambda: s.idle_countdown() is not None, 5, "the idle countdown")
     d.shot("idle_countdown")
@@ -411,4 +420,6 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
         "predictions_per_s": round(predictions / test_seconds, 2),
         "test_recognised": recognised,
         "moves": list(plan.moves),
+        "board": board.name,
+        "link": link,
     }

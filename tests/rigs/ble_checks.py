@@ -245,6 +245,7 @@ def check_icons(board: BoardRemote, link: BleLink) -> dict[str, Any]:
 def check_vanish(board: BoardRemote, link: BleLink, figures: dict[str, Any]) -> dict[str, Any]:
     """The board drops off the air and comes back: the link reconnects and keeps every sample."""
     kept = link.samples.latest(link.samples.capacity)
+    old_address = link.address
     events(link)
     board.ask("vanish")
     wait_for(lambda: link.state is not LinkState.CONNECTED, 20, "the link to notice the board went")
@@ -263,6 +264,8 @@ def check_vanish(board: BoardRemote, link: BleLink, figures: dict[str, Any]) -> 
         "reconnect_s": figures["reconnect_after_return_s"],
         "kept_samples": len(kept.t),
         "still_there": len(after.t),
+        "old_address": old_address,
+        "new_address": link.address,
     }
     problems = []
     if figures["reconnect_after_return_s"] > 5.0:

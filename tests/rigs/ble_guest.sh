@@ -2,11 +2,12 @@
 # Runs inside the virtual machine (as root, its init's command): a system bus,
 # two virtual controllers linked by btvirt, bluetoothd, the emulated micro:bit
 # on hci1, then the kiosk's Bluetooth checks on hci0 as the unprivileged kiosk
-# user with exactly the unit's capabilities. Usage: ble_guest.sh OUT CAPS
-# (CAPS like "net_raw,net_admin").
+# user with exactly the unit's capabilities, and the headless demo over
+# Bluetooth. Usage: ble_guest.sh OUT CAPS [DEMO_ARGS]
+# (CAPS like "net_raw,net_admin"; DEMO_ARGS extra options for `kiosk demo`).
 # Every step that fails says which and why in OUT/guest.log and exits non-zero.
 set -uo pipefail
-out=$1 caps=$2
+out=$1 caps=$2 demo_args=${3:-}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 py=$repo/.venv/bin/python
 log=$out/guest.log
@@ -111,5 +112,16 @@ echo "checks-start $(cut -d' ' -f1 /proc/uptime)"
 echo "checks-exit $? $(cut -d' ' -f1 /proc/uptime)"
 cp "$home/checks.log" "$out/"
 [ -f "$home/checks.json" ] && cp "$home/checks.json" "$out/"
+
+# A whole visitor journey over Bluetooth: the headless demo, as the kiosk user,
+# pairing with the same emulated board by its pattern.
+echo "demo-start $(cut -d' ' -f1 /proc/uptime)"
+# shellcheck disable=SC2086  # options are words
+(cd "$repo" && as_kiosk SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy "$py" -m kiosk demo \
+    --headless --board ble-emulated --board-control "$control" --out "$home/demo" $demo_args) \
+    > "$home/demo.log" 2>&1
+echo "demo-exit $? $(cut -d' ' -f1 /proc/uptime)"
+cp "$home/demo.log" "$out/"
+[ -d "$home/demo" ] && cp -r "$home/demo" "$out/demo"
 
 echo "guest-done $(cut -d' ' -f1 /proc/uptime)"
