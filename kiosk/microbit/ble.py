@@ -56,6 +56,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from kiosk.i18n import _
 from kiosk.microbit import ble_protocol as proto
 from kiosk.microbit.link import (
     BoardFault,
@@ -296,11 +297,12 @@ class BleLink(Link):
             if self.address is not None and not static_address(self.address):
                 # A private address is gone once the board stops advertising it:
                 # look for the name again rather than wait on an address nobody has.
-                log.info(
-                    "micro:bit %s was at private address %s; scanning for it again",
-                    self.board_name,
-                    self.address,
-                )
+                if not stop.is_set():
+                    log.info(
+                        "micro:bit %s was at private address %s; scanning for it again",
+                        self.board_name,
+                        self.address,
+                    )
                 self.address = None
         return delivered
 
@@ -416,8 +418,9 @@ class BleLink(Link):
         log.info("connect to %s (%s) %s: %r", self.board_name, address, why[0], error)
         raise BoardFault(
             Fault.NO_ANSWER,
-            f"micro:bit {self.board_name} at {address} did not answer a connect within "
-            f"{self._timing.connect_s:g} s.",
+            _(
+                "micro:bit {name} at {address} did not answer a connect within {seconds:g} s."
+            ).format(name=self.board_name, address=address, seconds=self._timing.connect_s),
         )
 
     def _scan(self, stop: threading.Event) -> str | None:

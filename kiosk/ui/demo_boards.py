@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kiosk.i18n import _
 from kiosk.microbit.simulated import SimulatedLink
 from kiosk.ui.demo import DemoFailed
 
@@ -93,7 +94,9 @@ class SimulatedDemoBoard:
 def _simulated(s: Session) -> SimulatedLink:
     link = s.link
     if not isinstance(link, SimulatedLink):
-        raise DemoFailed(f"the pretend micro:bit is not connected (the link is {link!r})")
+        raise DemoFailed(
+            _("the pretend micro:bit is not connected (the link is {link!r})").format(link=link)
+        )
     return link
 
 
@@ -120,14 +123,16 @@ class EmulatedBleBoard:
                     line = stream.readline()
         except OSError as exc:
             raise DemoFailed(
-                f"cannot reach the emulated micro:bit at {self.control} ({exc}); "
-                "it runs inside the BlueZ test rig (tests/rigs/ble_guest.sh)"
+                _(
+                    "cannot reach the emulated micro:bit at {control} ({error}); "
+                    "it runs inside the BlueZ test rig (tests/rigs/ble_guest.sh)"
+                ).format(control=self.control, error=exc)
             ) from None
         if not line:
-            raise DemoFailed("the emulated micro:bit closed its control socket")
+            raise DemoFailed(_("the emulated micro:bit closed its control socket"))
         reply: dict[str, Any] = json.loads(line)
         if "error" in reply:
-            raise DemoFailed(f"emulated micro:bit: {reply['error']}")
+            raise DemoFailed(_("emulated micro:bit: {error}").format(error=reply["error"]))
         return reply
 
     def pair(self, d: DemoDriver) -> None:
@@ -166,4 +171,8 @@ def open_demo_board(kind: str, control: Path | None = None) -> DemoBoard:
         return SimulatedDemoBoard()
     if kind == "ble-emulated":
         return EmulatedBleBoard(control or DEFAULT_CONTROL)
-    raise DemoFailed(f"no demo board {kind!r}: choose one of {', '.join(BOARDS)}")
+    raise DemoFailed(
+        _("no demo board {kind!r}: choose one of {boards}").format(
+            kind=kind, boards=", ".join(BOARDS)
+        )
+    )
