@@ -64,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--test-seconds", type=float, default=3.0, metavar="S", help="live test time per move"
     )
     demo.add_argument(
+        "--fps", type=int, default=60, metavar="N", help="frames per second at most (default 60)"
+    )
+    demo.add_argument(
         "--board",
         choices=("pretend", "ble-emulated"),
         default="pretend",
@@ -88,7 +91,10 @@ def run_demo_command(args: argparse.Namespace) -> int:
     from kiosk.ui.demo_boards import open_demo_board
 
     plan = DemoPlan(
-        size=args.size, recordings_per_move=max(3, args.per_move), test_seconds=args.test_seconds
+        size=args.size,
+        recordings_per_move=max(3, args.per_move),
+        test_seconds=args.test_seconds,
+        fps=max(1, args.fps),
     )
     try:
         summary = run_demo(args.out, plan, open_demo_board(args.board, args.board_control))
@@ -123,6 +129,7 @@ def run_app(args: argparse.Namespace) -> int:
                 test_seconds=3.0,
                 board="pretend",
                 board_control=None,
+                fps=60,
             )
         )
     # The admin screen's changes live beside the database (see load_config).

@@ -39,6 +39,7 @@ class DemoPlan:
     gap_s: float = 0.5
     diagonal_inches: float = 7.0
     moves: tuple[str, ...] = DEMO_MOVES
+    fps: int = 60  # frames drawn per second at most (fewer leave a slow machine's CPU to others)
 
 
 class DemoFailed(RuntimeError):
@@ -48,10 +49,11 @@ class DemoFailed(RuntimeError):
 class DemoDriver:
     """Posts events to a running KioskApp and steps its frames."""
 
-    def __init__(self, app, out_dir: Path) -> None:
+    def __init__(self, app, out_dir: Path, fps: int = 60) -> None:
         import pygame
 
         self.pygame = pygame
+        self.fps = fps
         self.app = app
         self.session = app.session
         self.out = out_dir
@@ -62,7 +64,7 @@ class DemoDriver:
     def frames(self, n: int = 1) -> None:
         for _ in range(n):
             self.app.step()
-            self.app.clock.tick(60)
+            self.app.clock.tick(self.fps)
 
     def until(self, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
         """Step frames until ``condition``; the deadline (stretched for a loaded machine)
@@ -203,7 +205,7 @@ def run_demo(
             corner_hold_s=1.0,
         ),
     )
-    d = DemoDriver(app, out_dir)
+    d = DemoDriver(app, out_dir, plan.fps)
     started = time.monotonic()
     try:
         summary = _journey(d, plan, board)

@@ -121,7 +121,7 @@ cp "$home/checks.log" "$out/"
 # priority, so the board keeps its pace, as a real one does.
 echo "demo-start $(cut -d' ' -f1 /proc/uptime)"
 # shellcheck disable=SC2086  # options are words
-(cd "$repo" && as_kiosk nice -n 15 env SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy "$py" -m kiosk demo \
+(cd "$repo" && as_kiosk nice -n 5 env SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy "$py" -m kiosk demo \
     --headless --board ble-emulated --board-control "$control" --out "$home/demo" $demo_args) \
     > "$home/demo.log" 2>&1
 echo "demo-exit $? $(cut -d' ' -f1 /proc/uptime)"

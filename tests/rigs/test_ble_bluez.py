@@ -39,8 +39,9 @@ UNIT = REPO / "services" / "microbit-kiosk.service"
 #: 2-core machine (Python's imports over 9p under emulation take most of it).
 VM_DEADLINE_S = 1500
 #: A shorter journey than the default (3 recordings per move, 2 s per move on the
-#: test screen) for both demos: the one in the machine runs under emulation.
-DEMO_OPTIONS = ["--per-move", "3", "--test-seconds", "2"]
+#: test screen, 10 frames a second) for both demos: the one in the machine runs
+#: under emulation, where drawing at 60 frames a second starves the training.
+DEMO_OPTIONS = ["--per-move", "3", "--test-seconds", "2", "--fps", "10"]
 #: Pictures of passing moments the demo takes only if a frame catches them.
 OPTIONAL_SHOTS = {"countdown", "recording"}
 CAP_BITS = {"CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13}
