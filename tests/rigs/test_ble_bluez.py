@@ -6,13 +6,18 @@ radio (hci_vhci + btvirt), bluetoothd serves the emulated board on hci1
 (``tests/rigs/ble_board``) and the kiosk's own ``BleLink``, through bluepy,
 runs the checks on hci0 as the unprivileged kiosk user with exactly the
 capabilities ``services/microbit-kiosk.service`` grants
-(``tests/rigs/ble_checks.py``), then the headless demo pairs with the same
-board over Bluetooth (``kiosk demo --board ble-emulated``) while the same
-demo runs here with the pretend board, to compare the two journeys. The
-machine starts once for the module; each test reads one check's evidence. If
-the machine cannot start, every test fails with the reason. The figures
-(start time, scan to first sample, rate and jitter, reconnect time, demo and
-module times) are printed and kept in the output folder's figures.txt.
+(``tests/rigs/ble_checks.py``). The machine starts once for the module; each
+test reads one check's evidence. If the machine cannot start, every test
+fails with the reason. The figures (start time, scan to first sample, rate
+and jitter, reconnect time, module time) are printed and kept in the output
+folder's figures.txt.
+
+With ``KIOSK_BLE_RIG_DEMO=1`` the machine then also runs the headless demo
+over Bluetooth (``kiosk demo --board ble-emulated``, pairing with the same
+board by its pattern) while the same demo runs here with the pretend board,
+and a test compares the two journeys. It is not in the default run: under
+emulation the kiosk's imports and its training take 10 minutes and more on a
+busy 2-core machine (the training worker's own limit is 300 s).
 """
 
 from __future__ import annotations
@@ -35,13 +40,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "services" / "microbit-kiosk.service"
-#: Boot, checks and the demo: about 4 minutes, then the demo about 6, on a busy
-#: 2-core machine (Python's imports over 9p under emulation take most of it).
+#: Boot and checks take about 4 minutes on a busy 2-core machine, the demo (when
+#: asked for) 10 more: Python's imports over 9p under emulation take much of it.
 VM_DEADLINE_S = 1500
 #: A shorter journey than the default (3 recordings per move, 2 s per move on the
 #: test screen, 10 frames a second) for both demos: the one in the machine runs
 #: under emulation, where drawing at 60 frames a second starves the training.
 DEMO_OPTIONS = ["--per-move", "3", "--test-seconds", "2", "--fps", "10"]
+#: Whether the machine also runs the demo over Bluetooth (see the module docstring).
+RUN_DEMO = os.environ.get("KIOSK_BLE_RIG_DEMO") == "1"
 #: Pictures of passing moments the demo takes only if a frame catches them.
 OPTIONAL_SHOTS = {"countdown", "recording"}
 CAP_BITS = {"CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13}
@@ -113,7 +120,8 @@ def vm(request: pytest.FixtureRequest) -> Any:
     out.chmod(0o777)  # the checks write here as the kiosk user
     env = dict(os.environ, PATH=f"{vng.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     cap_list = ",".join(c.lower()[4:] for c in caps)
-    guest = f"bash tests/rigs/ble_guest.sh {out} {cap_list} {shlex.quote(shlex.join(DEMO_OPTIONS))}"
+    demo_args = shlex.join(DEMO_OPTIONS) if RUN_DEMO else ""
+    guest = f"bash tests/rigs/ble_guest.sh {out} {cap_list} {shlex.quote(demo_args)}"
     command = [
         str(vng), "--disable-kvm",  # KVM hangs on these machines; QEMU's TCG works
         "--run", str(kernel), "--cpus", "2", "--memory", "2G",
@@ -266,6 +274,11 @@ def shot_states(summary: dict[str, Any]) -> list[str]:
     return [s for s in states if s.split("_", 1)[1] not in OPTIONAL_SHOTS]
 
 
+@pytest.mark.skipif(
+    not RUN_DEMO,
+    reason="the demo over Bluetooth runs in the machine only with KIOSK_BLE_RIG_DEMO=1 "
+    "(about 10 more minutes under emulation)",
+)
 def test_the_visitor_journey_over_bluetooth_matches_the_pretend_one(vm: dict[str, Any]) -> None:
     out = vm["out"]
     ble, pretend = vm["demos"]["demo"], vm["demos"]["pretend-demo"]
