@@ -403,10 +403,10 @@ def _journey(d: DemoDriver, plan: DemoPlan, board: DemoBoard) -> dict[str, objec
         d.tap(f"key_{key}")
     d.shot("keyboard")
     d.tap("key_add")
+    board.put_down(s)  # the visitor has gone: nobody moves the board
     d.tap("close_admin")
     # Nobody touches anything: a countdown, then the kiosk resets for the next visitor.
     # (A long countdown for its picture, then a short one: no frame can miss it.)
-    board.put_down(s)
     s.idle.timeout_s, s.idle.countdown_s = 1.0, 600.0
     d.until(lambda: s.idle_countdown() is not None, 5, "the idle countdown")
     d.shot("idle_countdown")
