@@ -253,8 +253,13 @@ def check_vanish(board: BoardRemote, link: BleLink, figures: dict[str, Any]) -> 
     time.sleep(2.0)  # off the air a while, as a board whose battery was pulled and put back
     board.ask("return")
     back = time.monotonic()
+    # Connected again and streaming (bluepy hands over notifications that arrive
+    # while the link is still turning them on, so the first sample can come a
+    # moment before the link says it is connected).
     again = wait_for(
-        lambda: link.samples.sequence > seq_gone, 60, "samples after the board came back"
+        lambda: link.samples.sequence > seq_gone and link.state is LinkState.CONNECTED,
+        60,
+        "samples after the board came back, and the link connected",
     )
     figures["reconnect_after_return_s"] = round(again - back, 3)
     states, _ = events(link)
