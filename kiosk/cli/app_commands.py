@@ -9,6 +9,7 @@ it runs the headless demo instead, so a fresh checkout always shows something.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -58,12 +59,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="screen size (default 800x480)",
     )
     demo.add_argument(
-        "--per-move", type=int, default=5, metavar="N", help="recordings per move (default 5)"
-    )
-    demo.add_argument(
-        "--test-seconds", type=float, default=3.0, metavar="S", help="live test time per move"
-    )
-    demo.add_argument(
         "--fps", type=int, default=60, metavar="N", help="frames per second at most (default 60)"
     )
     demo.add_argument(
@@ -80,6 +75,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SOCKET",
         help="the emulated board's control socket (with --board ble-emulated)",
     )
+    demo.add_argument(
+        "--per-move", type=int, default=5, metavar="N", help="recordings per move (default 5)"
+    )
+    demo.add_argument(
+        "--test-seconds", type=float, default=3.0, metavar="S", help="live test time per move"
+    )
     demo.set_defaults(func=run_demo_command)
 
 
@@ -91,13 +92,11 @@ def run_demo_command(args: argparse.Namespace) -> int:
     from kiosk.ui.demo_boards import open_demo_board
 
     plan = DemoPlan(
-        size=args.size,
-        recordings_per_move=max(3, args.per_move),
-        test_seconds=args.test_seconds,
-        fps=max(1, args.fps),
+        size=args.size, recordings_per_move=max(3, args.per_move), test_seconds=args.test_seconds
     )
     try:
-        summary = run_demo(args.out, plan, open_demo_board(args.board, args.board_control))
+        board = open_demo_board(args.board, args.board_control)
+        summary = run_demo(args.out, dataclasses.replace(plan, fps=max(1, args.fps)), board)
     except DemoFailed as error:
         raise KioskError(f"the demo stopped: {error}") from None
     print(json.dumps(summary, indent=1))

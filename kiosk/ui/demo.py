@@ -35,11 +35,11 @@ class DemoPlan:
     size: tuple[int, int] = (800, 480)
     recordings_per_move: int = 5  # one "Record 5 in a row" per move (plus one by button B)
     test_seconds: float = 3.0  # per move on the test screen
+    fps: int = 60  # frames drawn per second at most (fewer leave a slow machine's CPU to others)
     countdown_s: float = 1.5
     gap_s: float = 0.5
     diagonal_inches: float = 7.0
     moves: tuple[str, ...] = DEMO_MOVES
-    fps: int = 60  # frames drawn per second at most (fewer leave a slow machine's CPU to others)
 
 
 class DemoFailed(RuntimeError):
