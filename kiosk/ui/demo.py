@@ -62,7 +62,7 @@ class DemoDriver:
     # ---- stepping ---------------------------------------------------------------
 
     def frames(self, n: int = 1) -> None:
-        for _ in range(n):
+        for _frame in range(n):
             self.app.step()
             self.app.clock.tick(self.fps)
 
@@ -282,7 +282,7 @@ def _journey(d: DemoDriver, plan: DemoPlan, board: DemoBoard) -> dict[str, objec
     d.shot("fingerprints")
     # Button B on the micro:bit records too.
     before = s.data.n_recordings
-    for _ in range(3):  # a take a starved pretend board was too slow for is refused: again
+    for _attempt in range(3):  # a take a starved pretend board was too slow for is refused: again
         board.press_b(s)
         d.until(lambda: s.collecting.recorder.busy, 2, "button B to start a recording")
         d.until(lambda: not s.collecting.recorder.busy, 15, "the button-B recording")
