@@ -56,7 +56,6 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from kiosk.i18n import _
 from kiosk.microbit import ble_protocol as proto
 from kiosk.microbit.link import (
     BoardFault,
@@ -418,9 +417,8 @@ class BleLink(Link):
         log.info("connect to %s (%s) %s: %r", self.board_name, address, why[0], error)
         raise BoardFault(
             Fault.NO_ANSWER,
-            _(
-                "micro:bit {name} at {address} did not answer a connect within {seconds:g} s."
-            ).format(name=self.board_name, address=address, seconds=self._timing.connect_s),
+            f"micro:bit {self.board_name} at {address} did not answer a connect within "
+            f"{self._timing.connect_s:g} s.",
         )
 
     def _scan(self, stop: threading.Event) -> str | None:

@@ -18,7 +18,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kiosk.i18n import _
 from kiosk.microbit.simulated import SimulatedLink
 from kiosk.ui.demo import DemoFailed
 
@@ -94,9 +93,7 @@ class SimulatedDemoBoard:
 def _simulated(s: Session) -> SimulatedLink:
     link = s.link
     if not isinstance(link, SimulatedLink):
-        raise DemoFailed(
-            _("the pretend micro:bit is not connected (the link is {link!r})").format(link=link)
-        )
+        raise DemoFailed(f"the pretend micro:bit is not connected (the link is {link!r})")
     return link
 
 
@@ -123,16 +120,14 @@ class EmulatedBleBoard:
                     line = stream.readline()
         except OSError as exc:
             raise DemoFailed(
-                _(
-                    "cannot reach the emulated micro:bit at {control} ({error}); "
-                    "it runs inside the BlueZ test rig (tests/rigs/ble_guest.sh)"
-                ).format(control=self.control, error=exc)
+                f"cannot reach the emulated micro:bit at {self.control} ({exc}); "
+                "it runs inside the BlueZ test rig (tests/rigs/ble_guest.sh)"
             ) from None
         if not line:
-            raise DemoFailed(_("the emulated micro:bit closed its control socket"))
+            raise DemoFailed("the emulated micro:bit closed its control socket")
         reply: dict[str, Any] = json.loads(line)
         if "error" in reply:
-            raise DemoFailed(_("emulated micro:bit: {error}").format(error=reply["error"]))
+            raise DemoFailed(f"emulated micro:bit: {reply['error']}")
         return reply
 
     def pair(self, d: DemoDriver) -> None:
@@ -171,8 +166,4 @@ def open_demo_board(kind: str, control: Path | None = None) -> DemoBoard:
         return SimulatedDemoBoard()
     if kind == "ble-emulated":
         return EmulatedBleBoard(control or DEFAULT_CONTROL)
-    raise DemoFailed(
-        _("no demo board {kind!r}: choose one of {boards}").format(
-            kind=kind, boards=", ".join(BOARDS)
-        )
-    )
+    raise DemoFailed(f"no demo board {kind!r}: choose one of {', '.join(BOARDS)}")
