@@ -9,6 +9,7 @@ it runs the headless demo instead, so a fresh checkout always shows something.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -59,6 +60,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="screen size (default 800x480)",
     )
     demo.add_argument(
+        "--fps", type=int, default=60, metavar="N", help="frames per second at most (default 60)"
+    )
+    demo.add_argument(
+        "--board",
+        choices=("pretend", "ble-emulated"),
+        default="pretend",
+        help="pretend: the simulated board (default); ble-emulated: over Bluetooth to the "
+        "BlueZ test rig's emulated micro:bit",
+    )
+    demo.add_argument(
+        "--board-control",
+        type=Path,
+        default=Path("/run/ble-board/control.sock"),
+        metavar="SOCKET",
+        help="the emulated board's control socket (with --board ble-emulated)",
+    )
+    demo.add_argument(
         "--per-move", type=int, default=5, metavar="N", help="recordings per move (default 5)"
     )
     demo.add_argument(
@@ -78,6 +96,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
         os.environ["SDL_VIDEODRIVER"] = "dummy"
         os.environ["SDL_AUDIODRIVER"] = "dummy"
     from kiosk.ui.demo import DemoFailed, DemoPlan, run_demo
+    from kiosk.ui.demo_boards import open_demo_board
 
     plan = DemoPlan(
         size=args.size,
@@ -86,7 +105,8 @@ def run_demo_command(args: argparse.Namespace) -> int:
         language=getattr(args, "language", SOURCE_LANGUAGE),
     )
     try:
-        summary = run_demo(args.out, plan)
+        board = open_demo_board(args.board, args.board_control)
+        summary = run_demo(args.out, dataclasses.replace(plan, fps=max(1, args.fps)), board)
     except DemoFailed as error:
         raise KioskError(f"the demo stopped: {error}") from None
     print(json.dumps(summary, indent=1))
@@ -111,7 +131,14 @@ def run_app(args: argparse.Namespace) -> int:
         )
         return run_demo_command(
             argparse.Namespace(
-                headless=True, out=Path("demo-out"), size=(800, 480), per_move=5, test_seconds=3.0
+                headless=True,
+                out=Path("demo-out"),
+                size=(800, 480),
+                per_move=5,
+                test_seconds=3.0,
+                board="pretend",
+                board_control=None,
+                fps=60,
             )
         )
     # The admin screen's changes live beside the database (see load_config).

@@ -10,8 +10,14 @@ bluepy's ``waitForNotifications`` calls our delegate on that thread, and each
 sample is time-stamped on arrival.
 
 A dropped link (``BTLEDisconnectError``) or 3 s without a sample starts a
-reconnect: first at once to the known address, then with a short, growing
-back-off, scanning again when the address stops answering. The ``Link``
+reconnect. A micro:bit advertises from a static random address, which it
+keeps: the link goes straight back to it, with a short, growing back-off,
+scanning again when the address stops answering. A board that advertises from
+a private address (a resolvable one, renewed whenever it starts advertising
+again) is looked for by name again at once. bluepy's ``connect`` has no time
+limit (an absent board holds it for the kernel's 20-40 s), so a connect gets
+``BleTiming.connect_s`` and then its ``bluepy-helper`` is stopped, and
+``close()`` stops it at once. The ``Link``
 base runs the retries under ``BleTiming.retry``: after a few attempts in a
 row without a sample, and at least 20 s without one (so a flaky but working
 link keeps trying), the state is ``failed`` with a typed fault (board not
@@ -44,6 +50,7 @@ import logging
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -86,6 +93,7 @@ class BleTiming:
 
     scan_s: float = 5.0  # give up a scan that has not seen the board after this long
     scan_step_s: float = 0.5  # check the scan results (and the stop flag) this often
+    connect_s: float = 5.0  # give up a connect the board has not answered after this long
     notify_wait_s: float = 0.25  # longest block in waitForNotifications (stop latency)
     silence_s: float = 3.0  # no sample for this long means the link is dead
     retry: RetryPolicy = BLE_RETRY
@@ -102,6 +110,19 @@ _BTPROTO_HCI = 1
 _HCIGETDEVINFO = 0x800448D3  # _IOR('H', 211, int)
 _HCI_DEV_INFO_SIZE = 92  # struct hci_dev_info
 _HCI_UP = 1  # bit 0 of hci_dev_info.flags, at offset 16
+_WATCH_STEP_S = 0.05  # how often a connect's watchdog looks at the clock and the stop flag
+
+
+def static_address(address: str) -> bool:
+    """Whether a random address is a static one (top two bits 11), which a board keeps.
+
+    A resolvable or non-resolvable private address (01, 00) is drawn afresh
+    when the board starts advertising again: going back to it finds nobody.
+    """
+    try:
+        return int(address[:2], 16) >> 6 == 0b11
+    except ValueError:
+        return False
 
 
 def adapter_up(index: int = 0) -> bool | None:
@@ -272,6 +293,16 @@ class BleLink(Link):
         if delivered:
             self._ever_delivered = True
             self._known_address_failures = 0
+            if self.address is not None and not static_address(self.address):
+                # A private address is gone once the board stops advertising it:
+                # look for the name again rather than wait on an address nobody has.
+                if not stop.is_set():
+                    log.info(
+                        "micro:bit %s was at private address %s; scanning for it again",
+                        self.board_name,
+                        self.address,
+                    )
+                self.address = None
         return delivered
 
     def _load_bluepy(self) -> None:
@@ -290,14 +321,10 @@ class BleLink(Link):
                 self._btle = btle
         # Scan and connect on the same adapter: left to itself bluepy connects
         # through whichever adapter the kernel picks, which need not be the one
-        # that saw the board (a second dongle, a virtual controller).
+        # that saw the board (a second dongle, a virtual controller). Without a
+        # peripheral factory, _connect_bluepy connects on self.adapter.
         adapter = self.adapter
-        module: Any = self._btle  # loaded above whenever a factory below is needed
-        if self._peripheral_factory is None:
-            peripheral_class = module.Peripheral
-            self._peripheral_factory = lambda addr, addr_type: peripheral_class(
-                addr, addr_type, iface=adapter
-            )
+        module: Any = self._btle  # loaded above whenever the scanner below is needed
         if self._scanner_factory is None:
             scanner_class = module.Scanner
             self._scanner_factory = lambda: scanner_class(adapter)
@@ -312,10 +339,14 @@ class BleLink(Link):
             self.state if self.state is not LinkState.CONNECTED else LinkState.RECONNECTING,
             f"Connecting to micro:bit {self.board_name}…",
         )
-        connect = self._peripheral_factory
-        assert connect is not None, "set by _load_bluepy before the first session"
         try:
-            peripheral = connect(self.address, ADDR_TYPE_RANDOM)
+            if self._peripheral_factory is not None:
+                peripheral = self._peripheral_factory(self.address, ADDR_TYPE_RANDOM)
+            else:
+                peripheral = self._connect_bluepy(self.address, stop)
+        except BoardFault:
+            self._known_address_failures += 1
+            raise
         except Exception as exc:  # bluepy raises several kinds
             log.info("connect to %s (%s) failed: %r", self.board_name, self.address, exc)
             self._known_address_failures += 1
@@ -346,6 +377,49 @@ class BleLink(Link):
                 peripheral.disconnect()
             except Exception as exc:  # already gone is fine
                 log.debug("disconnect from %s: %r", self.board_name, exc)
+
+    def _connect_bluepy(self, address: str, stop: threading.Event) -> Any:
+        """bluepy's Peripheral connected to ``address`` within ``connect_s``, else BoardFault.
+
+        bluepy's ``connect`` waits for its helper's answer without a time
+        limit, and the helper waits for the kernel, which gives up on an
+        absent board only after 20-40 s. A watchdog thread stops the helper
+        when ``connect_s`` has passed or ``stop`` is set (``close()``): the
+        connect then returns at once with bluepy's "helper exited" error.
+        """
+        peripheral = self._btle.Peripheral()  # nothing starts until connect()
+        finished = threading.Event()
+        why: list[str] = []  # set by the watchdog: why it stopped the helper
+        deadline = time.monotonic() + self._timing.connect_s
+
+        def watch() -> None:
+            while not finished.wait(_WATCH_STEP_S):
+                if stop.is_set() or time.monotonic() >= deadline:
+                    if not why:
+                        why.append("stopped" if stop.is_set() else "timed out")
+                    _kill_helper(peripheral)  # again each step: the helper may start late
+
+        watchdog = threading.Thread(target=watch, name="ble-connect-watchdog", daemon=True)
+        watchdog.start()
+        error: Exception | None = None
+        try:
+            peripheral.connect(address, ADDR_TYPE_RANDOM, iface=self.adapter)
+        except Exception as exc:
+            error = exc
+        finally:
+            finished.set()
+            watchdog.join()
+        if error is None and not why:
+            return peripheral
+        _stop_helper(peripheral)  # killed, or ended without bluepy stopping it
+        if error is not None and not why:
+            raise error  # bluepy's own answer (the board refused, the kernel gave up)
+        log.info("connect to %s (%s) %s: %r", self.board_name, address, why[0], error)
+        raise BoardFault(
+            Fault.NO_ANSWER,
+            f"micro:bit {self.board_name} at {address} did not answer a connect within "
+            f"{self._timing.connect_s:g} s.",
+        )
 
     def _scan(self, stop: threading.Event) -> str | None:
         """The board's address, None if stopped; BoardFault if it is not seen."""
@@ -558,6 +632,47 @@ class BleLink(Link):
         if btle is None:
             return (LookupError, *more)
         return (btle.BTLEGattError, LookupError, *more)
+
+
+def _kill_helper(peripheral: Any) -> None:
+    """Kill a bluepy Peripheral's helper process (if it runs); its connect then fails at once.
+
+    Only the kill: the thread in bluepy's ``connect`` is still reading the
+    helper's pipe, and cleans up (``_stop_helper``) once the connect returns.
+    """
+    helper = getattr(peripheral, "_helper", None)
+    if helper is not None and helper.poll() is None:
+        helper.kill()
+
+
+def _stop_helper(peripheral: Any) -> None:
+    """End a bluepy Peripheral's ``bluepy-helper`` at once and forget it.
+
+    bluepy's own ``disconnect`` asks the helper to quit and waits for its
+    answer, which a helper stuck in a connect never gives; so the process is
+    killed, reaped and its pipes closed, and the Peripheral is left as bluepy
+    leaves one that never connected (a later ``disconnect`` does nothing).
+    """
+    helper = getattr(peripheral, "_helper", None)
+    if helper is None:
+        return
+    if helper.poll() is None:
+        helper.kill()
+    try:
+        helper.wait(timeout=2.0)
+    except Exception as exc:  # a helper the kernel is slow to reap: leave it to Python
+        log.debug("bluepy-helper did not end: %r", exc)
+    for stream in (helper.stdin, helper.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass  # a pipe to a dead process: nothing to flush
+    peripheral._helper = None
+    stderr = getattr(peripheral, "_stderr", None)
+    if stderr is not None:
+        stderr.close()
+        peripheral._stderr = None
 
 
 def _local_name(entry: Any) -> str | None:

@@ -25,6 +25,7 @@ from kiosk.i18n import _
 
 if TYPE_CHECKING:
     from kiosk.session.session import Session
+    from kiosk.ui.demo_boards import DemoBoard
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class DemoPlan:
     size: tuple[int, int] = (800, 480)
     recordings_per_move: int = 5  # one "Record 5 in a row" per move (plus one by button B)
     test_seconds: float = 3.0  # per move on the test screen
+    fps: int = 60  # frames drawn per second at most (fewer leave a slow machine's CPU to others)
     countdown_s: float = 1.5
     gap_s: float = 0.5
     diagonal_inches: float = 7.0
@@ -50,10 +52,11 @@ class DemoFailed(RuntimeError):
 class DemoDriver:
     """Posts events to a running KioskApp and steps its frames."""
 
-    def __init__(self, app, out_dir: Path) -> None:
+    def __init__(self, app, out_dir: Path, fps: int = 60) -> None:
         import pygame
 
         self.pygame = pygame
+        self.fps = fps
         self.app = app
         self.session = app.session
         self.out = out_dir
@@ -64,7 +67,7 @@ class DemoDriver:
     def frames(self, n: int = 1) -> None:
         for _frame in range(n):
             self.app.step()
-            self.app.clock.tick(60)
+            self.app.clock.tick(self.fps)
 
     def until(self, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
         """Step frames until ``condition``; the deadline (stretched for a loaded machine)
@@ -171,8 +174,10 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
-    """Run the whole journey headless; returns (and writes) the summary."""
+def run_demo(
+    out_dir: Path, plan: DemoPlan = DemoPlan(), board: DemoBoard | None = None
+) -> dict[str, object]:
+    """Run the whole journey headless with ``board`` (default the pretend one); the summary."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     from kiosk.session.boards import HardwareBoards
@@ -180,7 +185,9 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
     from kiosk.settings import Settings
     from kiosk.store.database import Store
     from kiosk.ui.app import AppOptions, KioskApp
+    from kiosk.ui.demo_boards import SimulatedDemoBoard
 
+    board = board or SimulatedDemoBoard()
     baseline_rss = rss_mb()
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.png"):
@@ -201,10 +208,10 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
             corner_hold_s=1.0,
         ),
     )
-    d = DemoDriver(app, out_dir)
+    d = DemoDriver(app, out_dir, plan.fps)
     started = time.monotonic()
     try:
-        summary = _journey(d, plan)
+        summary = _journey(d, plan, board)
         summary["rss_mb"] = round(rss_mb(), 1)
         summary["baseline_rss_mb"] = round(baseline_rss, 1)  # after imports, before the app
     finally:
@@ -213,6 +220,7 @@ def run_demo(out_dir: Path, plan: DemoPlan = DemoPlan()) -> dict[str, object]:
         app.close()
         session.close()
         store.close()
+        board.close()
     frame_ms = np.asarray(app.frame_ms)
     summary.update(
         size=f"{plan.size[0]}x{plan.size[1]}",
@@ -235,7 +243,7 @@ def _recording_under_way(s: Session) -> Callable[[], bool]:
     return lambda: s.collecting.recorder.progress(time.monotonic()) > 0.4
 
 
-def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
+def _journey(d: DemoDriver, plan: DemoPlan, board: DemoBoard) -> dict[str, object]:
     s = d.session
     from kiosk.session.screens import Screen
 
@@ -248,15 +256,17 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     for column, height in enumerate((3, 1, 5, 2, 4)):
         d.tap(f"cell_{column}_{height}")
     d.shot("pattern_copied")
-    d.tap("pretend")
-    d.until(lambda: s.screen is Screen.ACTIONS, 10, "the pretend micro:bit to connect")
+    board.pair(d)
+    d.until(lambda: s.screen is Screen.ACTIONS, 10, "the micro:bit to connect")
+    link = s.link.description if s.link is not None else None
     d.shot("nothing_picked")
     for move in plan.moves:
         d.tap(f"choose_{_(move).lower()}")  # a move is named in the language on screen
     d.shot("moves_picked")
     d.tap("next")
     d.shot("no_recordings")
-    for index, _move in enumerate(plan.moves):
+    for index, move in enumerate(plan.moves):
+        board.record_move(s, move)
         d.tap(f"action_{index}")
         d.tap("record_5" if plan.recordings_per_move >= 5 else "record")
         d.until(lambda: s.collecting.recorder.busy, 2, "the countdown")
@@ -279,7 +289,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     # Button B on the micro:bit records too.
     before = s.data.n_recordings
     for _attempt in range(3):  # a take a starved pretend board was too slow for is refused: again
-        s.link.press_button("B")
+        board.press_b(s)
         d.until(lambda: s.collecting.recorder.busy, 2, "button B to start a recording")
         d.until(lambda: not s.collecting.recorder.busy, 15, "the button-B recording")
         if s.data.n_recordings > before:
@@ -299,7 +309,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
         raise DemoFailed("undo did not put the deleted recording back")
     # The board drops out for a moment: the visitor is told what to do, nothing is lost.
     kept = s.data.n_recordings
-    s.link.drop_out(3.0)
+    board.drop_out(s, 3.0)
     d.until(lambda: s.connection.problem is not None, 5, "the lost-link banner")
     d.shot("micro_bit_lost")
     d.until(lambda: s.connection.problem is None, 10, "the board to come back")
@@ -332,7 +342,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     predictions_before = s.learning.tester.predictions
     test_started = time.monotonic()
     for index, move in enumerate(plan.moves):
-        d.tap(f"pretend_{index}")
+        board.test_move(d, index, move)
         d.run_for(plan.test_seconds * 0.4)  # the window fills with the new move
         hits = frames = 0
         deadline = time.monotonic() + plan.test_seconds * 0.6
@@ -391,7 +401,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
     )
     if s.staff.compare.comparison is None:
         raise DemoFailed(f"the comparison failed: {s.staff.compare.error}")
-    s.link.set_gesture("shake")
+    board.set_gesture(s, "shake")
     d.run_for(1.5)
     d.shot("compare")
     d.tap("compare_back")
@@ -400,6 +410,7 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
         d.tap(f"key_{key}")
     d.shot("keyboard")
     d.tap("key_add")
+    board.put_down(s)  # the visitor has gone: nobody moves the board
     d.tap("close_admin")
     # Nobody touches anything: a countdown, then the kiosk resets for the next visitor.
     # (A long countdown so no frame can miss it, moved on to show the number a
@@ -421,4 +432,6 @@ def _journey(d: DemoDriver, plan: DemoPlan) -> dict[str, object]:
         "predictions_per_s": round(predictions / test_seconds, 2),
         "test_recognised": recognised,
         "moves": list(plan.moves),
+        "board": board.name,
+        "link": link,
     }

@@ -234,8 +234,14 @@ def test_scan_and_connect_use_the_same_adapter() -> None:
         def getDevices(self) -> list[Entry]:
             return [Entry()]
 
-    class Peripheral:
-        def __init__(self, addr: str, addrType: str, iface: int | None = None) -> None:
+    class Peripheral:  # bluepy's: connects on construction with an address, or by connect()
+        def __init__(
+            self, deviceAddr: str | None = None, addrType: str = "public", iface: int | None = None
+        ) -> None:
+            if deviceAddr is not None:
+                self.connect(deviceAddr, addrType, iface)
+
+        def connect(self, addr: str, addrType: str, iface: int | None = None) -> None:
             seen.append(("connect", iface))
             raise Disconnected("Failed to connect")
 

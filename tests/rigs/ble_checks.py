@@ -245,6 +245,7 @@ def check_icons(board: BoardRemote, link: BleLink) -> dict[str, Any]:
 def check_vanish(board: BoardRemote, link: BleLink, figures: dict[str, Any]) -> dict[str, Any]:
     """The board drops off the air and comes back: the link reconnects and keeps every sample."""
     kept = link.samples.latest(link.samples.capacity)
+    old_address = link.address
     events(link)
     board.ask("vanish")
     wait_for(lambda: link.state is not LinkState.CONNECTED, 20, "the link to notice the board went")
@@ -252,8 +253,13 @@ def check_vanish(board: BoardRemote, link: BleLink, figures: dict[str, Any]) -> 
     time.sleep(2.0)  # off the air a while, as a board whose battery was pulled and put back
     board.ask("return")
     back = time.monotonic()
+    # Connected again and streaming (bluepy hands over notifications that arrive
+    # while the link is still turning them on, so the first sample can come a
+    # moment before the link says it is connected).
     again = wait_for(
-        lambda: link.samples.sequence > seq_gone, 60, "samples after the board came back"
+        lambda: link.samples.sequence > seq_gone and link.state is LinkState.CONNECTED,
+        60,
+        "samples after the board came back, and the link connected",
     )
     figures["reconnect_after_return_s"] = round(again - back, 3)
     states, _ = events(link)
@@ -263,6 +269,8 @@ def check_vanish(board: BoardRemote, link: BleLink, figures: dict[str, Any]) -> 
         "reconnect_s": figures["reconnect_after_return_s"],
         "kept_samples": len(kept.t),
         "still_there": len(after.t),
+        "old_address": old_address,
+        "new_address": link.address,
     }
     problems = []
     if figures["reconnect_after_return_s"] > 5.0:

@@ -2,11 +2,13 @@
 # Runs inside the virtual machine (as root, its init's command): a system bus,
 # two virtual controllers linked by btvirt, bluetoothd, the emulated micro:bit
 # on hci1, then the kiosk's Bluetooth checks on hci0 as the unprivileged kiosk
-# user with exactly the unit's capabilities. Usage: ble_guest.sh OUT CAPS
-# (CAPS like "net_raw,net_admin").
+# user with exactly the unit's capabilities, and (given DEMO_ARGS) the headless
+# demo over Bluetooth. Usage: ble_guest.sh OUT CAPS [DEMO_ARGS]
+# (CAPS like "net_raw,net_admin"; DEMO_ARGS options for `kiosk demo`, such as
+# "--per-move 3"; none: no demo).
 # Every step that fails says which and why in OUT/guest.log and exits non-zero.
 set -uo pipefail
-out=$1 caps=$2
+out=$1 caps=$2 demo_args=${3:-}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 py=$repo/.venv/bin/python
 log=$out/guest.log
@@ -111,5 +113,25 @@ echo "checks-start $(cut -d' ' -f1 /proc/uptime)"
 echo "checks-exit $? $(cut -d' ' -f1 /proc/uptime)"
 cp "$home/checks.log" "$out/"
 [ -f "$home/checks.json" ] && cp "$home/checks.json" "$out/"
+
+# A whole visitor journey over Bluetooth (only when DEMO_ARGS are given): the
+# headless demo, as the kiosk user, pairing with the same emulated board by its
+# pattern. A real board has a CPU of its own; here the board, bluetoothd and
+# btvirt share two emulated ones with the kiosk, whose drawing loop would
+# starve them (the board then sends in bursts with gaps, and takes come out
+# short): the kiosk runs at a lower priority, so the board keeps its pace, as
+# a real one does. One BLAS thread: spinning worker threads only steal the
+# emulated CPUs from the training.
+if [ -n "$demo_args" ]; then
+    echo "demo-start $(cut -d' ' -f1 /proc/uptime)"
+    # shellcheck disable=SC2086  # options are words
+    (cd "$repo" && as_kiosk nice -n 5 env SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy \
+        OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$py" -m kiosk demo --headless \
+        --board ble-emulated --board-control "$control" --out "$home/demo" $demo_args) \
+        > "$home/demo.log" 2>&1
+    echo "demo-exit $? $(cut -d' ' -f1 /proc/uptime)"
+    cp "$home/demo.log" "$out/"
+    [ -d "$home/demo" ] && cp -r "$home/demo" "$out/demo"
+fi
 
 echo "guest-done $(cut -d' ' -f1 /proc/uptime)"

@@ -8,7 +8,16 @@ runs the checks on hci0 as the unprivileged kiosk user with exactly the
 capabilities ``services/microbit-kiosk.service`` grants
 (``tests/rigs/ble_checks.py``). The machine starts once for the module; each
 test reads one check's evidence. If the machine cannot start, every test
-fails with the reason.
+fails with the reason. The figures (start time, scan to first sample, rate
+and jitter, reconnect time, module time) are printed and kept in the output
+folder's figures.txt.
+
+With ``KIOSK_BLE_RIG_DEMO=1`` the machine then also runs the headless demo
+over Bluetooth (``kiosk demo --board ble-emulated``, pairing with the same
+board by its pattern) while the same demo runs here with the pretend board,
+and a test compares the two journeys. It is not in the default run: under
+emulation the kiosk's imports and its training take 10 minutes and more on a
+busy 2-core machine (the training worker's own limit is 300 s).
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -26,11 +36,21 @@ from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "services" / "microbit-kiosk.service"
-VM_DEADLINE_S = 720  # boot plus checks take about 3 minutes on a busy 2-core machine
+#: Boot and checks take about 4 minutes on a busy 2-core machine, the demo (when
+#: asked for) 10 more: Python's imports over 9p under emulation take much of it.
+VM_DEADLINE_S = 1500
+#: A shorter journey than the default (3 recordings per move, 2 s per move on the
+#: test screen, 10 frames a second) for both demos: the one in the machine runs
+#: under emulation, where drawing at 60 frames a second starves the training.
+DEMO_OPTIONS = ["--per-move", "3", "--test-seconds", "2", "--fps", "10"]
+#: Whether the machine also runs the demo over Bluetooth (see the module docstring).
+RUN_DEMO = os.environ.get("KIOSK_BLE_RIG_DEMO") == "1"
+#: Pictures of passing moments the demo takes only if a frame catches them.
+OPTIONAL_SHOTS = {"countdown", "recording"}
 CAP_BITS = {"CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13}
 
 
@@ -68,7 +88,8 @@ def find_vng() -> Path:
 
 def report(request: pytest.FixtureRequest, out: Path, line: str) -> None:
     """Show the figures in the run's output (past pytest's capture) and keep them in ``out``."""
-    (out / "figures.txt").write_text(line + "\n")
+    with open(out / "figures.txt", "a") as figures:
+        figures.write(line + "\n")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     if capture is None:
         print(line)
@@ -77,9 +98,20 @@ def report(request: pytest.FixtureRequest, out: Path, line: str) -> None:
         print(line, flush=True)
 
 
+def pretend_demo(out: Path) -> subprocess.Popen[bytes]:
+    """The same demo with the pretend board, here, to compare the Bluetooth one with."""
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
+    command = [sys.executable, "-m", "kiosk", "demo", "--headless", "--out", str(out)]
+    with open(out.parent / "pretend-demo.log", "wb") as log:
+        return subprocess.Popen(
+            [*command, *DEMO_OPTIONS], cwd=REPO, env=env, stdout=log, stderr=log
+        )
+
+
 @pytest.fixture(scope="module")
-def vm(request: pytest.FixtureRequest) -> dict[str, Any]:
+def vm(request: pytest.FixtureRequest) -> Any:
     """Boot the machine once, run the guest script, return what it left behind."""
+    module_started = time.monotonic()
     kernel, vng = find_kernel(), find_vng()
     caps = unit_capabilities()
     # Not pytest's tmp_path: other pytest runs on the machine prune those, and
@@ -87,7 +119,9 @@ def vm(request: pytest.FixtureRequest) -> dict[str, Any]:
     out = Path(tempfile.mkdtemp(prefix="kiosk-ble-vm-"))
     out.chmod(0o777)  # the checks write here as the kiosk user
     env = dict(os.environ, PATH=f"{vng.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    guest = f"bash tests/rigs/ble_guest.sh {out} {','.join(c.lower()[4:] for c in caps)}"
+    cap_list = ",".join(c.lower()[4:] for c in caps)
+    demo_args = shlex.join(DEMO_OPTIONS) if RUN_DEMO else ""
+    guest = f"bash tests/rigs/ble_guest.sh {out} {cap_list} {shlex.quote(demo_args)}"
     command = [
         str(vng), "--disable-kvm",  # KVM hangs on these machines; QEMU's TCG works
         "--run", str(kernel), "--cpus", "2", "--memory", "2G",
@@ -98,15 +132,26 @@ def vm(request: pytest.FixtureRequest) -> dict[str, Any]:
     with open(out / "vng.log", "wb") as vng_log:
         proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=vng_log, stderr=vng_log)
         vm_start_s = None
+        pretend: subprocess.Popen[bytes] | None = None
         try:
             while proc.poll() is None and time.monotonic() - started < VM_DEADLINE_S:
-                if vm_start_s is None and "guest-start" in _read(guest_log):
+                guest_text = _read(guest_log)
+                if vm_start_s is None and "guest-start" in guest_text:
                     vm_start_s = time.monotonic() - started
+                if pretend is None and "demo-start" in guest_text:
+                    # now, not earlier: the Bluetooth figures are taken on a quieter machine
+                    pretend = pretend_demo(out / "pretend-demo")
                 time.sleep(0.5)
         finally:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+            if pretend is not None:
+                try:
+                    pretend.wait(timeout=300)
+                except subprocess.TimeoutExpired:
+                    pretend.kill()
+                    pretend.wait()
     total_s = time.monotonic() - started
     log = _read(guest_log)
     if vm_start_s is None:
@@ -125,8 +170,30 @@ def vm(request: pytest.FixtureRequest) -> dict[str, Any]:
     figures = dict(
         results["figures"], vm_start_s=round(vm_start_s, 1), vm_total_s=round(total_s, 1)
     )
+    demos = {name: _summary(out / name) for name in ("demo", "pretend-demo")}
+    if demos["demo"] is not None:
+        figures.update(
+            demo_seconds=demos["demo"]["seconds"],
+            demo_predictions_per_s=demos["demo"]["predictions_per_s"],
+        )
     report(request, out, f"\nBlueZ rig ({out}): {json.dumps(figures)}")
-    return {"out": out, "log": log, "checks": results["checks"], "figures": figures}
+    yield {
+        "out": out,
+        "log": log,
+        "checks": results["checks"],
+        "figures": figures,
+        "demos": demos,
+    }
+    module_s = round(time.monotonic() - module_started, 1)
+    report(request, out, f"BlueZ rig module: {module_s} s from start to the last test")
+
+
+def _summary(folder: Path) -> dict[str, Any] | None:
+    try:
+        summary: dict[str, Any] = json.loads((folder / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return summary
 
 
 def _read(path: Path) -> str:
@@ -191,14 +258,41 @@ def test_icons_reach_the_board_byte_for_byte(vm: dict[str, Any]) -> None:
     assert detail["dropped_commands"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on this rig the board comes back at a new (private) address: bluetoothd "
-    "serves GATT only on btvirt's public identity, so the board cannot keep a static "
-    "one, and bluepy's connect to the old address blocks for ~40 s (it has no timeout) "
-    "before the link scans again",
-)
 def test_the_board_vanishes_and_comes_back(vm: dict[str, Any]) -> None:
+    # On this rig the board comes back at a new private address (bluetoothd serves
+    # GATT only on btvirt's public identity, so it cannot keep a static one): the
+    # link looks for it by name again rather than wait on the old address.
     detail = check(vm, "vanish")
     assert detail["reconnect_s"] <= 5.0
     assert detail["still_there"] == detail["kept_samples"]
+    assert detail["new_address"] != detail["old_address"]
+
+
+def shot_states(summary: dict[str, Any]) -> list[str]:
+    """The states pictured, in order, without the numbers and the passing moments."""
+    states = [name.split(".")[0].split("_", 1)[1] for name in summary["screenshots"]]
+    return [s for s in states if s.split("_", 1)[1] not in OPTIONAL_SHOTS]
+
+
+@pytest.mark.skipif(
+    not RUN_DEMO,
+    reason="the demo over Bluetooth runs in the machine only with KIOSK_BLE_RIG_DEMO=1 "
+    "(about 10 more minutes under emulation)",
+)
+def test_the_visitor_journey_over_bluetooth_matches_the_pretend_one(vm: dict[str, Any]) -> None:
+    out = vm["out"]
+    ble, pretend = vm["demos"]["demo"], vm["demos"]["pretend-demo"]
+    if ble is None:
+        pytest.fail(f"the demo over Bluetooth wrote no summary: {_read(out / 'demo.log')[-3000:]}")
+    if pretend is None:
+        tail = _read(out / "pretend-demo.log")[-3000:]
+        pytest.fail(f"the demo with the pretend board wrote no summary: {tail}", False)
+    assert ble["board"] == "ble-emulated" and pretend["board"] == "pretend"
+    assert "over Bluetooth" in ble["link"] and "BBC micro:bit V2" in ble["link"]
+    assert sorted(ble) == sorted(pretend), "the two summaries report different things"
+    assert ble["screens"] == pretend["screens"]
+    assert shot_states(ble) == shot_states(pretend)
+    assert all((out / "demo" / name).is_file() for name in ble["screenshots"])
+    assert ble["recordings"] == pretend["recordings"] == 3 * 3 + 1  # plus one by button B
+    # Predictions ran on samples that arrived as Bluetooth notifications.
+    assert ble["predictions_per_s"] > 0 and 0.5 <= ble["cv_accuracy"] <= 1.0

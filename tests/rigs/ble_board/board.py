@@ -41,6 +41,7 @@ SUPPORTED_PERIODS_MS = (1, 2, 5, 10, 20, 40, 100, 1000)
 APP_ROOT = "/uk/org/microbit/board"
 ADVERT_PATH = "/uk/org/microbit/advert0"
 _ACCEL = struct.Struct("<hhh")
+POWER_ON_QUIET_S = 1.0  # no advertising changes this long after powering on
 
 
 def round_period(requested_ms: int) -> int:
@@ -101,6 +102,7 @@ class EmulatedBoard:
         self._gatt: ProxyInterface | None = None
         self._adverts: ProxyInterface | None = None
         self.repeat_advert = True
+        self._powered_at = -1e9  # when the controller was last powered on (loop time)
         self._tasks: list[asyncio.Task[None]] = []  # kept: the loop holds tasks weakly
         self._build(led_service)
 
@@ -231,6 +233,7 @@ class EmulatedBoard:
         if self.present:
             return
         await self._set_powered(True)
+        self._powered_at = asyncio.get_running_loop().time()
         self.present = True
         log.info("back")
 
@@ -266,6 +269,12 @@ class EmulatedBoard:
                 continue
             if await self._connected():
                 continue  # a connected board does not advertise; a connection being made needs it
+            # Not while the controller powers off or has just powered on (bluetoothd
+            # then sets the advertisement up itself): a change racing that is
+            # rejected by the controller, and bluetoothd 5.66 aborts on the rejection.
+            loop = asyncio.get_running_loop()
+            if not self.present or loop.time() - self._powered_at < POWER_ON_QUIET_S:
+                continue
             self._advert.nudge()
 
     # ---- what it sends -----------------------------------------------------------------
