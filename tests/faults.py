@@ -303,6 +303,8 @@ def visit_child(db_path: str, train: bool = False) -> None:
             if session.learning.trained is not None:
                 session.writer.flush()  # the model is saved by the writer thread
                 print("model", flush=True)
+            else:  # the test reads why (it waits for "model")
+                print(f"training failed: {session.faults.faults}", flush=True)
             break
     session.writer.flush()
     tell_kept()

@@ -322,7 +322,7 @@ def kill_after(process: subprocess.Popen, line_wanted) -> list[str]:
     assert process.stdout is not None
     for line in process.stdout:
         seen.append(line.strip())
-        if line_wanted(line.strip()):
+        if line_wanted(line.strip()) or line.strip() == "idle":  # "idle": it has no more to say
             break
     process.send_signal(signal.SIGKILL)
     process.wait(30)

@@ -73,8 +73,9 @@ DEFAULT_TIMEOUT_S = 300.0  # the whole task: far beyond a visitor's few dozen re
 FIRST_ANSWER_TIMEOUT_S = 60.0
 # Starting and warming up (imports, one tiny fit): a child silent this long has hung.
 WARM_TIMEOUT_S = 120.0
-# A warm child says it has its task at once (a Progress); silent this long, it has hung.
-ACKNOWLEDGE_TIMEOUT_S = 10.0
+# A warm child says it has its task at once (a Progress); silent this long, it has hung
+# and a fresh one takes the task. Generous: a loaded machine can be slow to schedule it.
+ACKNOWLEDGE_TIMEOUT_S = 30.0
 # A warm child nobody gave a task to goes after this long (the visitor left); the next
 # recording starts another.
 IDLE_LIFETIME_S = 600.0
