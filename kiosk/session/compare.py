@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -24,6 +26,7 @@ from kiosk.ml.train_worker import compare_in_worker
 from kiosk.session.background import BackgroundJob
 from kiosk.signal import SampleBuffer
 from kiosk.store.database import SnapshotSummary, Store
+from kiosk.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +98,12 @@ class CompareJob(BackgroundJob):
 class Comparer:
     """The compare page's state; its intents are called by the session's admin intents."""
 
-    def __init__(self, store: Store, project_id: int) -> None:
+    def __init__(self, store: Store, project_id: int, writer: Writer | None = None) -> None:
         self.store = store
         self.project_id = project_id
+        # Changes go through the session's store writer (the screen never waits for the
+        # disk); without one (a command, a test) they are made here and now.
+        self.writer = writer
         self.open = False
         self.choices: list[SideChoice] = []
         self.picked: list[int] = []  # up to two side ids, in the order tapped
@@ -135,15 +141,30 @@ class Comparer:
 
     # ---- intents (via the session) ---------------------------------------------------
 
-    def save_snapshot(self, current_recordings: int) -> str:
-        """Freeze the current recordings; returns the snapshot's name (raises StorageError)."""
+    def save_snapshot(
+        self,
+        current_recordings: int,
+        on_saved: Callable[[str], None] | None = None,
+        on_error: Callable[[KioskError], None] | None = None,
+    ) -> str:
+        """Freeze the current recordings under the returned name; ``on_saved(name)`` once it
+        is committed (after the changes queued before it, so it holds every recording)."""
         n = len(self.store.list_snapshots(self.project_id)) + 1
         name = snapshot_name(n, int(time.time() * 1000))
         while any(c.name == name for c in self.choices):
             n += 1
             name = snapshot_name(n, int(time.time() * 1000))
-        self.store.create_snapshot(self.project_id, name)
-        self.refresh(current_recordings)
+        project = self.project_id
+
+        def saved(_result: object) -> None:
+            self.refresh(current_recordings)
+            if on_saved is not None:
+                on_saved(name)
+
+        if self.writer is None:
+            saved(self.store.create_snapshot(project, name))
+        else:
+            self.writer.submit(lambda store: store.create_snapshot(project, name), saved, on_error)
         return name
 
     def show(self, current_recordings: int) -> None:
@@ -220,6 +241,21 @@ class Comparer:
                     "classes": list(side.classes),
                     "recordings": side.n_recordings,
                 }
-                self.store.save_model(self.project_id, side.model.to_tflite(), metrics, side_id)
+                tflite, project = side.model.to_tflite(), self.project_id
+                if self.writer is not None:
+                    self.writer.submit(
+                        partial(_save_model, project, tflite, metrics, side_id),
+                        on_error=partial(_model_not_kept, side_id),
+                    )
+                else:
+                    self.store.save_model(project, tflite, metrics, side_id)
             except KioskError as error:
                 log.warning("could not keep the model of snapshot %s: %s", side_id, error)
+
+
+def _save_model(project: int, tflite: bytes, metrics: dict, side_id: int, store: Store) -> None:
+    store.save_model(project, tflite, metrics, side_id)
+
+
+def _model_not_kept(side_id: int, error: KioskError) -> None:
+    log.warning("could not keep the model of snapshot %s: %s", side_id, error)

@@ -153,7 +153,7 @@ class Session:
         self.learning = Learning(window)
         # The PIN pad: 4-8 digits then OK, wrong PINs slowed, first-boot choice.
         pin = StaffLock(pin_check or _default_pin_check, clock)
-        self.staff = StaffDesk(Comparer(store, self.data.project_id), pin)
+        self.staff = StaffDesk(Comparer(store, self.data.project_id, self.writer), pin)
         self.board_prep = BoardPrep(self._keep_remote_id)  # staff: "Prepare a micro:bit"
         self.usb = UsbDesk(clock=clock)  # staff: the USB stick page (import, export)
         self.messages = Messages()
@@ -795,15 +795,19 @@ class Session:
         """Freeze the current recordings so they can be compared later."""
         if self._admin():
             count = self.data.n_recordings
-            self.writer.flush()  # staff read the store: the queued changes first
-            name = self._store_call(lambda: self.staff.compare.save_snapshot(count))
-            if name is not None:
-                words = ngettext(
-                    "Saved the {count} recording as {name}.",
-                    "Saved the {count} recordings as {name}.",
-                    count,
-                )
+            words = ngettext(
+                "Saved the {count} recording as {name}.",
+                "Saved the {count} recordings as {name}.",
+                count,
+            )
+
+            def saved(name: str) -> None:  # once committed, by the store's writer thread
                 self._say(words.format(count=count, name=name), Tone.GOOD)
+
+            # Queued after the visitor's queued recordings, so the snapshot holds them all.
+            self._store_call(
+                lambda: self.staff.compare.save_snapshot(count, saved, self._store_failed)
+            )
 
     def admin_prepare_board(self) -> None:
         if self._admin():

@@ -73,6 +73,7 @@ def test_saved_sets_are_compared_and_predict_the_same_movement(journey) -> None:
         journey.record(index, 3)
     journey.unlock_admin()
     s.admin_save_snapshot()
+    assert s.writer.flush()  # saved by the store's writer thread: said once committed
     assert s.messages.message is not None and "Set 1" in s.messages.message.text
     s.close_admin()
     journey.record(3, 3)  # Wave, now
@@ -99,6 +100,7 @@ def test_saved_sets_are_compared_and_predict_the_same_movement(journey) -> None:
     assert pictures[0].n_recordings == 12 and pictures[1].n_recordings == 9
     # The saved set's model is kept with it.
     snapshot = ids[1]
+    assert s.writer.flush()  # kept by the store's writer thread
     assert journey.store.latest_model(s.data.project_id, snapshot) is not None
     s.admin_close_compare()
     assert not s.staff.compare.open
@@ -109,6 +111,7 @@ def test_compare_needs_the_pin(journey) -> None:
     s = journey.session
     s.open_admin()  # the PIN pad, still locked
     s.admin_save_snapshot()
+    assert s.writer.flush()  # saved by the store's writer thread: said once committed
     s.admin_open_compare()
     assert not s.staff.compare.open and journey.store.list_snapshots(s.data.project_id) == []
 

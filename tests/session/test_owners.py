@@ -36,7 +36,7 @@ OWNERS = (
     "language",
 )
 # Shared resources an owner is handed, not state it keeps for a visitor.
-_RESOURCES = {"store", "window", "_store", "_clock"}
+_RESOURCES = {"store", "window", "_store", "_clock", "writer"}
 
 
 def _state(value: Any, depth: int = 0) -> Any:

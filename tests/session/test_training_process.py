@@ -67,6 +67,7 @@ JOURNEY = textwrap.dedent(
         s.enter_pin_digit(digit)
     s.submit_pin()
     s.admin_save_snapshot()
+    assert s.writer.flush()  # saved by the store's writer thread: said once committed
     s.admin_open_compare()
     for choice in s.staff.compare.choices:
         s.admin_compare_pick(choice.id)

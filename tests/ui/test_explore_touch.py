@@ -126,6 +126,8 @@ def test_staff_save_a_set_and_compare_by_touch(make_driver) -> None:
     d.tap("pin_ok")
     settings = d.pixels()
     d.tap("save_snapshot")
+    assert s.writer.flush()  # committed by the store's writer thread, then said
+    d.frames(2)
     assert len(s.store.list_snapshots(s.data.project_id)) == 1
     title = d.app.scene.frame.title
     assert (
