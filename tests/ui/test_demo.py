@@ -33,6 +33,6 @@ def test_demo_runs_the_whole_journey_and_reports_it(tmp_path) -> None:
     images = [pygame.surfarray.array3d(pygame.image.load(str(p))) for p in shots]
     for name, image in zip(summary["screenshots"], images, strict=True):
         assert image.shape[:2] == (800, 480) and image.std() > 10, name
-    pairs = zip(itertools.pairwise(summary["screenshots"]), itertools.pairwise(images))
+    pairs = zip(itertools.pairwise(summary["screenshots"]), itertools.pairwise(images), strict=True)
     for names, (a, b) in pairs:
         assert np.abs(a.astype(int) - b).mean() > 0.5, names  # every shot shows a new state
