@@ -326,7 +326,7 @@ def kill_after(process: subprocess.Popen, line_wanted) -> list[str]:
             break
     process.send_signal(signal.SIGKILL)
     process.wait(30)
-    assert seen and line_wanted(seen[-1]), seen
+    assert seen and line_wanted(seen[-1]), "\n".join(seen)
     return seen
 
 
