@@ -171,7 +171,9 @@ def _states(j: Journey):
         s.choose_model(kind)  # trains, unless a model of that kind is kept for these recordings
         if s.learning.training is not None:
             s.learning.training.wait(900)
-        j.advance(0.05)
+        # The map, averages and live explainer are made on a thread: wait for them, not
+        # for the fake clock, so a busy machine draws the same states.
+        j.finish_explore()
 
     def teacher_neighbours():
         learn("knn")
@@ -182,6 +184,7 @@ def _states(j: Journey):
         s.set_pretend_gesture("shake")
         s.toggle_why() if not s.learning.showing_why else None
         s.show_why_view("squares")
+        j.finish_explore()
         j.advance(1.5)
         assert s.learning.explanation is not None
 
