@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import os
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -113,6 +114,20 @@ class Collector:
         return True
 
 
+def software_framebuffer_on_x11() -> None:
+    """On X11, present through shared memory (XShm) rather than an OpenGL texture.
+
+    SDL's default on Linux backs the window with an OpenGL texture; without a GPU
+    (Xvfb, a desktop without drivers) that is Mesa's software renderer, which
+    loads LLVM: measured here, 90 MB more resident memory and a present 10x
+    slower (1.1 against 0.11 ms at 800x480). The picture is the same; the
+    kiosk draws in software anyway. Only for X11: KMS/DRM (the Pi's console)
+    has no other way to present. A setting already in the environment wins.
+    """
+    if pygame.display.get_driver() == "x11":
+        os.environ.setdefault("SDL_FRAMEBUFFER_ACCELERATION", "0")
+
+
 @dataclass(frozen=True)
 class AppOptions:
     size: tuple[int, int] | None = None  # None: the display's own size
@@ -161,6 +176,7 @@ class KioskApp:
         self.options = options
         self.notifier: Notifier = notifier or NullNotifier()
         pygame.init()
+        software_framebuffer_on_x11()
         flags = pygame.FULLSCREEN if options.fullscreen else 0
         size = options.size or (0, 0)
         self.window = pygame.display.set_mode(size, flags)
