@@ -100,10 +100,11 @@ else
             stopped_at=$(uptime_s)
             # RestartSec is 5 s: a unit that would come back does so well within 60 s.
             sleep 60
-            if is_down && [ "$(show NRestarts)" = "$restarts" ]; then
+            # SuccessExitStatus=64: down as "inactive", not "failed" (kept out of systemctl --failed).
+            if [ "$(systemctl is-active "$UNIT")" = inactive ] && [ "$(show NRestarts)" = "$restarts" ]; then
                 result exit_to_shell "yes: pid $pid exited with status $(show ExecMainStatus) at $stopped_at s, still $(systemctl is-active "$UNIT") (Result=$(show Result), SubState=$(show SubState)) 60 s later, NRestarts $restarts -> $(show NRestarts)"
             else
-                result exit_to_shell "no: it came back: $(systemctl is-active "$UNIT"), status $(show ExecMainStatus), NRestarts $restarts -> $(show NRestarts)"
+                result exit_to_shell "no: $(systemctl is-active "$UNIT") (Result=$(show Result)), status $(show ExecMainStatus), NRestarts $restarts -> $(show NRestarts)"
             fi
             result exit_status_line "$(systemctl status "$UNIT" --no-pager 2>/dev/null | grep -m1 'Active:' | sed 's/^ *//')"
         else

@@ -488,9 +488,9 @@ def test_a_frozen_input_path_stops_the_watchdog(driver: Driver, tmp_path: Path) 
 class FakeSystemd:
     """Just enough of systemd's service manager to drive the shipped unit.
 
-    Reads Restart=, RestartPreventExitStatus=, StartLimitIntervalSec=,
-    StartLimitBurst= and StartLimitAction= from the unit and applies them the
-    way systemd.service(5) and systemd.unit(5) describe; starts real processes
+    Reads Restart=, RestartPreventExitStatus=, SuccessExitStatus=,
+    StartLimitIntervalSec=, StartLimitBurst= and StartLimitAction= from the unit
+    and applies them the way systemd.service(5) and systemd.unit(5) describe; starts real processes
     with $NOTIFY_SOCKET pointing at its own socket.
     """
 
@@ -565,6 +565,12 @@ class FakeSystemd:
                 return "reboot" if action.startswith("reboot") else "give-up"
         return "restart"
 
+    def state_when_down(self, code: int) -> str:
+        """``systemctl is-active`` once the main process exited with ``code`` for good:
+        0 and SuccessExitStatus= are a clean stop, anything else a failure."""
+        success = {int(c) for c in self.service.get("SuccessExitStatus", "").split()}
+        return "inactive" if code == 0 or code in success else "failed"
+
 
 def _seconds(value: str) -> float:
     value = value.strip()
@@ -583,6 +589,11 @@ def test_a_crash_loop_never_reboots_the_box(tmp_path: Path) -> None:
     actions = {shipped.after_exit(1, t * 6.0) for t in range(200)}
     assert actions == {"restart"}
     assert shipped.after_exit(64, 2000.0) == "stay-down"  # "Exit to shell" stays down
+    # ... as a clean stop: a technician's `systemctl --failed` does not list it.
+    assert shipped.state_when_down(64) == "inactive"
+    assert shipped.state_when_down(1) == "failed"
+    before_success = UNIT.read_text().replace("SuccessExitStatus=64\n", "")
+    assert FakeSystemd(before_success, tmp_path).state_when_down(64) == "failed"
     # The unit as it was rebooted the Pi at the 11th failure in 10 minutes.
     old = UNIT.read_text().replace("StartLimitIntervalSec=0", "StartLimitIntervalSec=600")
     old = old.replace("StartLimitAction=none", "StartLimitBurst=10\nStartLimitAction=reboot")

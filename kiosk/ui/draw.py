@@ -58,6 +58,10 @@ def wrapped(
         font = cache.font(size)
         if len(lines) * line_h > rect.height or any(font.size(w)[0] > rect.width for w in lines):
             cache.overflow.append((words, size, rect.width))
+    if len(lines) * line_h > rect.height:
+        # Too long even at the floor: what fits, ending in an ellipsis, rather than words
+        # drawn over the next button (the whole text is in the log or a longer view).
+        lines = _cut_lines(cache, lines, size, rect.width, max(1, rect.height // line_h))
     total = len(lines) * line_h
     y = rect.top if valign == "top" else rect.centery - total // 2
     for line in lines:
@@ -66,6 +70,17 @@ def wrapped(
         surface.blit(rendered, (x, y))
         y += line_h
     return y
+
+
+def _cut_lines(cache: TextCache, lines: list[str], size: int, width: int, keep: int) -> list[str]:
+    """The first ``keep`` lines, the last ending in "..." (words dropped until it fits)."""
+    font = cache.font(size)
+    kept = lines[:keep]
+    words = kept[-1].split()
+    while words and font.size(" ".join(words) + "\u2026")[0] > width:
+        words.pop()
+    kept[-1] = " ".join(words) + "\u2026"
+    return kept
 
 
 _STYLE_COLOURS = {

@@ -12,12 +12,12 @@ fails with the reason. The figures (start time, scan to first sample, rate
 and jitter, reconnect time, module time) are printed and kept in the output
 folder's figures.txt.
 
-With ``KIOSK_BLE_RIG_DEMO=1`` the machine then also runs the headless demo
-over Bluetooth (``kiosk demo --board ble-emulated``, pairing with the same
-board by its pattern) while the same demo runs here with the pretend board,
-and a test compares the two journeys. It is not in the default run: under
-emulation the kiosk's imports and its training take 10 minutes and more on a
-busy 2-core machine (the training worker's own limit is 300 s).
+The machine then also runs the headless demo over Bluetooth (``kiosk demo
+--board ble-emulated``, pairing with the same board by its pattern) while the
+same demo runs here with the pretend board, and a test compares the two
+journeys. Under emulation the kiosk's imports and its training make this the
+longest part (about 10 minutes on a busy 2-core machine); the fast tier
+(``-m "not slow"``) leaves the whole module out.
 """
 
 from __future__ import annotations
@@ -40,15 +40,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 REPO = Path(__file__).resolve().parents[2]
 UNIT = REPO / "services" / "microbit-kiosk.service"
-#: Boot and checks take about 4 minutes on a busy 2-core machine, the demo (when
-#: asked for) 10 more: Python's imports over 9p under emulation take much of it.
+#: Boot and checks take about 4 minutes on a busy 2-core machine, the demo 10
+#: more: Python's imports over 9p under emulation take much of it.
 VM_DEADLINE_S = 1500
 #: A shorter journey than the default (3 recordings per move, 2 s per move on the
 #: test screen, 10 frames a second) for both demos: the one in the machine runs
 #: under emulation, where drawing at 60 frames a second starves the training.
 DEMO_OPTIONS = ["--per-move", "3", "--test-seconds", "2", "--fps", "10"]
-#: Whether the machine also runs the demo over Bluetooth (see the module docstring).
-RUN_DEMO = os.environ.get("KIOSK_BLE_RIG_DEMO") == "1"
 #: Pictures of passing moments the demo takes only if a frame catches them.
 OPTIONAL_SHOTS = {"countdown", "recording"}
 CAP_BITS = {"CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13}
@@ -120,7 +118,7 @@ def vm(request: pytest.FixtureRequest) -> Any:
     out.chmod(0o777)  # the checks write here as the kiosk user
     env = dict(os.environ, PATH=f"{vng.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     cap_list = ",".join(c.lower()[4:] for c in caps)
-    demo_args = shlex.join(DEMO_OPTIONS) if RUN_DEMO else ""
+    demo_args = shlex.join(DEMO_OPTIONS)
     guest = f"bash tests/rigs/ble_guest.sh {out} {cap_list} {shlex.quote(demo_args)}"
     command = [
         str(vng), "--disable-kvm",  # KVM hangs on these machines; QEMU's TCG works
@@ -274,11 +272,6 @@ def shot_states(summary: dict[str, Any]) -> list[str]:
     return [s for s in states if s.split("_", 1)[1] not in OPTIONAL_SHOTS]
 
 
-@pytest.mark.skipif(
-    not RUN_DEMO,
-    reason="the demo over Bluetooth runs in the machine only with KIOSK_BLE_RIG_DEMO=1 "
-    "(about 10 more minutes under emulation)",
-)
 def test_the_visitor_journey_over_bluetooth_matches_the_pretend_one(vm: dict[str, Any]) -> None:
     out = vm["out"]
     ble, pretend = vm["demos"]["demo"], vm["demos"]["pretend-demo"]

@@ -458,7 +458,7 @@ class AdminScene(Scene):
         ).format(count=session.data.n_recordings)
         where = session.settings_file.path
         if where is None:
-            kept = _("Changes last until the next restart (no settings file in this mode).")
+            kept = _("No settings file: changes last until a restart.")
         elif session.settings_file.writable():
             kept = _("Changes are saved in {file}.").format(file=where.name)
         else:
