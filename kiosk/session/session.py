@@ -77,7 +77,7 @@ from kiosk.session.screens import Screen, check_transition
 from kiosk.session.staff import StaffDesk
 from kiosk.session.staff_lock import Outcome, PinChecker, StaffLock
 from kiosk.session.take_home import TakeHome, usb_serial_number
-from kiosk.session.usb_desk import UsbDesk, import_problem, problem_line
+from kiosk.session.usb_desk import UsbDesk, import_problem, problem_line, write_files
 from kiosk.session.visitor_data import VisitorData
 from kiosk.settings import DEFAULT_PIN, IDLE_TIMEOUT_CHOICES, ROTATIONS, Settings
 from kiosk.store.database import Store
@@ -863,7 +863,7 @@ class Session:
         The file is read and checked completely before anything changes; a bad
         file gets one line on the page and the current moves stay as they were.
         """
-        if not self._admin():
+        if not self._admin() or self.usb.working:
             return
         usb, label = self.usb, self.usb.file_label(path)
         try:
@@ -885,28 +885,34 @@ class Session:
             ).format(n=count),
         ):
             return
-        self.writer.flush()  # queued changes to the old moves land before they are replaced
-        try:
-            self.store.import_dataset(dataset, PROJECT_NAME, form, replace=True)
-        except KioskError as error:
+        usb.begin(_("Importing {file}…").format(file=label))
+
+        def replace(store: Store) -> None:
+            # On the writer thread, after the changes queued before it (to the old moves).
+            store.import_dataset(dataset, PROJECT_NAME, form, replace=True)
+
+        def imported(_result: None) -> None:
+            self.learning.reset()  # a model of the old moves must not test the new ones
+            self.collecting.reset()
+            self._store_call(self.data.load)
+            n = self.data.n_recordings
+            usb.say(
+                ngettext(
+                    "Imported {file}: {moves} moves, {n} recording.",
+                    "Imported {file}: {moves} moves, {n} recordings.",
+                    n,
+                ).format(file=label, moves=len(self.data.actions), n=n),
+                good=True,
+            )
+
+        def refused(error: KioskError) -> None:
             usb.say(problem_line(label, error), good=False)
-            return
-        self.learning.reset()  # a model of the old moves must not test the new ones
-        self.collecting.reset()
-        self._store_call(self.data.load)
-        n = self.data.n_recordings
-        usb.say(
-            ngettext(
-                "Imported {file}: {moves} moves, {n} recording.",
-                "Imported {file}: {moves} moves, {n} recordings.",
-                n,
-            ).format(file=label, moves=len(self.data.actions), n=n),
-            good=True,
-        )
+
+        self.writer.submit(replace, imported, refused)
 
     def admin_usb_export(self) -> None:
         """Write the current moves (JSON, CSV) and the network (.tflite) onto the stick."""
-        if not self._admin():
+        if not self._admin() or self.usb.working:
             return
         usb = self.usb
         found = self._store_call(
@@ -925,14 +931,26 @@ class Session:
         # nearest neighbours, which has no .tflite form).
         network = self.learning.choice.result_for(NETWORK, self.data.version)
         try:
-            names = usb.export(dataset, form, network.tflite if network is not None else None)
+            stick, files = usb.export_files(
+                dataset, form, network.tflite if network is not None else None
+            )
         except KioskError as error:
             usb.say(_("Could not write to the stick: {problem}").format(problem=error), False)
             return
-        line = _("Saved {files} on the stick.").format(files=", ".join(names))
-        if network is None:
-            line += " " + _("No network trained on these recordings, so no .tflite file.")
-        usb.say(line, good=True)
+        usb.begin(_("Writing to the stick…"))
+
+        def written(names: list[str]) -> None:
+            usb.look_again()  # the new JSON is one of the stick's files now
+            line = _("Saved {files} on the stick.").format(files=", ".join(names))
+            if network is None:
+                line += " " + _("No network trained on these recordings, so no .tflite file.")
+            usb.say(line, good=True)
+
+        def failed(error: KioskError) -> None:
+            usb.say(_("Could not write to the stick: {problem}").format(problem=error), False)
+
+        # The writer thread: a stick's flush can take seconds, the screen carries on.
+        self.writer.submit(lambda _store: write_files(stick, files), written, failed)
 
     # ---- time passing ------------------------------------------------------------------
 

@@ -9,10 +9,13 @@ in the kernel's mount table (``kiosk.store.usb``); a micro:bit's own
 
 ``UsbDesk`` owns what the page shows: whether it is open, the stick and its
 dataset files, the page of files and the last outcome, in one line. Reading
-and writing is small and bounded (a dataset file is at most 16 MB and is
-refused before parsing when it is larger), so it runs on the UI thread, like
-the other staff tools. ``close`` (an admin lock, a visitor reset) forgets all
-of it and stops watching the mount table.
+a file is small and bounded (a dataset file is at most 16 MB and is refused
+before parsing when it is larger), so it runs on the UI thread. Writing waits
+for a disk (the kiosk's store, or the stick's own flush, slow on a cheap
+stick), so the session hands the import's store change and the export's
+files to the store's writer thread; meanwhile the page says what it is doing
+(``working``) and takes no other tap. ``close`` (an admin lock, a visitor
+reset) forgets all of it and stops watching the mount table.
 
 A file on the stick is a stranger's: ``read`` refuses anything reached by a
 symbolic link or outside the stick, and every problem (too big, not JSON,
@@ -79,6 +82,7 @@ class UsbDesk:
         self.files: list[Path] = []
         self.page = 0
         self.outcome: Outcome | None = None
+        self.working: str | None = None  # what is being written, until its outcome
         self.version = 0  # bumped on every change the page draws
 
     # ---- the page --------------------------------------------------------------------
@@ -102,6 +106,7 @@ class UsbDesk:
         self.files = []
         self.page = 0
         self.outcome = None
+        self.working = None
         self.version += 1
 
     def poll(self) -> None:
@@ -129,8 +134,15 @@ class UsbDesk:
         name = str(path.relative_to(self.stick)) if self.stick is not None else path.name
         return name if len(name) <= 24 else name[:11] + "…" + name[-12:]
 
+    def begin(self, text: str) -> None:
+        """A write has been handed over: say what is happening until ``say`` tells how it went."""
+        self.working = text
+        self.outcome = None
+        self.version += 1
+
     def say(self, text: str, good: bool) -> None:
         self.outcome = Outcome(text, good)
+        self.working = None
         self.version += 1
         (log.info if good else log.warning)("USB stick: %s", text)
 
@@ -142,12 +154,11 @@ class UsbDesk:
             raise DatasetFormatError(_("The USB stick was taken out."))
         return read_dataset(self.stick, path)
 
-    def export(self, dataset: Dataset, form: FileForm, model: bytes | None) -> list[str]:
-        """Write the data (JSON, CSV) and, if given, the model (.tflite) onto the stick.
-
-        Each file is complete or absent (``write_atomically``); returns the names
-        written. Raises KioskError (StorageError) with the reason.
-        """
+    def export_files(
+        self, dataset: Dataset, form: FileForm, model: bytes | None
+    ) -> tuple[Path, list[tuple[str, bytes]]]:
+        """The stick and the files an export writes there: the data (JSON, CSV) and, if
+        given, the model (.tflite), named by the time. Raises KioskError without a stick."""
         if self.stick is None:
             raise DatasetFormatError(_("Put in a USB stick first."))
         stem = "kiosk-" + time.strftime("%Y-%m-%d-%H%M%S", time.localtime(self._wall_clock()))
@@ -157,10 +168,12 @@ class UsbDesk:
         ]
         if model:
             files.append((f"{stem}.tflite", model))
-        for name, data in files:
-            write_atomically(self.stick / name, data)
-        self._look([self.stick])  # the new JSON is one of the stick's files now
-        return [name for name, _data in files]
+        return self.stick, files
+
+    def look_again(self) -> None:
+        """The stick's files changed (an export): list them again."""
+        if self.stick is not None:
+            self._look([self.stick])
 
     def _look(self, sticks: Sequence[Path]) -> None:
         sticks = [s for s in sticks if s.name.lower() not in _BOARD_DRIVES]
@@ -174,6 +187,14 @@ class UsbDesk:
         self.files = list_datasets(stick) if stick is not None else []
         self.page = min(self.page, max(0, (len(self.files) - 1) // FILES_PER_PAGE))
         self.version += 1
+
+
+def write_files(stick: Path, files: list[tuple[str, bytes]]) -> list[str]:
+    """Write ``files`` onto the stick, each complete or absent (``write_atomically``);
+    the names written. Raises KioskError (StorageError) with the reason. Any thread."""
+    for name, data in files:
+        write_atomically(stick / name, data)
+    return [name for name, _data in files]
 
 
 def import_problem(dataset: Dataset, min_moves: int, max_moves: int) -> str | None:

@@ -50,6 +50,7 @@ def test_with_neighbours_chosen_the_kept_network_is_what_goes_on_the_stick(
     journey.unlock_admin()
     s.admin_usb_open()
     s.admin_usb_export()
+    assert s.writer.flush()  # the files are written by the store's writer thread
     assert s.usb.outcome is not None and s.usb.outcome.good, s.usb.outcome
     model = next(stick.glob("kiosk-*.tflite"))
     assert model.read_bytes() == network.tflite
@@ -68,6 +69,7 @@ def test_without_a_network_for_these_recordings_no_model_file_and_it_says_so(
     journey.unlock_admin()
     s.admin_usb_open()
     s.admin_usb_export()
+    assert s.writer.flush()  # the files are written by the store's writer thread
     assert s.usb.outcome is not None and s.usb.outcome.good
     assert "no .tflite" in s.usb.outcome.text
     assert sorted(p.suffix for p in stick.glob("kiosk-*")) == [".csv", ".json"]
@@ -80,6 +82,7 @@ def test_nothing_to_export_and_no_stick_are_said_plainly(make_journey, tmp_path:
     journey.unlock_admin()
     s.admin_usb_open()
     s.admin_usb_export()
+    assert s.writer.flush()  # the files are written by the store's writer thread
     assert s.usb.outcome is not None and not s.usb.outcome.good
     assert "no moves" in s.usb.outcome.text
     assert list(stick.iterdir()) == []

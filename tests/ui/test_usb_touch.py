@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -85,6 +88,26 @@ def _unlock_by_touch(d: Driver) -> None:
     assert s.screen is Screen.ADMIN and s.staff.unlocked
 
 
+@contextmanager
+def _writer_held(d: Driver) -> Iterator[None]:
+    """The store's writer busy with an earlier change (a slow disk) until the block ends;
+    then every change handed over meanwhile is done and shown."""
+    gate = threading.Event()
+    d.session.writer.submit(lambda _store: gate.wait(120))
+    try:
+        yield
+    finally:
+        gate.set()
+        assert d.session.writer.flush()
+        d.frames(2)
+
+
+def _written(d: Driver) -> None:
+    """Wait for the writer (a stick's or the store's disk), not for the fake clock."""
+    assert d.session.writer.flush()
+    d.frames(2)
+
+
 def _tap_file(d: Driver, name: str) -> None:
     shown = [p.name for p in d.session.usb.shown_files]
     assert name in shown, f"{name} not on the page: {shown}"
@@ -153,7 +176,17 @@ def test_staff_import_and_export_by_touch_and_hostile_files_change_nothing(
     assert d.app.button("usb_file_" + str([p.name for p in s.usb.shown_files].index("ssc.json")))
     assert s.confirm.pending is not None and "6 recordings" in s.confirm.pending.words
     assert [a.name for a in s.data.actions] == ["Still", "Shake"]
-    _tap_file(d, "ssc.json")
+    # The import is the store writer's: while it waits for the disk the page says what
+    # it is doing, takes no other tap, and the old moves are still the current ones.
+    with _writer_held(d):
+        _tap_file(d, "ssc.json")
+        d.frames(2)
+        assert s.usb.working == "Importing ssc.json…" and s.usb.outcome is None
+        assert not d.app.button("usb_export").enabled
+        assert not d.app.button("usb_file_0").enabled
+        assert [a.name for a in s.data.actions] == ["Still", "Shake"]
+        assert_not_blank(d.pixels())
+    assert s.usb.working is None
     assert s.usb.outcome is not None and s.usb.outcome.good, s.usb.outcome
     expected, _form = load_createai(REAL)
     assert [a.name for a in s.data.actions] == [a.name for a in expected.actions]
@@ -161,7 +194,10 @@ def test_staff_import_and_export_by_touch_and_hostile_files_change_nothing(
     assert s.learning.trained is None  # no model of the old moves survives
 
     # Export without a model: JSON and CSV, and the page says there is no model file.
-    d.tap("usb_export")
+    with _writer_held(d):
+        d.tap("usb_export")
+        assert s.usb.working == "Writing to the stick…"
+        assert not list(stick.path.glob("kiosk-*"))
     assert s.usb.outcome is not None and s.usb.outcome.good, s.usb.outcome
     exported = sorted(p.name for p in stick.path.glob("kiosk-*"))
     assert [Path(n).suffix for n in exported] == [".csv", ".json"]
@@ -183,6 +219,7 @@ def test_staff_import_and_export_by_touch_and_hostile_files_change_nothing(
     _unlock_by_touch(d)
     d.tap("usb")
     d.tap("usb_export")
+    _written(d)
     model = next(stick.path.glob("kiosk-*.tflite"))
     classifier = TFLiteClassifier.from_path(model)
     assert classifier.info.classes == tuple(a.name for a in expected.actions)
@@ -192,6 +229,7 @@ def test_staff_import_and_export_by_touch_and_hostile_files_change_nothing(
         name.unlink()
     (stick.path / exported[1]).mkdir()
     d.tap("usb_export")
+    _written(d)
     assert s.usb.outcome is not None and not s.usb.outcome.good
     assert s.usb.outcome.text.startswith("Could not write to the stick")
     assert not list(stick.path.glob(".kiosk-*"))  # no temporary file left behind

@@ -301,6 +301,7 @@ class AdminScene(Scene):
 
     def _usb_buttons(self, session: Session) -> list[Button]:
         usb = session.usb
+        idle = usb.working is None  # a write under way takes no other tap
         out = [
             Button(
                 self.frame.primary, _("Back"), session.admin_usb_close, "primary", name="usb_back"
@@ -308,7 +309,7 @@ class AdminScene(Scene):
             Button(
                 self.usb_export_rect,
                 _("Export to stick"),
-                session.admin_usb_export if usb.stick is not None else None,
+                session.admin_usb_export if usb.stick is not None and idle else None,
                 name="usb_export",
             ),
         ]
@@ -327,7 +328,7 @@ class AdminScene(Scene):
                 Button(
                     cell,
                     label,
-                    partial(session.admin_usb_import, path),
+                    partial(session.admin_usb_import, path) if idle else None,
                     style,
                     name=f"usb_file_{i}",
                 )
@@ -349,7 +350,9 @@ class AdminScene(Scene):
             if pages > 1:
                 where += " " + _("Page {page} of {pages}.").format(page=usb.page + 1, pages=pages)
         colour = theme.TEXT_DIM
-        if usb.outcome is not None:
+        if usb.working is not None:
+            where, colour = usb.working, theme.TEXT
+        elif usb.outcome is not None:
             where = usb.outcome.text
             colour = theme.GOOD if usb.outcome.good else theme.PROBLEM
         draw.panel(surface, self.usb_info)
