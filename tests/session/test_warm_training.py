@@ -144,16 +144,22 @@ def test_a_process_hung_during_the_task_fails_the_job_and_is_replaced() -> None:
 
 def test_processes_that_never_get_ready_are_not_started_for_ever() -> None:
     warm_s = [0.001]  # never ready in time, until the job below
+    made: list[WorkerRun] = []
 
     def make_run(**kwargs: object) -> WorkerRun:
-        return WorkerRun(warm_timeout_s=warm_s[0], **kwargs)  # type: ignore[arg-type]
+        made.append(WorkerRun(warm_timeout_s=warm_s[0], **kwargs))  # type: ignore[arg-type]
+        return made[-1]
 
     workers = SpareWorker(make_run)
     try:
         workers.prepare()
-        _until(lambda: workers.faults >= MAX_FAILED_STARTS, "the failed starts")
-        _until(lambda: workers.spare is None, "the last one to be stopped")
-        time.sleep(0.5)  # nothing more is started; a restart loop would have raised faults
+        # Each run's end (``wait`` returns once its ``on_end`` has run) starts the next,
+        # until the limit: then every run made has ended and none started another.
+        ended = 0
+        while ended < min(len(made), MAX_FAILED_STARTS + 1):
+            assert made[ended].wait(DEADLINE_S), "a never-ready process was not ended"
+            ended += 1
+        assert len(made) == MAX_FAILED_STARTS
         assert workers.faults == MAX_FAILED_STARTS and workers.spare is None
         # Train still starts a process of its own (bounded by the time to its first answer;
         # one that may take its time to get ready, or the 1 ms would race the hand-over).
