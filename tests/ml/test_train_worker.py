@@ -40,6 +40,7 @@ from kiosk.ml.train_worker import (
 )
 from kiosk.ml.windows import CURRENT_WINDOW
 from kiosk.session.training import TrainingJob
+from tests.processes import alive
 
 MOVES = ("still", "shake", "circle")
 
@@ -255,9 +256,9 @@ def test_the_worker_dies_with_the_app(tmp_path) -> None:
         app.kill()
         app.wait(30)
         deadline = time.monotonic() + 30
-        while _alive(child) and time.monotonic() < deadline:
+        while alive(child) and time.monotonic() < deadline:
             time.sleep(0.01)
-        orphaned = _alive(child)
+        orphaned = alive(child)
         if orphaned:
             os.kill(child, signal.SIGKILL)
         assert not orphaned, "the training child outlived the app"
@@ -266,15 +267,6 @@ def test_the_worker_dies_with_the_app(tmp_path) -> None:
         if app.poll() is None:
             app.kill()
         app.wait()
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_training_leaves_scikit_learn_out_of_this_process() -> None:

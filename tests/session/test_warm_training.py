@@ -13,7 +13,6 @@ import os
 import signal
 import time
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +23,7 @@ from kiosk.ml.windows import CURRENT_WINDOW
 from kiosk.session.learning import Learned
 from kiosk.session.screens import Screen
 from kiosk.session.training import MAX_FAILED_STARTS, SpareWorker, TrainingJob
+from tests.processes import alive
 from tests.session.journey import Journey
 
 MOVES = ("still", "shake", "circle")
@@ -42,15 +42,6 @@ def _until(condition, what: str, limit_s: float = DEADLINE_S) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"{what} did not happen in {limit_s:.0f} s"
         time.sleep(0.01)
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def _warm(workers: SpareWorker) -> WorkerRun:
@@ -77,7 +68,7 @@ def test_train_hands_the_task_to_the_process_already_warm(workers: SpareWorker) 
     assert Stage.STARTING not in job.stages  # so it never waited for one to get ready
     assert job.result is not None and job.result.evaluation is not None
     assert workers.spare is None  # a process serves one task; the next visitor's is fresh
-    _until(lambda: not _alive(spare.pid), "the finished process to exit")
+    _until(lambda: not alive(spare.pid), "the finished process to exit")
 
 
 def test_a_warm_process_that_dies_is_a_fault_and_a_fresh_one_starts(workers: SpareWorker) -> None:
@@ -118,7 +109,7 @@ def test_a_process_hung_while_waiting_is_replaced_and_the_visitor_still_gets_a_m
         assert job.wait(DEADLINE_S) and job.error is None, job.error
         assert job.result is not None and job.worker_pid != spare.pid
         assert spare.unresponsive and workers.faults == 1
-        _until(lambda: not _alive(spare.pid), "the hung process to be killed")
+        _until(lambda: not alive(spare.pid), "the hung process to be killed")
         assert workers.spare is None  # one process at a time: no spare beside the job's
     finally:
         workers.stop()
@@ -135,7 +126,7 @@ def test_a_process_hung_during_the_task_fails_the_job_and_is_replaced() -> None:
         # It acknowledged nothing, but the model's deadline is the shorter here.
         assert job.wait(DEADLINE_S)
         assert job.result is None and "longer than" in (job.error or "")
-        _until(lambda: not _alive(spare.pid), "the hung process to be killed")
+        _until(lambda: not alive(spare.pid), "the hung process to be killed")
         assert _warm(workers).pid != spare.pid
         assert workers.faults == 1
     finally:
@@ -178,7 +169,7 @@ def test_an_unused_warm_process_goes_by_itself() -> None:
         spare = _warm(workers)
         assert spare.wait(DEADLINE_S)
         assert spare.expired and spare.error is None and workers.faults == 0
-        _until(lambda: not _alive(spare.pid), "the unused process to exit")
+        _until(lambda: not alive(spare.pid), "the unused process to exit")
         assert workers.spare is None  # not replaced: the next recording asks again
     finally:
         workers.stop()
@@ -224,13 +215,13 @@ def test_a_visitor_reset_leaves_no_training_process(journey: Journey) -> None:
     s = journey.session
     warm = _ready_to_train(journey)
     s.reset_visitor()
-    _until(lambda: not _alive(warm), "the warm process to go with the visitor")
+    _until(lambda: not alive(warm), "the warm process to go with the visitor")
     assert s.learning.workers.spare is None
     # Mid-training too: the job's process goes.
     warm = _ready_to_train(journey)
     s.train()
     s.reset_visitor()
-    _until(lambda: not _alive(warm), "the training process to go with the visitor")
+    _until(lambda: not alive(warm), "the training process to go with the visitor")
     journey.advance(0.1)
     assert s.learning.workers.spare is None and s.learning.streaming is None
 
@@ -254,4 +245,4 @@ def test_a_process_stopped_as_it_starts_does_not_linger() -> None:
     run = WorkerRun().start()
     run.stop()  # before (or just as) the child exists
     assert run.wait(DEADLINE_S) and run.stopped
-    assert run.pid is None or not _alive(run.pid)
+    assert run.pid is None or not alive(run.pid)
