@@ -115,9 +115,10 @@ def _real_copy(hex_path: Path, drive: Path) -> None:
 
 
 def _real_build(program: str) -> str:
-    from kiosk.firmware.hexbuild import build_files_hex
+    # In a child process: a build on this process's thread slows every frame meanwhile.
+    from kiosk.firmware.hexbuild import build_files_hex_apart
 
-    return build_files_hex(BOARD_VERSION, {"main.py": program}, what="model")
+    return build_files_hex_apart(BOARD_VERSION, {"main.py": program}, what="model")
 
 
 REAL_PARTS = Parts(_real_drives, _real_copy, _real_build)

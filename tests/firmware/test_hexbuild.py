@@ -86,3 +86,16 @@ def test_cli_build_writes_six_files(tmp_path: Path, capsys) -> None:
 def test_cli_build_with_a_bad_source_exits_2(tmp_path: Path, capsys) -> None:
     assert main(["firmware", "build", "--out", str(tmp_path / "o"), "--source", str(tmp_path)]) == 2
     assert "Cannot read the micro:bit program" in capsys.readouterr().err
+
+
+def test_a_build_in_a_child_process_gives_the_same_bytes() -> None:
+    files = {"main.py": "from microbit import *\ndisplay.scroll('hi')\n"}
+    assert hexbuild.build_files_hex_apart(2, files) == hexbuild.build_files_hex(2, files)
+
+
+def test_a_build_in_a_child_process_that_fails_says_why_in_one_line() -> None:
+    # Far more than a V2's file system holds, and not compressible into it.
+    big = {"main.py": "".join(f"x{i} = {i * 7919 % 100003}\n" for i in range(120_000))}
+    with pytest.raises(FirmwareError) as caught:
+        hexbuild.build_files_hex_apart(2, big, what="model")
+    assert str(caught.value) == "The model is too big for the V2's file system."
