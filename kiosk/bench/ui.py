@@ -11,6 +11,8 @@
   at 800x480 (the journey below).
 - ``slow_disk_journey_*``: the same at 800x480 with every commit 200 ms
   slower, and how many commits the UI thread made (none: the writer does).
+- ``take_home_build_*``: frames on the test screen while the take-home hex is
+  built, in a child process (the kiosk's way) and, as the baseline, on a thread.
 - ``journey_*``: frame times over the whole scripted journey at each size,
   overall and per screen and "Why?" view, with garbage collections and the
   slowest frames named (``kiosk.bench.journey``).
@@ -111,6 +113,50 @@ def _frame_figures(size: tuple[int, int], session) -> dict[str, float]:
     }
 
 
+def _take_home_figures(session) -> dict[str, float]:
+    """Frames on the test screen (800x480) while "Put my model on my micro:bit" builds its
+    hex: in a child process (the kiosk's way) against the baseline of the same build on a
+    thread of this process."""
+    import threading
+
+    from kiosk.firmware.hexbuild import build_files_hex, build_files_hex_apart
+    from kiosk.ml.microbit_model import main_py
+    from kiosk.session.take_home import BOARD_VERSION
+    from kiosk.ui.app import AppOptions, KioskApp
+
+    network = session.learning.trained.model.network
+    files = {"main.py": main_py(network, session.take_home_moves(), session.window)}
+    figures: dict[str, float] = {}
+    app = KioskApp(session, AppOptions(size=(800, 480), fullscreen=False))
+    try:
+        for _ in range(30):
+            app.step()
+            app.clock.tick(60)
+        for way, build in (("thread", build_files_hex), ("child", build_files_hex_apart)):
+            thread = threading.Thread(target=build, args=(BOARD_VERSION, files))
+            app.frame_ms.clear()
+            started = time.monotonic()
+            thread.start()
+            while thread.is_alive():
+                app.step()
+                app.clock.tick(60)
+            elapsed = time.monotonic() - started
+            frame = np.asarray(app.frame_ms)
+            figures[f"take_home_build_s_{way}"] = round(elapsed, 3)
+            figures[f"take_home_build_frame_ms_p95_{way}"] = round(
+                float(np.percentile(frame, 95)), 3
+            )
+            figures[f"take_home_build_frame_ms_max_{way}"] = round(float(frame.max()), 3)
+    finally:
+        app.close()
+    figures["take_home_build_frame_p95_thread_vs_child"] = round(
+        figures["take_home_build_frame_ms_p95_thread"]
+        / max(figures["take_home_build_frame_ms_p95_child"], 1e-6),
+        1,
+    )
+    return figures
+
+
 def _startup_s() -> float:
     # The video driver in force (``kiosk bench --window``: a real one, window creation counted).
     env = dict(os.environ, SDL_AUDIODRIVER="dummy")
@@ -144,6 +190,7 @@ def run() -> dict[str, float]:
         try:
             for size in SIZES:
                 figures.update(_frame_figures(size, session))
+            figures.update(_take_home_figures(session))
         finally:
             if session.learning.tester is not None:
                 session.learning.tester.stop()  # the live prediction thread (a real-time link)

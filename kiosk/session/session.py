@@ -47,6 +47,7 @@ from kiosk.errors import KioskError
 from kiosk.i18n import LANGUAGES, _, ngettext
 from kiosk.microbit.icons import free_icon
 from kiosk.microbit.link import ButtonEvent, Link
+from kiosk.ml.microbit_model import Move
 from kiosk.ml.windows import CURRENT_WINDOW, DataWindow
 from kiosk.session.admin_settings import EXIT_TO_SHELL, SettingsFile
 from kiosk.session.board_prep import BoardPrep
@@ -558,15 +559,8 @@ class Session:
         trained = self.learning.trained
         if trained is None:
             return
-        from kiosk.ml.microbit_model import Move
-
-        actions = {action.name: action for action in self.data.actions}
-        moves = [
-            Move(name, icon_cells(actions[name].icon), actions[name].threshold)
-            for name in trained.classes
-            if name in actions
-        ]
-        if len(moves) != len(trained.classes):
+        moves = self.take_home_moves()
+        if moves is None:
             self._say(_("Train again first: your moves changed."), Tone.INFO)
             return
         port = getattr(self.link, "current_port", None)  # the kiosk's own USB board, if any
@@ -574,6 +568,20 @@ class Session:
         self.take_home.start(
             trained.model.network, moves, self.window, frozenset({own} if own else ())
         )
+
+    def take_home_moves(self) -> list[Move] | None:
+        """The trained model's moves as its micro:bit program shows them (name, picture,
+        threshold); None when a move it knows is gone."""
+        trained = self.learning.trained
+        if trained is None:
+            return None
+        actions = {action.name: action for action in self.data.actions}
+        if any(name not in actions for name in trained.classes):
+            return None
+        return [
+            Move(name, icon_cells(actions[name].icon), actions[name].threshold)
+            for name in trained.classes
+        ]
 
     def set_threshold(self, index: int, value: float) -> None:
         self.touch()
