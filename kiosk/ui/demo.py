@@ -321,6 +321,8 @@ def _journey(d: DemoDriver, plan: DemoPlan, board: DemoBoard) -> dict[str, objec
     d.until(lambda: s.learning.training is None, 120, "training")
     if s.learning.trained is None:
         raise DemoFailed(f"training failed: {s.learning.training_error}")
+    # The model comes first and can be tested at once; the picture is of the honest score.
+    d.until(lambda: not s.learning.scoring, 60, "the honest score")
     d.shot("accuracy")
     # Explore what it learned: the map, the squares each move needs, the averages.
     d.until(lambda: s.learning.explore.importance_ready, 60, "the explore pictures")

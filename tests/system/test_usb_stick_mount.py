@@ -83,7 +83,7 @@ _CHILD = textwrap.dedent(
     sys.path.insert(0, sys.argv[1])
     import numpy as np
     from kiosk.dataset import Action, Dataset, Recording
-    from kiosk.session.usb_desk import UsbDesk
+    from kiosk.session.usb_desk import UsbDesk, write_files
 
     media = Path(sys.argv[2])
     print("ready", flush=True)
@@ -93,7 +93,8 @@ _CHILD = textwrap.dedent(
     print("stick", usb.stick, flush=True)
     still = Recording(np.zeros((50, 3)), id="1", created_at=1)
     data = Dataset((Action("Still", (still,), id="1", created_at=1),))
-    print("wrote", " ".join(usb.export(data, "current", b"model")), flush=True)
+    stick, files = usb.export_files(data, "current", b"model")
+    print("wrote", " ".join(write_files(stick, files)), flush=True)  # as the writer thread does
     try:
         (media / "outside.txt").write_text("no")
         print("outside writable", flush=True)

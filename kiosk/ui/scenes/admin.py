@@ -461,7 +461,7 @@ class AdminScene(Scene):
         ).format(count=session.data.n_recordings)
         where = session.settings_file.path
         if where is None:
-            kept = _("No settings file: changes last until a restart.")
+            kept = _("Changes are not saved (no settings file).")
         elif session.settings_file.writable():
             kept = _("Changes are saved in {file}.").format(file=where.name)
         else:
