@@ -325,6 +325,7 @@ class TestScene(Scene):
             )
             size = self.cache.fit_size(action.name, m.small_px, label.width - need_w - 8)
             draw.text(surface, self.cache, action.name, size, theme.TEXT, label.topleft)
+        self._pretend_hint(surface, session)
         # A board whose program shows no icons is said here: nothing is lost.
         graph_words = board_words(session.link, short=True) or _("Live movement")
         size = self.cache.fit_size(graph_words, m.small_px, self.graph_label.width)
@@ -333,6 +334,21 @@ class TestScene(Scene):
             words = _("Its fingerprint: tap a square")
             size = self.cache.fit_size(words, m.small_px, self.fp_label.width)
             draw.text(surface, self.cache, words, size, theme.TEXT_DIM, self.fp_label.topleft)
+
+    def _pretend_hint(self, surface: pygame.Surface, session: Session) -> None:
+        """With the pretend micro:bit, what its "act it out" buttons do, in the room the
+        bars leave below them (with few moves on a large screen); nothing where it would
+        not fit whole."""
+        bar_rows = self.bar_rows(len(session.data.actions), session.simulated)
+        if not session.simulated or not bar_rows:
+            return
+        m = self.m
+        top = bar_rows[-1][1].bottom + m.gap
+        room = Rect(self.bars_area.x, top, self.bars_area.width, self.bars_area.bottom - top)
+        words = _("No micro:bit? Tap \u201cact it out\u201d and the pretend one does that move.")
+        lines = self.cache.wrap(words, m.small_px, room.width)
+        if len(lines) * self.cache.font(m.small_px).get_linesize() <= room.height:
+            draw.wrapped(surface, self.cache, words, m.small_px, theme.TEXT_DIM, room)
 
     def draw_dynamic(self, surface: pygame.Surface, session: Session, now: float) -> None:
         """The live parts, each painted only when what it shows changed.
