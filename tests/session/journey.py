@@ -163,6 +163,20 @@ class Journey:
         s.own_move_pick_icon(icon)
         s.own_move_add()
 
+    def on_the_test_screen(self, moves: tuple[str, ...], per_move: int = 3) -> Journey:
+        """Pretend board, ``moves`` recorded ``per_move`` times each, trained, testing."""
+        self.connect_pretend()
+        self.pick(*moves)
+        for index in range(len(moves)):
+            self.record(index, per_move)
+        self.session.train()
+        assert self.session.learning.training is not None
+        self.session.learning.training.wait(900)
+        self.advance(0.05)
+        self.session.test()
+        self.advance(0.5)
+        return self
+
     def record(self, index: int, count: int) -> None:
         self.session.record_many(index, count)
         self.until(lambda: not self.session.collecting.recorder.busy)

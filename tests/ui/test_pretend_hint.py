@@ -11,24 +11,11 @@ from tests.ui.conftest import SIZES, Driver
 HINT = "No micro:bit? Tap \u201cact it out\u201d and the pretend one does that move."
 
 
-def _on_the_test_screen(journey: Journey, moves: tuple[str, ...]) -> Journey:
-    journey.connect_pretend()
-    journey.pick(*moves)
-    for index in range(len(moves)):
-        journey.record(index, 3)
-    journey.session.train()
-    journey.session.learning.training.wait(900)
-    journey.advance(0.05)
-    journey.session.test()
-    journey.advance(0.5)
-    return journey
-
-
 @pytest.fixture(scope="module")
 def three(tmp_path_factory):
     """The test screen with the pretend board, three moves and a model."""
-    journey = _on_the_test_screen(
-        Journey(tmp_path_factory.mktemp("three")), ("Still", "Shake", "Circle")
+    journey = Journey(tmp_path_factory.mktemp("three")).on_the_test_screen(
+        ("Still", "Shake", "Circle")
     )
     yield journey
     journey.session.link.close()
@@ -38,8 +25,8 @@ def three(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def five(tmp_path_factory):
-    journey = _on_the_test_screen(
-        Journey(tmp_path_factory.mktemp("five")), ("Still", "Shake", "Circle", "Clap", "Jump")
+    journey = Journey(tmp_path_factory.mktemp("five")).on_the_test_screen(
+        ("Still", "Shake", "Circle", "Clap", "Jump")
     )
     yield journey
     journey.session.link.close()

@@ -27,15 +27,7 @@ from .test_layouts import _check_targets
 def tested(tmp_path_factory):
     """A session on the test screen with three moves and a trained model."""
     journey = Journey(tmp_path_factory.mktemp("take-home"))
-    journey.connect_pretend()
-    journey.pick("Still", "Shake", "Circle")
-    for index in range(3):
-        journey.record(index, 3)
-    journey.session.train()
-    journey.session.learning.training.wait(900)
-    journey.advance(0.05)
-    journey.session.test()
-    journey.advance(0.5)
+    journey.on_the_test_screen(("Still", "Shake", "Circle"))
     yield journey
     journey.session.link.close()
     journey.store.close()
