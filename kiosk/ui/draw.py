@@ -7,7 +7,8 @@ tiles) are cached as small surfaces and blitted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pygame
@@ -219,6 +220,17 @@ def fingerprint(surface: pygame.Surface, rect: Rect, values: np.ndarray) -> None
     pygame.draw.rect(surface, theme.PANEL_LIGHT, rect, 1)
 
 
+@contextmanager
+def clipped(surface: pygame.Surface, rect: Rect) -> Iterator[None]:
+    """Drawing inside the block paints nothing outside ``rect`` (nor the clip already set)."""
+    clip = surface.get_clip()
+    surface.set_clip(rect.clip(clip))
+    try:
+        yield
+    finally:
+        surface.set_clip(clip)
+
+
 def graph(surface: pygame.Surface, rect: Rect, lines: Sequence[np.ndarray], width: int = 2) -> None:
     """x, y, z traces (from ``geometry.graph_points``) over a panel with a zero line."""
     pygame.draw.rect(surface, theme.PANEL, rect)
@@ -226,12 +238,10 @@ def graph(surface: pygame.Surface, rect: Rect, lines: Sequence[np.ndarray], widt
         surface, theme.PANEL_LIGHT, (rect.left, rect.centery), (rect.right - 1, rect.centery)
     )
     # Clipped, so a graph paints exactly its rect: the test screen repaints it in place.
-    clip = surface.get_clip()
-    surface.set_clip(rect.clip(clip))
-    for colour, points in zip(theme.AXES, lines, strict=False):
-        if len(points) >= 2:
-            pygame.draw.lines(surface, colour, False, points, width)  # type: ignore[arg-type]  # an (n, 2) array works
-    surface.set_clip(clip)
+    with clipped(surface, rect):
+        for colour, points in zip(theme.AXES, lines, strict=False):
+            if len(points) >= 2:
+                pygame.draw.lines(surface, colour, False, points, width)  # type: ignore[arg-type]  # an (n, 2) array works
 
 
 def bar(

@@ -23,7 +23,7 @@ import numpy as np
 import pygame
 
 from kiosk.ml.explain import LiveExplanation, MapPicture
-from kiosk.ui import explain_views, theme
+from kiosk.ui import draw, explain_views, theme
 from kiosk.ui.redraw import Redraw
 from kiosk.ui.text import TextCache
 
@@ -61,44 +61,29 @@ class MapView:
         redraw: Redraw,
     ) -> None:
         """The map in ``rect`` with the live mark at ``live_point`` (map units)."""
-        clip = surface.get_clip()
-        surface.set_clip(rect.clip(clip))
-        try:
-            self._paint(surface, rect, text, picture, live_point, redraw)
-        finally:
-            surface.set_clip(clip)
-
-    def _paint(
-        self,
-        surface: pygame.Surface,
-        rect: Rect,
-        text: TextCache,
-        picture: MapPicture,
-        live_point: np.ndarray | None,
-        redraw: Redraw,
-    ) -> None:
-        base = self._base_for(rect, text, picture)
-        local = Rect(0, 0, rect.width, rect.height)
-        live = picture.with_live(live_point)
-        mark = explain_views.data_map_live_rect(local, text, live)
-        at = None if mark is None else mark.clip(local)
-        # A new base (a new model, a new size) is a new drawing: the counter says so, where
-        # the picture itself (numpy arrays) cannot be compared.
-        whole = ("map", self.base_draws, tuple(rect))
-        if redraw.shows("why", whole):
-            old = redraw.shown("why_mark")
-            if old == (None if at is None else tuple(at)):
-                return  # the mark did not move by a pixel
-            if isinstance(old, tuple):  # put the dots back where the mark was
-                old_rect = Rect(*old)
-                surface.blit(base, old_rect.move(rect.topleft), old_rect)
-        else:
-            surface.blit(base, rect.topleft)
-            redraw.painted("why", whole)
-            redraw.forget(*PARTS)
-        if at is not None:
-            explain_views.draw_data_map_live(surface, rect, text, live)
-        redraw.painted("why_mark", None if at is None else tuple(at))
+        with draw.clipped(surface, rect):
+            base = self._base_for(rect, text, picture)
+            local = Rect(0, 0, rect.width, rect.height)
+            live = picture.with_live(live_point)
+            mark = explain_views.data_map_live_rect(local, text, live)
+            at = None if mark is None else mark.clip(local)
+            # A new base (a new model, a new size) is a new drawing: the counter says so, where
+            # the picture itself (numpy arrays) cannot be compared.
+            whole = ("map", self.base_draws, tuple(rect))
+            if redraw.shows("why", whole):
+                old = redraw.shown("why_mark")
+                if old == (None if at is None else tuple(at)):
+                    return  # the mark did not move by a pixel
+                if isinstance(old, tuple):  # put the dots back where the mark was
+                    old_rect = Rect(*old)
+                    surface.blit(base, old_rect.move(rect.topleft), old_rect)
+            else:
+                surface.blit(base, rect.topleft)
+                redraw.painted("why", whole)
+                redraw.forget(*PARTS)
+            if at is not None:
+                explain_views.draw_data_map_live(surface, rect, text, live)
+            redraw.painted("why_mark", None if at is None else tuple(at))
 
 
 class SquaresView:
@@ -118,48 +103,30 @@ class SquaresView:
     ) -> None:
         """The view in ``area``: the marked fingerprint in ``top``, similar ones in ``bottom``
         under ``caption`` (what similar recordings mean for the model shown)."""
-        clip = surface.get_clip()
-        surface.set_clip(area.clip(clip))
-        try:
-            self._paint(surface, area, top, bottom, text, fingerprint, explanation, redraw, caption)
-        finally:
-            surface.set_clip(clip)
-
-    def _paint(
-        self,
-        surface: pygame.Surface,
-        area: Rect,
-        top: Rect,
-        bottom: Rect,
-        text: TextCache,
-        fingerprint: np.ndarray,
-        explanation: LiveExplanation,
-        redraw: Redraw,
-        caption: str,
-    ) -> None:
-        strength = np.asarray(explanation.strength, np.float64)
-        marked = bool(np.any(strength != 0))
-        words = ("squares", tuple(area), explanation.target_name, marked)
-        tile = explain_views.saliency_tile(top, text)
-        cells = (np.asarray(fingerprint).tobytes(), strength.tobytes())
-        if not redraw.shows("why", words):
-            redraw.forget(*PARTS)
-            pygame.draw.rect(surface, theme.BACKGROUND, area)
-            explain_views.draw_saliency_fingerprint(
-                surface, top, text, fingerprint, strength, explanation.target_name
-            )
-            redraw.painted("why", words)
-            redraw.painted("why_tile", cells)
-        elif not redraw.shows("why_tile", cells):
-            explain_views.draw_fingerprint_tile(surface, tile, fingerprint)
-            explain_views.draw_saliency_overlay(surface, tile, strength)
-            redraw.painted("why_tile", cells)
-        if bottom.height <= 0:
-            return
-        similar = tuple((item.row, item.action) for item in explanation.similar)
-        if not redraw.shows("why_similar", (tuple(bottom), similar, caption)):
-            pygame.draw.rect(surface, theme.BACKGROUND, bottom)
-            explain_views.draw_similar_recordings(
-                surface, bottom, text, explanation.similar, caption
-            )
-            redraw.painted("why_similar", (tuple(bottom), similar, caption))
+        with draw.clipped(surface, area):
+            strength = np.asarray(explanation.strength, np.float64)
+            marked = bool(np.any(strength != 0))
+            words = ("squares", tuple(area), explanation.target_name, marked)
+            tile = explain_views.saliency_tile(top, text)
+            cells = (np.asarray(fingerprint).tobytes(), strength.tobytes())
+            if not redraw.shows("why", words):
+                redraw.forget(*PARTS)
+                pygame.draw.rect(surface, theme.BACKGROUND, area)
+                explain_views.draw_saliency_fingerprint(
+                    surface, top, text, fingerprint, strength, explanation.target_name
+                )
+                redraw.painted("why", words)
+                redraw.painted("why_tile", cells)
+            elif not redraw.shows("why_tile", cells):
+                explain_views.draw_fingerprint_tile(surface, tile, fingerprint)
+                explain_views.draw_saliency_overlay(surface, tile, strength)
+                redraw.painted("why_tile", cells)
+            if bottom.height <= 0:
+                return
+            similar = tuple((item.row, item.action) for item in explanation.similar)
+            if not redraw.shows("why_similar", (tuple(bottom), similar, caption)):
+                pygame.draw.rect(surface, theme.BACKGROUND, bottom)
+                explain_views.draw_similar_recordings(
+                    surface, bottom, text, explanation.similar, caption
+                )
+                redraw.painted("why_similar", (tuple(bottom), similar, caption))

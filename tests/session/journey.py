@@ -163,8 +163,8 @@ class Journey:
         s.own_move_pick_icon(icon)
         s.own_move_add()
 
-    def on_the_test_screen(self, moves: tuple[str, ...], per_move: int = 3) -> Journey:
-        """Pretend board, ``moves`` recorded ``per_move`` times each, trained, testing."""
+    def trained(self, moves: tuple[str, ...], per_move: int = 3) -> Journey:
+        """Pretend board, ``moves`` recorded ``per_move`` times each, and a model (train screen)."""
         self.connect_pretend()
         self.pick(*moves)
         for index in range(len(moves)):
@@ -173,6 +173,12 @@ class Journey:
         assert self.session.learning.training is not None
         self.session.learning.training.wait(900)
         self.advance(0.05)
+        assert self.session.learning.trained is not None, self.session.learning.training_error
+        return self
+
+    def on_the_test_screen(self, moves: tuple[str, ...], per_move: int = 3) -> Journey:
+        """``trained``, then testing."""
+        self.trained(moves, per_move)
         self.session.test()
         self.advance(0.5)
         return self

@@ -8,6 +8,7 @@ copy (``flasher.copy_hex``), and the hex is really built, so the file on the
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -76,28 +77,25 @@ def model(load_real: Callable[[str], Dataset]) -> tuple[DenseNetwork, list[Move]
     return trained.network, [Move(n, icon_cells("still"), 0.8) for n in dataset.class_names]
 
 
-def _trained_on_test_screen(journey: Journey) -> None:
+def _waiting_for_a_board(journey: Journey) -> tuple[list[Path], threading.Thread]:
+    """On the test screen, "Put my model on my micro:bit" tapped: the job waits for a board
+    (plugged in by appending a drive to the list); its worker thread."""
     s = journey.session
-    journey.connect_pretend()
-    journey.pick("Still", "Shake")
-    journey.record(0, 3)
-    journey.record(1, 3)
-    s.train()
-    assert s.learning.training is not None
-    s.learning.training.wait(120)
-    journey.advance(0.1)
-    s.test()
+    journey.on_the_test_screen(("Still", "Shake"))
+    plugged: list[Path] = []
+    s.take_home.parts = _parts(lambda: plugged)
+    s.put_model_on_microbit()
+    assert _until(lambda: s.take_home.step is Step.PLUG_IN)
+    worker = s.take_home._thread
+    assert worker is not None
+    return plugged, worker
 
 
 def test_the_model_waits_for_the_board_then_is_copied_onto_it(
     journey: Journey, tmp_path: Path
 ) -> None:
     s = journey.session
-    _trained_on_test_screen(journey)
-    plugged: list[Path] = []
-    s.take_home.parts = _parts(lambda: plugged)
-    s.put_model_on_microbit()
-    assert _until(lambda: s.take_home.step is Step.PLUG_IN)
+    plugged, _worker = _waiting_for_a_board(journey)
     assert s.take_home.line == "Plug your micro:bit in by USB."
     drive = _drive(tmp_path / "MICROBIT", V2_ID)
     plugged.append(drive)
@@ -162,13 +160,7 @@ def test_a_visitor_reset_stops_the_job_and_its_late_news_is_dropped(
     journey: Journey, tmp_path: Path
 ) -> None:
     s = journey.session
-    _trained_on_test_screen(journey)
-    plugged: list[Path] = []
-    s.take_home.parts = _parts(lambda: plugged)
-    s.put_model_on_microbit()
-    assert _until(lambda: s.take_home.step is Step.PLUG_IN)
-    worker = s.take_home._thread
-    assert worker is not None
+    plugged, worker = _waiting_for_a_board(journey)
     s.reset_visitor()
     assert s.take_home.step is Step.IDLE and s.take_home.line == ""
     plugged.append(_drive(tmp_path / "MICROBIT", V2_ID))
@@ -189,13 +181,7 @@ def test_training_again_drops_a_job_still_waiting_with_the_old_model(
     journey: Journey, tmp_path: Path
 ) -> None:
     s = journey.session
-    _trained_on_test_screen(journey)
-    plugged: list[Path] = []
-    s.take_home.parts = _parts(lambda: plugged)
-    s.put_model_on_microbit()
-    assert _until(lambda: s.take_home.step is Step.PLUG_IN)
-    worker = s.take_home._thread
-    assert worker is not None
+    plugged, worker = _waiting_for_a_board(journey)
     s.add_more_recordings()
     journey.record(0, 1)
     s.train()

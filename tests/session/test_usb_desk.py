@@ -22,26 +22,13 @@ def _stick(tmp_path: Path, journey: Journey) -> Path:
     return stick
 
 
-def _trained(journey: Journey) -> None:
-    s = journey.session
-    journey.connect_pretend()
-    journey.pick("Still", "Shake")
-    journey.record(0, 3)
-    journey.record(1, 3)
-    s.train()
-    assert s.learning.training is not None
-    s.learning.training.wait(120)
-    journey.advance(0.05)
-    assert s.learning.trained is not None, s.learning.training_error
-
-
 def test_with_neighbours_chosen_the_kept_network_is_what_goes_on_the_stick(
     make_journey, tmp_path: Path
 ) -> None:
     journey = make_journey(teacher_mode=True)
     s = journey.session
     stick = _stick(tmp_path, journey)
-    _trained(journey)
+    journey.trained(("Still", "Shake"))
     network = s.learning.trained
     s.choose_model("knn")
     s.learning.training.wait(120)
@@ -63,7 +50,7 @@ def test_without_a_network_for_these_recordings_no_model_file_and_it_says_so(
     journey = make_journey()
     s = journey.session
     stick = _stick(tmp_path, journey)
-    _trained(journey)
+    journey.trained(("Still", "Shake"))
     s.add_more_recordings()
     journey.record(0, 1)  # the model no longer matches the recordings
     journey.unlock_admin()
